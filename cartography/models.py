@@ -1,0 +1,125 @@
+from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_DISTRICT_LAYER = "districts"
+
+
+class Territory(models.Model):
+    """The area a desk serves. Reports outside every territory are refused."""
+
+    slug = models.SlugField(_("identifiant"), unique=True)
+    name = models.CharField(_("nom"), max_length=200)
+    code = models.CharField(_("code officiel"), max_length=50, blank=True)
+    geom = models.MultiPolygonField(_("limite"), srid=4326)
+    locating_layer = models.SlugField(
+        _("couche des quartiers"),
+        default=DEFAULT_DISTRICT_LAYER,
+        help_text=_("Couche de découpage dont le quartier est enregistré sur chaque signalement."),
+    )
+
+    class Meta:
+        verbose_name = _("territoire")
+        verbose_name_plural = _("territoires")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class District(models.Model):
+    """A named division of a territory. Several layers may coexist (sub-municipalities, sectors)."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="districts")
+    layer = models.SlugField(_("couche"), default=DEFAULT_DISTRICT_LAYER)
+    name = models.CharField(_("nom"), max_length=200)
+    code = models.CharField(_("code"), max_length=50)
+    geom = models.MultiPolygonField(_("limite"), srid=4326)
+
+    class Meta:
+        verbose_name = _("quartier")
+        verbose_name_plural = _("quartiers")
+        ordering = ["territory", "layer", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "layer", "code"], name="district_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    """A team that handles reports. Its public phone and e-mail are shown to citizens."""
+
+    slug = models.SlugField(_("identifiant"), unique=True)
+    name = models.CharField(_("nom"), max_length=200)
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, related_name="teams", null=True, blank=True
+    )
+    public_phone = models.CharField(_("téléphone public"), max_length=40, blank=True)
+    public_email = models.EmailField(_("e-mail public"), blank=True)
+    depot = models.PointField(_("dépôt"), srid=4326, null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("équipe")
+        verbose_name_plural = _("équipes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkZone(models.Model):
+    """Where a team works, for some categories (none listed: all categories).
+
+    Precedence when zones overlap: a zone that names the category beats a catch-all zone, then the
+    higher priority wins, then the smaller zone (the more specific one).
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="work_zones")
+    name = models.CharField(_("nom"), max_length=200)
+    geom = models.MultiPolygonField(_("zone"), srid=4326)
+    categories = models.ManyToManyField(
+        "signalements.Category", blank=True, related_name="work_zones", verbose_name=_("catégories")
+    )
+    priority = models.SmallIntegerField(_("priorité"), default=0)
+
+    class Meta:
+        verbose_name = _("zone de travail")
+        verbose_name_plural = _("zones de travail")
+        ordering = ["team", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.team} – {self.name}"
+
+
+# Subdivided copies of the polygons above, kept by database triggers (see migration 0002).
+# Point-in-polygon on a 3,000-vertex boundary walks every vertex; on ST_Subdivide pieces of at most
+# 64 vertices the GiST index narrows the test to one small piece.
+
+
+class TerritoryPart(models.Model):
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
+    geom = models.PolygonField(srid=4326)
+
+    class Meta:
+        default_permissions = ()
+
+
+class DistrictPart(models.Model):
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
+    layer = models.SlugField()
+    geom = models.PolygonField(srid=4326)
+
+    class Meta:
+        default_permissions = ()
+
+
+class WorkZonePart(models.Model):
+    work_zone = models.ForeignKey(WorkZone, on_delete=models.CASCADE, related_name="+")
+    area = models.FloatField(help_text="Area of the whole zone in m², for precedence.")
+    geom = models.PolygonField(srid=4326)
+
+    class Meta:
+        default_permissions = ()

@@ -1,0 +1,259 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import Transform
+from django.contrib.postgres.indexes import GistIndex
+from django.db.models import Q
+from django.db.models.functions import Cast, Concat, LPad, Now, Replace
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("Nouveau")
+    ACKNOWLEDGED = "acknowledged", _("Pris en compte")
+    PLANNED = "planned", _("Planifié")
+    IN_PROGRESS = "in_progress", _("En cours")
+    RESOLVED = "resolved", _("Résolu")
+    CLOSED = "closed", _("Clôturé")
+    REJECTED = "rejected", _("Refusé")
+    DUPLICATE = "duplicate", _("Doublon")
+
+
+OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.PLANNED, Status.IN_PROGRESS)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Site web")
+    APP = "app", _("Application mobile")
+    API = "api", _("API")
+    PHONE = "phone", _("Téléphone")
+    EMAIL = "email", _("E-mail")
+    COUNTER = "counter", _("Guichet")
+    BACK_OFFICE = "back_office", _("Agent de la ville")
+    IMPORT = "import", _("Import")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Basse")
+    NORMAL = "normal", _("Normale")
+    HIGH = "high", _("Haute")
+    URGENT = "urgent", _("Urgente")
+
+
+def _check_in(field: str, choices: type[models.TextChoices]) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": choices.values}), name=f"signalement_{field}_valid"
+    )
+
+
+class CategoryGroup(models.Model):
+    slug = models.SlugField(_("identifiant"), unique=True)
+    name = models.CharField(_("nom"), max_length=120)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("groupe de catégories")
+        verbose_name_plural = _("groupes de catégories")
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    slug = models.SlugField(_("identifiant"), unique=True)
+    group = models.ForeignKey(CategoryGroup, on_delete=models.PROTECT, related_name="categories")
+    name = models.CharField(_("nom"), max_length=120)
+    hint = models.TextField(_("conseil affiché au citoyen"), blank=True)
+    default_team = models.ForeignKey(
+        "cartography.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="default_for_categories",
+        verbose_name=_("équipe par défaut"),
+    )
+    duplicate_radius_m = models.PositiveIntegerField(_("rayon des doublons (m)"), default=50)
+    duplicate_window_days = models.PositiveIntegerField(_("fenêtre des doublons (jours)"), default=30)
+    deadline_days = models.PositiveSmallIntegerField(_("délai de traitement (jours ouvrables)"), default=10)
+    is_sensitive = models.BooleanField(
+        _("sensible"), default=False, help_text=_("Jamais montré sur la carte publique ni dans les exports.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("catégorie")
+        verbose_name_plural = _("catégories")
+        ordering = ["group__position", "position", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duplicate_radius_m__lte=5000), name="category_radius_bounded"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Signalement(models.Model):
+    reference = models.CharField(
+        _("référence"),
+        max_length=20,
+        editable=False,
+        db_default=Concat(
+            models.Value("S"),
+            LPad(
+                Cast(
+                    models.Func(models.Value("signalements_reference_seq"), function="nextval",
+                                output_field=models.BigIntegerField()),
+                    models.TextField(),
+                ),
+                7,
+                models.Value("0"),
+            ),
+        ),
+    )
+    # Foreign keys that lead a composite index below get no index of their own.
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="signalements",
+                                 verbose_name=_("catégorie"), db_index=False)
+    location = models.PointField(_("lieu"), srid=4326)
+    location_metric = models.GeneratedField(
+        expression=Transform("location", settings.METRIC_SRID),
+        output_field=models.PointField(srid=settings.METRIC_SRID, spatial_index=False),
+        db_persist=True,
+    )
+    address = models.CharField(_("adresse"), max_length=300, blank=True)
+    territory = models.ForeignKey("cartography.Territory", on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey(
+        "cartography.District", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("quartier"), db_index=False,
+    )
+    team = models.ForeignKey(
+        "cartography.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="signalements",
+        verbose_name=_("équipe"), db_index=False,
+    )
+    team_is_manual = models.BooleanField(
+        _("équipe choisie à la main"), default=False,
+        help_text=_("Une équipe choisie par un agent n'est pas recalculée quand les zones changent."),
+    )
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.NEW,
+                              db_default=Status.NEW)
+    priority = models.CharField(_("priorité"), max_length=10, choices=Priority.choices,
+                                default=Priority.NORMAL, db_default=Priority.NORMAL)
+    channel = models.CharField(_("canal"), max_length=20, choices=Channel.choices, default=Channel.WEB)
+    description = models.TextField(_("description"), blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates",
+        verbose_name=_("doublon de"),
+    )
+    support_count = models.PositiveIntegerField(_("soutiens"), default=0, db_default=0)
+    # 122 random bits from PostgreSQL's strong generator, so that bulk loads get one too.
+    tracking_token = models.CharField(
+        max_length=64,
+        editable=False,
+        db_default=Replace(
+            Cast(models.Func(function="gen_random_uuid", output_field=models.UUIDField()), models.TextField()),
+            models.Value("-"),
+            models.Value(""),
+        ),
+    )
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)
+    source = models.CharField(_("source d'import"), max_length=50, blank=True, default="", db_default="")
+    external_id = models.CharField(_("identifiant externe"), max_length=100, null=True, blank=True)
+    created_at = models.DateTimeField(_("créé le"), db_default=Now(), db_index=True)
+    updated_at = models.DateTimeField(_("modifié le"), db_default=Now())
+    processed_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Set when the after-commit side effects have run; the sweep retries the others.",
+    )
+
+    class Meta:
+        verbose_name = _("signalement")
+        verbose_name_plural = _("signalements")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            GistIndex(fields=["location_metric"], name="signalement_loc_metric_gist"),
+            models.Index(fields=["category", "status", "created_at"], name="signalement_cat_status_date"),
+            models.Index(fields=["district", "status"], name="signalement_district_status"),
+            models.Index(fields=["team", "status"], name="signalement_team_status"),
+            models.Index(fields=["processed_at"], name="signalement_unprocessed",
+                         condition=Q(processed_at__isnull=True)),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["reference"], name="signalement_unique_reference"),
+            models.UniqueConstraint(fields=["tracking_token"], name="signalement_unique_tracking_token"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="signalement_unique_idempotency_key"),
+            _check_in("status", Status),
+            _check_in("channel", Channel),
+            _check_in("priority", Priority),
+            models.UniqueConstraint(fields=["source", "external_id"], name="signalement_unique_external_id",
+                                    condition=Q(external_id__isnull=False)),
+            models.CheckConstraint(condition=~Q(duplicate_of=models.F("id")), name="signalement_not_own_duplicate"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ReporterContact(models.Model):
+    """Personal data of the person who reported, apart from every public field."""
+
+    signalement = models.OneToOneField(Signalement, on_delete=models.CASCADE, related_name="reporter")
+    name = models.CharField(_("nom"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
+    phone = models.CharField(_("téléphone"), max_length=40, blank=True, db_index=True)
+    show_name = models.BooleanField(_("nom visible publiquement"), default=False)
+    wants_updates = models.BooleanField(_("reçoit les mises à jour"), default=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coordonnées du déclarant")
+        verbose_name_plural = _("coordonnées des déclarants")
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or "—"
+
+
+class StatusChange(models.Model):
+    """Append-only history: a database trigger refuses updates (migration 0002)."""
+
+    signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    text = models.TextField(blank=True)
+    is_public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("changement de statut")
+        verbose_name_plural = _("historique")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(to_status__in=Status.values), name="statuschange_to_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signalement_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+def photo_path(instance: "Photo", filename: str) -> str:
+    return f"photos/{instance.signalement.created_at:%Y/%m}/{secrets.token_hex(16)}.jpg"
+
+
+class Photo(models.Model):
+    signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to=photo_path)
+    thumbnail = models.ImageField(upload_to=photo_path, blank=True)
+    is_public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["created_at", "id"]
