@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +59,9 @@ class Team(models.Model):
     public_phone = models.CharField(_("téléphone public"), max_length=40, blank=True)
     public_email = models.EmailField(_("e-mail public"), blank=True)
     depot = models.PointField(_("dépôt"), srid=4326, null=True, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="teams", verbose_name=_("membres")
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

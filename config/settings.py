@@ -120,6 +120,7 @@ METRIC_SRID = int(os.environ.get("METRIC_SRID", "3035"))
 # Request size limits: photos are checked one by one, the whole body by Django.
 SIGNALEMENT_MAX_PHOTO_BYTES = int(os.environ.get("SIGNALEMENT_MAX_PHOTO_BYTES", str(8 * 1024 * 1024)))
 SIGNALEMENT_MAX_PHOTOS = 3
+SIGNALEMENT_MAX_REQUEST_BYTES = int(os.environ.get("SIGNALEMENT_MAX_REQUEST_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(26 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # A submission whose side effects were not done after this delay is picked up again by the sweep.
@@ -134,6 +135,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "signalements.api.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {
@@ -191,6 +193,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "signalements@localhost")
 
 LOGIN_URL = "admin:login"
+
+# Debian 12 ships GDAL 3.6; GDAL only reads the boundary files an administrator imports.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 LOGGING = {
     "version": 1,

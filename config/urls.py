@@ -1,6 +1,30 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from cartography import api as cartography_api
+
+api_v1 = [
+    path("", include("signalements.api.urls")),
+    path("territories/", cartography_api.TerritoryListView.as_view(), name="territory-list"),
+    path("districts/", cartography_api.DistrictListView.as_view(), name="district-list"),
+    path("teams/", cartography_api.TeamListView.as_view(), name="team-list"),
+]
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    path("", include("signalements.urls")),
+    prefix_default_language=False,
+)
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -104,8 +104,11 @@ class Signalement(models.Model):
             models.Value("S"),
             LPad(
                 Cast(
-                    models.Func(models.Value("signalements_reference_seq"), function="nextval",
-                                output_field=models.BigIntegerField()),
+                    models.Func(
+                        models.Value("signalements_reference_seq"),
+                        function="nextval",
+                        output_field=models.BigIntegerField(),
+                    ),
                     models.TextField(),
                 ),
                 7,
@@ -114,8 +117,13 @@ class Signalement(models.Model):
         ),
     )
     # Foreign keys that lead a composite index below get no index of their own.
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="signalements",
-                                 verbose_name=_("catégorie"), db_index=False)
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        related_name="signalements",
+        verbose_name=_("catégorie"),
+        db_index=False,
+    )
     location = models.PointField(_("lieu"), srid=4326)
     location_metric = models.GeneratedField(
         expression=Transform("location", settings.METRIC_SRID),
@@ -125,25 +133,46 @@ class Signalement(models.Model):
     address = models.CharField(_("adresse"), max_length=300, blank=True)
     territory = models.ForeignKey("cartography.Territory", on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey(
-        "cartography.District", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("quartier"), db_index=False,
+        "cartography.District",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("quartier"),
+        db_index=False,
     )
     team = models.ForeignKey(
-        "cartography.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="signalements",
-        verbose_name=_("équipe"), db_index=False,
+        "cartography.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="signalements",
+        verbose_name=_("équipe"),
+        db_index=False,
     )
     team_is_manual = models.BooleanField(
-        _("équipe choisie à la main"), default=False,
+        _("équipe choisie à la main"),
+        default=False,
         help_text=_("Une équipe choisie par un agent n'est pas recalculée quand les zones changent."),
     )
-    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.NEW,
-                              db_default=Status.NEW)
-    priority = models.CharField(_("priorité"), max_length=10, choices=Priority.choices,
-                                default=Priority.NORMAL, db_default=Priority.NORMAL)
+    status = models.CharField(
+        _("statut"), max_length=20, choices=Status.choices, default=Status.NEW, db_default=Status.NEW
+    )
+    priority = models.CharField(
+        _("priorité"),
+        max_length=10,
+        choices=Priority.choices,
+        default=Priority.NORMAL,
+        db_default=Priority.NORMAL,
+    )
     channel = models.CharField(_("canal"), max_length=20, choices=Channel.choices, default=Channel.WEB)
     description = models.TextField(_("description"), blank=True)
     duplicate_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
         verbose_name=_("doublon de"),
     )
     support_count = models.PositiveIntegerField(_("soutiens"), default=0, db_default=0)
@@ -152,7 +181,9 @@ class Signalement(models.Model):
         max_length=64,
         editable=False,
         db_default=Replace(
-            Cast(models.Func(function="gen_random_uuid", output_field=models.UUIDField()), models.TextField()),
+            Cast(
+                models.Func(function="gen_random_uuid", output_field=models.UUIDField()), models.TextField()
+            ),
             models.Value("-"),
             models.Value(""),
         ),
@@ -163,7 +194,9 @@ class Signalement(models.Model):
     created_at = models.DateTimeField(_("créé le"), db_default=Now(), db_index=True)
     updated_at = models.DateTimeField(_("modifié le"), db_default=Now())
     processed_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="Set when the after-commit side effects have run; the sweep retries the others.",
     )
 
@@ -176,8 +209,11 @@ class Signalement(models.Model):
             models.Index(fields=["category", "status", "created_at"], name="signalement_cat_status_date"),
             models.Index(fields=["district", "status"], name="signalement_district_status"),
             models.Index(fields=["team", "status"], name="signalement_team_status"),
-            models.Index(fields=["processed_at"], name="signalement_unprocessed",
-                         condition=Q(processed_at__isnull=True)),
+            models.Index(
+                fields=["processed_at"],
+                name="signalement_unprocessed",
+                condition=Q(processed_at__isnull=True),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["reference"], name="signalement_unique_reference"),
@@ -186,9 +222,14 @@ class Signalement(models.Model):
             _check_in("status", Status),
             _check_in("channel", Channel),
             _check_in("priority", Priority),
-            models.UniqueConstraint(fields=["source", "external_id"], name="signalement_unique_external_id",
-                                    condition=Q(external_id__isnull=False)),
-            models.CheckConstraint(condition=~Q(duplicate_of=models.F("id")), name="signalement_not_own_duplicate"),
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                name="signalement_unique_external_id",
+                condition=Q(external_id__isnull=False),
+            ),
+            models.CheckConstraint(
+                condition=~Q(duplicate_of=models.F("id")), name="signalement_not_own_duplicate"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -224,8 +265,9 @@ class StatusChange(models.Model):
     signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     text = models.TextField(blank=True)
     is_public = models.BooleanField(default=True)
     created_at = models.DateTimeField(db_default=Now())

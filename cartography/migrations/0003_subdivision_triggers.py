@@ -10,7 +10,7 @@ BEGIN
     DELETE FROM cartography_territorypart WHERE territory_id = NEW.id;
     INSERT INTO cartography_territorypart (territory_id, geom)
     SELECT NEW.id, d.geom
-    FROM ST_Dump(ST_CollectionExtract(ST_Subdivide(NEW.geom, {MAX_VERTICES}), 3)) AS d;
+    FROM ST_Subdivide(NEW.geom, {MAX_VERTICES}) AS s(geom), ST_Dump(ST_CollectionExtract(s.geom, 3)) AS d;
     RETURN NULL;
 END $$;
 CREATE TRIGGER territory_subdivide AFTER INSERT OR UPDATE OF geom ON cartography_territory
@@ -21,7 +21,7 @@ BEGIN
     DELETE FROM cartography_districtpart WHERE district_id = NEW.id;
     INSERT INTO cartography_districtpart (district_id, territory_id, layer, geom)
     SELECT NEW.id, NEW.territory_id, NEW.layer, d.geom
-    FROM ST_Dump(ST_CollectionExtract(ST_Subdivide(NEW.geom, {MAX_VERTICES}), 3)) AS d;
+    FROM ST_Subdivide(NEW.geom, {MAX_VERTICES}) AS s(geom), ST_Dump(ST_CollectionExtract(s.geom, 3)) AS d;
     RETURN NULL;
 END $$;
 CREATE TRIGGER district_subdivide AFTER INSERT OR UPDATE OF geom, territory_id, layer ON cartography_district
@@ -32,7 +32,7 @@ BEGIN
     DELETE FROM cartography_workzonepart WHERE work_zone_id = NEW.id;
     INSERT INTO cartography_workzonepart (work_zone_id, area, geom)
     SELECT NEW.id, ST_Area(NEW.geom::geography), d.geom
-    FROM ST_Dump(ST_CollectionExtract(ST_Subdivide(NEW.geom, {MAX_VERTICES}), 3)) AS d;
+    FROM ST_Subdivide(NEW.geom, {MAX_VERTICES}) AS s(geom), ST_Dump(ST_CollectionExtract(s.geom, 3)) AS d;
     RETURN NULL;
 END $$;
 CREATE TRIGGER workzone_subdivide AFTER INSERT OR UPDATE OF geom ON cartography_workzone

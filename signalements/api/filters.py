@@ -1,0 +1,31 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from rest_framework_gis.filters import InBBoxFilter
+
+from cartography.models import District, Team
+
+from ..models import Category, Signalement, Status
+
+
+class BBoxFilter(InBBoxFilter):
+    bbox_param = "bbox"
+
+
+class SignalementFilter(django_filters.FilterSet):
+    category = django_filters.ModelMultipleChoiceFilter(
+        field_name="category",
+        to_field_name="slug",
+        queryset=Category.objects.all(),
+        help_text=_("Identifiant de catégorie ; répétez le paramètre pour en choisir plusieurs."),
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    district = django_filters.ModelChoiceFilter(queryset=District.objects.all())
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all())
+    created = django_filters.IsoDateTimeFromToRangeFilter(
+        field_name="created_at",
+        help_text=_("Période : created_after et/ou created_before, en ISO 8601."),
+    )
+
+    class Meta:
+        model = Signalement
+        fields = ["category", "status", "district", "team", "created"]

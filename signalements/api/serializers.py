@@ -1,0 +1,178 @@
+import math
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from cartography.models import District, Team
+
+from ..models import Category, Channel, Signalement
+from ..photos import photo_clean
+
+PUBLIC_CHANNELS = (Channel.WEB, Channel.APP, Channel.API)
+
+
+class CategoryOutputSerializer(serializers.ModelSerializer):
+    group = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    group_name = serializers.CharField(source="group.name", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = [
+            "slug",
+            "name",
+            "group",
+            "group_name",
+            "hint",
+            "duplicate_radius_m",
+            "duplicate_window_days",
+            "deadline_days",
+        ]
+
+
+class DistrictBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = District
+        fields = ["id", "code", "name"]
+
+
+class TeamPublicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "public_phone", "public_email"]
+
+
+class SignalementInputSerializer(serializers.Serializer):
+    category = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Category.objects.all(),
+        error_messages={
+            "does_not_exist": _("Catégorie inconnue : « {value} »."),
+            "required": _("Choisissez une catégorie."),
+            "null": _("Choisissez une catégorie."),
+        },
+    )
+    location = GeometryField(
+        help_text=_('Point GeoJSON en WGS84 : {"type": "Point", "coordinates": [lon, lat]}.')
+    )
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    channel = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in PUBLIC_CHANNELS], default=Channel.API
+    )
+    photos = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        default=list,
+        max_length=settings.SIGNALEMENT_MAX_PHOTOS,
+        help_text=_("Jusqu'à trois photos (JPEG, PNG ou WebP)."),
+    )
+    contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    contact_phone = serializers.RegexField(
+        r"^\+?[0-9 ./()-]{6,25}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": _("Numéro de téléphone invalide.")},
+    )
+    show_name = serializers.BooleanField(required=False, default=False)
+    wants_updates = serializers.BooleanField(required=False, default=True)
+
+    def validate_location(self, value):
+        if not isinstance(value, Point) or value.empty:
+            raise serializers.ValidationError(_("Le lieu doit être un point (longitude, latitude)."))
+        if value.srid not in (None, 4326):
+            value.transform(4326)
+        lon, lat = value.x, value.y
+        if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+            raise serializers.ValidationError(
+                _("Coordonnées invalides : longitude entre -180 et 180, latitude entre -90 et 90.")
+            )
+        return Point(lon, lat, srid=4326)
+
+    def validate_photos(self, value):
+        cleaned, errors = [], {}
+        for index, upload in enumerate(value):
+            try:
+                cleaned.append(photo_clean(upload))
+            except DjangoValidationError as exc:
+                errors[index] = exc.messages
+        if errors:
+            raise serializers.ValidationError(errors)
+        return cleaned
+
+
+class SignalementOutputSerializer(serializers.ModelSerializer):
+    """What the API tells of a report. Public: no personal field here."""
+
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    district = DistrictBriefSerializer(read_only=True)
+    team = TeamPublicSerializer(read_only=True)
+    location = GeometryField(read_only=True)
+
+    class Meta:
+        model = Signalement
+        fields = [
+            "reference",
+            "status",
+            "priority",
+            "category",
+            "category_name",
+            "location",
+            "address",
+            "description",
+            "district",
+            "team",
+            "support_count",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class SignalementCreatedSerializer(SignalementOutputSerializer):
+    """Returned to the submitter only: the private tracking token is theirs."""
+
+    class Meta(SignalementOutputSerializer.Meta):
+        fields = [*SignalementOutputSerializer.Meta.fields, "tracking_token"]
+
+
+class SignalementFeatureSerializer(GeoFeatureModelSerializer):
+    """A public GeoJSON feature. No personal field, no description."""
+
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    district_name = serializers.SerializerMethodField()
+    team_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Signalement
+        geo_field = "location"
+        id_field = "reference"
+        fields = [
+            "reference",
+            "status",
+            "priority",
+            "category",
+            "category_name",
+            "district",
+            "district_name",
+            "team",
+            "team_name",
+            "support_count",
+            "created_at",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_district_name(self, obj: Signalement) -> str | None:
+        return obj.district.name if obj.district_id else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_team_name(self, obj: Signalement) -> str | None:
+        return obj.team.name if obj.team_id else None

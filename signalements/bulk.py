@@ -1,0 +1,126 @@
+"""Bulk loading of reports: COPY into a staging table, then one set-based INSERT … SELECT that
+locates every row with the same SQL as intake (cartography.selectors)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection, transaction
+
+from cartography.selectors import district_sql, team_sql, territory_sql
+
+
+@dataclass(frozen=True)
+class BulkRow:
+    row: int  # position in the source, for error reports
+    lon: float
+    lat: float
+    category_id: int
+    created_at: datetime
+    status: str = "new"
+    priority: str = "normal"
+    channel: str = "import"
+    address: str = ""
+    description: str = ""
+    external_id: str | None = None
+
+
+@dataclass
+class BulkResult:
+    inserted: int = 0
+    already_loaded: int = 0
+    outside: list[int] = field(default_factory=list)  # source rows whose point is in no territory
+
+
+STAGING_DDL = """
+CREATE TEMP TABLE signalement_staging (
+    row_no integer NOT NULL, external_id text, lon double precision NOT NULL, lat double precision NOT NULL,
+    category_id bigint NOT NULL, created_at timestamptz NOT NULL,
+    status text NOT NULL, priority text NOT NULL,
+    channel text NOT NULL, address text NOT NULL, description text NOT NULL
+) ON COMMIT DROP
+"""
+STAGING_COLUMNS = (
+    "row_no",
+    "external_id",
+    "lon",
+    "lat",
+    "category_id",
+    "created_at",
+    "status",
+    "priority",
+    "channel",
+    "address",
+    "description",
+)
+
+LOCATE_STAGING_SQL = f"""
+CREATE TEMP TABLE signalement_located ON COMMIT DROP AS
+SELECT st.*, p.geom, {territory_sql("p.geom")} AS territory_id
+  FROM signalement_staging st,
+       LATERAL (SELECT ST_SetSRID(ST_MakePoint(st.lon, st.lat), 4326) AS geom) p
+"""
+
+INSERT_SQL = f"""
+WITH inserted AS (
+    INSERT INTO signalements_signalement
+        (category_id, location, address, territory_id, district_id, team_id, team_is_manual, status, priority,
+         channel, description, source, external_id, created_at, updated_at, processed_at)
+    SELECT l.category_id, l.geom, l.address, l.territory_id,
+           {district_sql("l.geom", "l.territory_id")},
+           {team_sql("l.geom", "l.category_id")},
+           false, l.status, l.priority, l.channel, l.description, %(source)s, l.external_id,
+           l.created_at, l.created_at, statement_timestamp()
+      FROM signalement_located l
+     WHERE l.territory_id IS NOT NULL
+     ORDER BY l.row_no
+    ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING
+    RETURNING id, status, created_at
+),
+history AS (
+    INSERT INTO signalements_statuschange
+        (signalement_id, from_status, to_status, text, is_public, created_at)
+    SELECT id, '', 'new', '', true, created_at FROM inserted
+    UNION ALL
+    SELECT id, 'new', status, '', true, created_at FROM inserted WHERE status <> 'new'
+)
+SELECT count(*) FROM inserted
+"""
+
+
+@transaction.atomic
+def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResult:
+    """Load many reports at once, each with its history, located in the database.
+
+    Rows outside every territory are not stored and are listed in the result; rows whose
+    (source, external_id) is already stored are skipped, so a file can be loaded again safely.
+    """
+    result = BulkResult()
+    with connection.cursor() as cursor:
+        cursor.execute(STAGING_DDL)
+        with cursor.copy(f"COPY signalement_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(
+                    (
+                        r.row,
+                        r.external_id,
+                        r.lon,
+                        r.lat,
+                        r.category_id,
+                        r.created_at,
+                        r.status,
+                        r.priority,
+                        r.channel,
+                        r.address,
+                        r.description,
+                    )
+                )
+        cursor.execute(LOCATE_STAGING_SQL)
+        cursor.execute("SELECT row_no FROM signalement_located WHERE territory_id IS NULL ORDER BY row_no")
+        result.outside = [row_no for (row_no,) in cursor.fetchall()]
+        cursor.execute("SELECT count(*) FROM signalement_located WHERE territory_id IS NOT NULL")
+        candidates = cursor.fetchone()[0]
+        cursor.execute(INSERT_SQL, {"source": source})
+        result.inserted = cursor.fetchone()[0]
+    result.already_loaded = candidates - result.inserted
+    return result
