@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
@@ -19,12 +18,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The language comes from the visitor's choice (cookie) or browser (Accept-Language), for pages
+    # and API alike; URLs carry no language prefix.
     path("i18n/", include("django.conf.urls.i18n")),
-]
-urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("signalements.urls")),
-    prefix_default_language=False,
-)
+]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -97,6 +97,8 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
     """
     result = BulkResult()
     with connection.cursor() as cursor:
+        # ON COMMIT DROP does not fire when the caller's transaction is still open.
+        cursor.execute("DROP TABLE IF EXISTS signalement_staging, signalement_located")
         cursor.execute(STAGING_DDL)
         with cursor.copy(f"COPY signalement_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
             for r in rows:

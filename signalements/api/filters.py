@@ -13,7 +13,7 @@ class BBoxFilter(InBBoxFilter):
 
 class SignalementFilter(django_filters.FilterSet):
     category = django_filters.ModelMultipleChoiceFilter(
-        field_name="category",
+        field_name="category__slug",
         to_field_name="slug",
         queryset=Category.objects.all(),
         help_text=_("Identifiant de catégorie ; répétez le paramètre pour en choisir plusieurs."),

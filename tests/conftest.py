@@ -1,0 +1,79 @@
+import io
+import shutil
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from PIL import Image
+
+from cartography.models import Territory
+
+
+def liege_load() -> None:
+    call_command("load_demo", city="liege", no_reports=True, stdout=io.StringIO())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Real Liège boundaries, categories, teams and work zones, once for the session."""
+    with django_db_blocker.unblock():
+        liege_load()
+
+
+@pytest.fixture
+def liege(db) -> Territory:
+    # A transactional test (Celery, browser) flushes the database when it ends: reload then.
+    if not Territory.objects.filter(slug="liege").exists():
+        liege_load()
+    return Territory.objects.get(slug="liege")
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield settings.MEDIA_ROOT
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+def jpeg_bytes(*, size=(64, 48), gps: tuple[float, float] | None = None, color=(200, 30, 30)) -> bytes:
+    """A real JPEG, with EXIF camera data and optionally a GPS position (lon, lat)."""
+    image = Image.new("RGB", size, color)
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"  # Make
+    exif[0x0110] = "Model X"  # Model
+    if gps is not None:
+        lon, lat = gps
+
+        def dms(value: float):
+            value = abs(value)
+            d = int(value)
+            m = int((value - d) * 60)
+            s = round(((value - d) * 60 - m) * 60, 4)
+            return (float(d), float(m), float(s))
+
+        exif[0x8825] = {1: "N" if lat >= 0 else "S", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)}
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+PLACE_SAINT_LAMBERT = (5.5714, 50.6455)  # Liège city centre, sub-municipality 62063A
+
+
+@pytest.fixture
+def centre() -> tuple[float, float]:
+    return PLACE_SAINT_LAMBERT
+
+
+def point_geojson(lon: float, lat: float) -> dict:
+    return {"type": "Point", "coordinates": [lon, lat]}
+
+
+__all__ = ["jpeg_bytes", "point_geojson", "PLACE_SAINT_LAMBERT", "settings"]

@@ -1,0 +1,79 @@
+"""Administrators manage reference data with map widgets and see reports on a map."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from cartography.models import District, Team, WorkZone
+from signalements.models import Category
+
+from .factories import SignalementFactory
+
+
+@pytest.fixture
+def admin_client(client, liege):
+    client.force_login(get_user_model().objects.get(username="admin"))
+    return client
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "cartography/territory",
+        "cartography/district",
+        "cartography/team",
+        "cartography/workzone",
+        "signalements/category",
+        "signalements/categorygroup",
+        "signalements/signalement",
+    ],
+)
+def test_every_reference_list_opens(admin_client, model):
+    assert admin_client.get(f"/admin/{model}/").status_code == 200
+
+
+def test_district_and_work_zone_forms_have_a_leaflet_map(admin_client):
+    district = District.objects.filter(layer="districts").first()
+    zone = WorkZone.objects.first()
+
+    for url in (
+        f"/admin/cartography/district/{district.pk}/change/",
+        f"/admin/cartography/workzone/{zone.pk}/change/",
+        "/admin/cartography/team/add/",
+    ):
+        page = admin_client.get(url).content.decode()
+        assert "leaflet" in page.lower()
+        assert "cdn" not in page.lower()
+
+
+def test_category_form_has_the_three_languages(admin_client):
+    page = admin_client.get("/admin/signalements/category/add/").content.decode()
+
+    assert 'name="name_fr"' in page and 'name="name_en"' in page and 'name="name_nl"' in page
+
+
+def test_the_report_list_has_a_map_of_the_filtered_selection(admin_client):
+    leaves = SignalementFactory(category=Category.objects.get(slug="feuilles-mortes"))
+    other = SignalementFactory()
+    query = f"?category__id__exact={leaves.category_id}"
+
+    page = admin_client.get(f"/admin/signalements/signalement/{query}")
+    assert 'id="signalements-map"' in page.content.decode()
+    data = admin_client.get(f"/admin/signalements/signalement/map-data/{query}").json()
+    references = {feature["properties"]["reference"] for feature in data["features"]}
+    assert leaves.reference in references and other.reference not in references
+    assert data["features"][0]["geometry"]["type"] == "Point"
+
+
+def test_reports_cannot_be_added_raw_in_the_admin(admin_client):
+    assert admin_client.get("/admin/signalements/signalement/add/").status_code == 403
+
+
+def test_a_planner_cannot_edit_teams(client, liege):
+    client.force_login(get_user_model().objects.get(username="planner"))
+    team = Team.objects.first()
+
+    assert client.get(f"/admin/cartography/team/{team.pk}/change/").status_code == 200  # may look
+    response = client.post(f"/admin/cartography/team/{team.pk}/change/", {"name": "Hacked"})
+    assert response.status_code == 403
+    team.refresh_from_db()
+    assert team.name != "Hacked"

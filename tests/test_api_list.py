@@ -1,0 +1,162 @@
+"""GET /api/v1/signalements/: public GeoJSON, filters, pagination; the other read endpoints."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import Point
+
+from cartography.models import District, Team
+from signalements.models import Category, ReporterContact
+
+from .factories import SignalementFactory
+
+URL = "/api/v1/signalements/"
+GLAIN = Point(5.5372, 50.6465, srid=4326)  # western Liège, sub-municipality 62063K
+
+
+@pytest.fixture
+def reports(liege):
+    dechets, leaves, lamp = (
+        Category.objects.get(slug=s) for s in ("dechets", "feuilles-mortes", "lampadaire-eteint")
+    )
+    made = {
+        "centre_new": SignalementFactory(category=dechets, created_at=datetime(2025, 10, 20, tzinfo=UTC)),
+        "centre_leaves": SignalementFactory(
+            category=leaves, status="acknowledged", created_at=datetime(2025, 11, 5, tzinfo=UTC)
+        ),
+        "glain_lamp": SignalementFactory(
+            category=lamp, location=GLAIN, status="resolved", created_at=datetime(2026, 1, 15, tzinfo=UTC)
+        ),
+    }
+    sensitive = Category.objects.get(slug="tag-injurieux")
+    made["hidden"] = SignalementFactory(category=sensitive, created_at=datetime(2026, 2, 1, tzinfo=UTC))
+    ReporterContact.objects.create(
+        signalement=made["centre_new"],
+        name="Jeanne Secret",
+        email="jeanne@example.org",
+        phone="+32 470 99 88 77",
+    )
+    return made
+
+
+def _refs(response) -> set[str]:
+    assert response.status_code == 200, response.content
+    return {feature["id"] for feature in response.json()["features"]}
+
+
+def test_the_list_is_a_paginated_geojson_feature_collection(client, reports):
+    body = client.get(URL).json()
+
+    assert body["type"] == "FeatureCollection"
+    assert body["count"] == 3
+    feature = body["features"][0]
+    assert feature["type"] == "Feature"
+    assert feature["geometry"]["type"] == "Point"
+    assert feature["id"].startswith("S")
+    assert {"status", "category", "category_name", "district_name", "team_name", "created_at"} <= set(
+        feature["properties"]
+    )
+
+
+def test_the_public_list_has_no_personal_data_and_no_sensitive_report(client, reports):
+    text = client.get(URL).content.decode()
+
+    assert "Jeanne" not in text and "jeanne@example.org" not in text and "99 88 77" not in text
+    assert reports["hidden"].reference not in text
+    assert reports["centre_new"].tracking_token not in text
+    assert client.get(f"{URL}{reports['hidden'].reference}/").status_code == 404
+
+
+def test_staff_see_sensitive_reports(client, reports):
+    client.force_login(get_user_model().objects.get(username="agent"))
+
+    assert reports["hidden"].reference in _refs(client.get(URL))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"category": "dechets"}, {"centre_new"}),
+        ({"category": ["dechets", "lampadaire-eteint"]}, {"centre_new", "glain_lamp"}),
+        ({"status": "resolved"}, {"glain_lamp"}),
+        ({"status": ["new", "acknowledged"]}, {"centre_new", "centre_leaves"}),
+        ({"created_after": "2025-11-01T00:00:00Z"}, {"centre_leaves", "glain_lamp"}),
+        (
+            {"created_after": "2025-11-01T00:00:00Z", "created_before": "2025-12-31T00:00:00Z"},
+            {"centre_leaves"},
+        ),
+        ({"bbox": "5.53,50.64,5.545,50.65"}, {"glain_lamp"}),
+        ({"bbox": "5.56,50.64,5.58,50.65", "category": "feuilles-mortes"}, {"centre_leaves"}),
+    ],
+)
+def test_filters(client, reports, query, expected):
+    assert _refs(client.get(URL, query)) == {reports[name].reference for name in expected}
+
+
+def test_filter_by_district_and_team(client, reports):
+    glain = District.objects.get(layer="districts", code="62063K")
+    hyper = Team.objects.get(slug="liege-hypercentre")
+
+    assert _refs(client.get(URL, {"district": glain.pk})) == {reports["glain_lamp"].reference}
+    assert _refs(client.get(URL, {"team": hyper.pk})) == {reports["centre_new"].reference}
+
+
+def test_bad_filters_get_a_400(client, reports):
+    assert client.get(URL, {"category": "nope"}).status_code == 400
+    assert client.get(URL, {"status": "bogus"}).status_code == 400
+    assert client.get(URL, {"created_after": "yesterday"}).status_code == 400
+    assert client.get(URL, {"bbox": "1,2,3"}).status_code == 400
+
+
+def test_pagination(client, reports):
+    first = client.get(URL, {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+
+    assert len(first["features"]) == 2 and len(second["features"]) == 1
+    assert first["count"] == 3
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(client, liege, django_assert_max_num_queries):
+    SignalementFactory.create_batch(5)
+    with django_assert_max_num_queries(4) as few:
+        client.get(URL)
+    SignalementFactory.create_batch(40)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(URL)
+
+
+def test_detail_by_reference(client, reports):
+    body = client.get(f"{URL}{reports['glain_lamp'].reference}/").json()
+
+    assert body["district"]["code"] == "62063K"
+    assert body["team"]["name"] == "Éclairage public"
+    assert "tracking_token" not in body
+
+
+def test_categories_are_listed_in_the_requested_language(client, liege):
+    french = {c["slug"]: c for c in client.get("/api/v1/categories/").json()}
+    english = {
+        c["slug"]: c["name"]
+        for c in client.get("/api/v1/categories/", headers={"Accept-Language": "en"}).json()
+    }
+    dutch = {
+        c["slug"]: c["name"]
+        for c in client.get("/api/v1/categories/", headers={"Accept-Language": "nl"}).json()
+    }
+
+    assert french["feuilles-mortes"]["name"] == "Feuilles mortes"
+    assert french["trottoir-verglace"]["group"] == "voirie"
+    assert english["feuilles-mortes"] == "Dead leaves"
+    assert dutch["trottoir-verglace"] == "Gladde stoep of weg"
+
+
+def test_districts_and_territories_are_geojson(client, liege):
+    districts = client.get("/api/v1/districts/", {"territory": "liege", "layer": "districts"}).json()
+    sectors = client.get("/api/v1/districts/", {"territory": "liege", "layer": "sectors"}).json()
+    territories = client.get("/api/v1/territories/").json()
+
+    assert len(districts["features"]) == 12
+    assert districts["features"][0]["geometry"]["type"] == "MultiPolygon"
+    assert len(sectors["features"]) == 184
+    assert [f["properties"]["slug"] for f in territories["features"]] == ["liege"]

@@ -1,0 +1,78 @@
+"""A real Celery worker on Redis runs the side effects of a report once it is committed."""
+
+import json
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from config.celery import app as celery_app
+from signalements.models import Signalement
+from signalements.tasks import sweep_unprocessed
+
+from .conftest import PLACE_SAINT_LAMBERT, jpeg_bytes, point_geojson
+
+TEST_BROKER = "redis://127.0.0.1:6379/15"
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def broker(settings):
+    saved = celery_app.conf.broker_url, celery_app.conf.result_backend
+    celery_app.conf.broker_url = celery_app.conf.result_backend = TEST_BROKER
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.client.flushdb()
+    yield TEST_BROKER
+    celery_app.conf.broker_url, celery_app.conf.result_backend = saved
+
+
+@pytest.fixture
+def worker(broker):
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
+        yield running
+
+
+def _wait_processed(reference: str, timeout: float = 20) -> Signalement:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        signalement = Signalement.objects.get(reference=reference)
+        if signalement.processed_at is not None:
+            return signalement
+        time.sleep(0.1)
+    raise AssertionError(f"{reference} was not processed by the worker within {timeout} s")
+
+
+def _submit(client, **extra):
+    return client.post(
+        "/api/v1/signalements/",
+        data={"category": "dechets", "location": json.dumps(point_geojson(*PLACE_SAINT_LAMBERT)), **extra},
+    )
+
+
+def test_a_worker_on_redis_processes_the_report_enqueued_on_commit(liege, worker, client):
+    photo = SimpleUploadedFile("p.jpg", jpeg_bytes(size=(1200, 900)), "image/jpeg")
+
+    response = _submit(client, photos=[photo])
+
+    assert response.status_code == 201
+    signalement = _wait_processed(response.json()["reference"])
+    thumbnail = signalement.photos.get().thumbnail
+    assert thumbnail.name
+    assert max(thumbnail.width, thumbnail.height) == 320
+
+
+def test_a_broker_outage_keeps_the_report_and_the_sweep_catches_up(liege, broker, client, settings):
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    response = _submit(client)
+
+    assert response.status_code == 201
+    reference = response.json()["reference"]
+    assert Signalement.objects.get(reference=reference).processed_at is None
+
+    celery_app.conf.broker_url = TEST_BROKER
+    settings.SIGNALEMENT_SWEEP_AFTER = settings.SIGNALEMENT_SWEEP_AFTER * 0
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        assert sweep_unprocessed() >= 1
+        assert _wait_processed(reference).processed_at is not None

@@ -1,0 +1,153 @@
+"""The locate query against the real Liège boundaries, and work-zone precedence."""
+
+import json
+from pathlib import Path
+
+import pytest
+import shapely
+from django.conf import settings
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+
+from cartography.models import District, Team, WorkZone
+from cartography.selectors import locate
+from cartography.services import signalements_relocate
+from signalements.models import Category, Signalement
+from signalements.services import signalement_submit
+
+from .conftest import PLACE_SAINT_LAMBERT
+
+DATA = Path(settings.BASE_DIR) / "fixtures" / "data"
+
+
+def _features(name: str) -> list[dict]:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))["features"]
+
+
+def _inner_point(feature: dict) -> tuple[float, float]:
+    point = shapely.geometry.shape(feature["geometry"]).representative_point()
+    return point.x, point.y
+
+
+def _team_at(point, category_slug: str) -> str | None:
+    location = locate(lon=point[0], lat=point[1], category_id=Category.objects.get(slug=category_slug).pk)
+    return Team.objects.get(pk=location.team_id).slug if location.team_id else None
+
+
+@pytest.mark.parametrize(
+    "feature", _features("liege_anciennes_communes.geojson"), ids=lambda f: f["properties"]["cd_sub_munty"]
+)
+def test_a_point_inside_each_sub_municipality_is_located_in_it(liege, feature):
+    location = locate(lon=_inner_point(feature)[0], lat=_inner_point(feature)[1], category_id=None)
+
+    assert location.territory_id == liege.pk
+    assert District.objects.get(pk=location.district_id).code == feature["properties"]["cd_sub_munty"]
+
+
+def test_every_statistical_sector_lies_in_its_sub_municipality(liege):
+    # 184 real sectors: each sector's inner point must fall in the sub-municipality Statbel gives it.
+    codes = dict(District.objects.filter(territory=liege, layer="districts").values_list("pk", "code"))
+    for feature in _features("liege_secteurs_statistiques.geojson"):
+        lon, lat = _inner_point(feature)
+        location = locate(lon=lon, lat=lat, category_id=None)
+        assert codes[location.district_id] == feature["properties"]["cd_sub_munty"], feature["properties"]
+
+
+def test_place_saint_lambert_is_in_the_city_centre(liege):
+    location = locate(lon=PLACE_SAINT_LAMBERT[0], lat=PLACE_SAINT_LAMBERT[1], category_id=None)
+
+    assert District.objects.get(pk=location.district_id).name == "Liège – Meuse Nord"
+
+
+@pytest.mark.parametrize(
+    "point",
+    [(4.3517, 50.8503), (2.3522, 48.8566), (5.70, 50.70), (0.0, 0.0)],
+    ids=["brussels", "paris", "herstal-side", "null-island"],
+)
+def test_points_outside_the_territory_are_not_located(liege, point):
+    assert locate(lon=point[0], lat=point[1], category_id=None) is None
+
+
+def test_a_zone_with_higher_priority_wins_over_an_overlapping_zone(liege):
+    # Saint-Lambert lies in the "Propreté Nord" zone and in the hypercentre zone (priority 10).
+    assert _team_at(PLACE_SAINT_LAMBERT, "dechets") == "liege-hypercentre"
+
+
+def test_a_zone_only_applies_to_its_categories(liege):
+    # The hypercentre zone does not list dead leaves: the northern cleanliness team takes them.
+    assert _team_at(PLACE_SAINT_LAMBERT, "feuilles-mortes") == "liege-proprete-nord"
+
+
+def test_the_category_default_team_answers_where_no_zone_covers(liege):
+    assert _team_at(PLACE_SAINT_LAMBERT, "lampadaire-eteint") == "liege-eclairage"
+    assert _team_at(PLACE_SAINT_LAMBERT, "trottoir-verglace") == "liege-hiver"
+
+
+def test_the_southern_team_covers_the_south(liege):
+    chenee = next(
+        f
+        for f in _features("liege_anciennes_communes.geojson")
+        if f["properties"]["cd_sub_munty"] == "62063G"
+    )
+    assert _team_at(_inner_point(chenee), "dechets") == "liege-proprete-sud"
+
+
+def test_a_zone_naming_the_category_beats_a_catch_all_zone(liege):
+    catch_all_team = Team.objects.create(slug="catch-all", name="Catch-all", territory=liege)
+    WorkZone.objects.create(team=catch_all_team, name="Everything", geom=liege.geom, priority=100)
+
+    assert _team_at(PLACE_SAINT_LAMBERT, "dechets") == "liege-hypercentre"
+    assert _team_at(PLACE_SAINT_LAMBERT, "lampadaire-eteint") == "catch-all"
+
+
+def test_the_smaller_zone_wins_at_equal_priority(liege):
+    big = Team.objects.create(slug="big", name="Big", territory=liege)
+    small = Team.objects.create(slug="small", name="Small", territory=liege)
+    lon, lat = PLACE_SAINT_LAMBERT
+    around = Polygon.from_bbox((lon - 0.002, lat - 0.002, lon + 0.002, lat + 0.002))
+    WorkZone.objects.create(team=big, name="Big", geom=liege.geom)
+    WorkZone.objects.create(team=small, name="Small", geom=MultiPolygon(around, srid=4326))
+
+    assert _team_at(PLACE_SAINT_LAMBERT, "lampadaire-eteint") == "small"
+
+
+def test_an_inactive_team_is_skipped(liege):
+    Team.objects.filter(slug="liege-hypercentre").update(is_active=False)
+
+    assert _team_at(PLACE_SAINT_LAMBERT, "dechets") == "liege-proprete-nord"
+
+
+def test_subdivided_copies_follow_boundary_edits(liege):
+    district = District.objects.get(territory=liege, layer="districts", code="62063A")
+    lon, lat = PLACE_SAINT_LAMBERT
+    hole = Polygon.from_bbox((lon - 0.001, lat - 0.001, lon + 0.001, lat + 0.001))
+    remaining = district.geom.difference(hole)
+    district.geom = remaining if remaining.geom_type == "MultiPolygon" else MultiPolygon(remaining, srid=4326)
+    district.save()
+
+    assert locate(lon=lon, lat=lat, category_id=None).district_id is None
+
+
+def test_relocation_moves_reports_after_a_boundary_change_but_keeps_manual_teams(liege):
+    category = Category.objects.get(slug="dechets")
+    auto, _ = signalement_submit(category=category, location=Point(*PLACE_SAINT_LAMBERT, srid=4326))
+    manual, _ = signalement_submit(category=category, location=Point(*PLACE_SAINT_LAMBERT, srid=4326))
+    voirie = Team.objects.get(slug="liege-voirie")
+    Signalement.objects.filter(pk=manual.pk).update(team=voirie, team_is_manual=True)
+    north = District.objects.get(territory=liege, layer="districts", code="62063A")
+    south = District.objects.get(territory=liege, layer="districts", code="62063B")
+    # Swap the two boundaries (reports of the centre now belong to "Meuse Sud") and retire the
+    # hypercentre team (its reports go to the zone below it).
+    north_geom, south_geom = north.geom, south.geom
+    District.objects.filter(pk=north.pk).update(geom=south_geom)
+    District.objects.filter(pk=south.pk).update(geom=north_geom)
+    Team.objects.filter(slug="liege-hypercentre").update(is_active=False)
+
+    moved = signalements_relocate(territory_id=liege.pk)
+
+    assert moved == 2
+    auto.refresh_from_db()
+    manual.refresh_from_db()
+    assert auto.district_id == south.pk and manual.district_id == south.pk
+    assert auto.team.slug == "liege-proprete-nord"
+    assert manual.team_id == voirie.pk
+    assert signalements_relocate(territory_id=liege.pk) == 0
