@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GinIndex
 from django.utils.translation import gettext_lazy as _
 
 DEFAULT_DISTRICT_LAYER = "districts"
@@ -95,6 +96,34 @@ class WorkZone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} – {self.name}"
+
+
+class Place(models.Model):
+    """A named place the local geocoder can find: a street, a square, a district, a landmark."""
+
+    class Kind(models.TextChoices):
+        STREET = "street", _("rue")
+        PLACE = "place", _("lieu")
+        DISTRICT = "district", _("quartier")
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="places")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(_("nom"), max_length=200)
+    # Lower case without accents, for trigram search (unaccent() cannot be indexed directly).
+    search_name = models.CharField(max_length=200)
+    point = models.PointField(srid=4326)
+    source = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("lieu nommé")
+        verbose_name_plural = _("lieux nommés")
+        indexes = [GinIndex(fields=["search_name"], opclasses=["gin_trgm_ops"], name="place_name_trgm")]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "kind", "search_name"], name="place_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # Subdivided copies of the polygons above, kept by database triggers (see migration 0002).

@@ -1,5 +1,13 @@
+import statistics
+from collections import Counter, defaultdict
+
+from django.contrib.gis.db.models.functions import PointOnSurface
+from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 
+from signalements.models import Signalement
+
+from .models import District, Place, Territory
 from .selectors import district_sql, team_sql
 
 RELOCATE_SQL = f"""
@@ -25,3 +33,56 @@ def signalements_relocate(*, territory_id: int | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(RELOCATE_SQL, {"territory_id": territory_id})
         return cursor.rowcount
+
+
+@transaction.atomic
+def places_rebuild(*, territory: Territory) -> int:
+    """Fill the local geocoder for a territory: every district of every layer, and every street
+    named in at least two report addresses (placed at the median of those reports)."""
+    from .geocoding import normalize, street_of
+
+    Place.objects.filter(territory=territory, source__in=["districts", "reports"]).delete()
+    places: dict[tuple[str, str], Place] = {}
+    for district in District.objects.filter(territory=territory).annotate(inner=PointOnSurface("geom")):
+        key = (Place.Kind.DISTRICT, normalize(district.name))
+        places.setdefault(
+            key,
+            Place(
+                territory=territory,
+                kind=key[0],
+                name=district.name,
+                search_name=key[1],
+                point=district.inner,
+                source="districts",
+            ),
+        )
+    streets: dict[str, list] = defaultdict(list)
+    rows = (
+        Signalement.objects.filter(territory=territory)
+        .exclude(address="")
+        .values_list("address", "location")
+        .iterator(chunk_size=5000)
+    )
+    for address, location in rows:
+        street = street_of(address)
+        if street:
+            streets[normalize(street)].append((street, location.x, location.y))
+    for search_name, seen in streets.items():
+        if len(seen) < 2 or not search_name:
+            continue
+        name = Counter(s for s, _, _ in seen).most_common(1)[0][0]
+        lon = statistics.median(x for _, x, _ in seen)
+        lat = statistics.median(y for _, _, y in seen)
+        places.setdefault(
+            (Place.Kind.STREET, search_name),
+            Place(
+                territory=territory,
+                kind=Place.Kind.STREET,
+                name=name,
+                search_name=search_name,
+                point=Point(lon, lat, srid=4326),
+                source="reports",
+            ),
+        )
+    Place.objects.bulk_create(places.values(), ignore_conflicts=True)
+    return len(places)

@@ -119,7 +119,8 @@ METRIC_SRID = int(os.environ.get("METRIC_SRID", "3035"))
 
 # Request size limits: photos are checked one by one, the whole body by Django.
 SIGNALEMENT_MAX_PHOTO_BYTES = int(os.environ.get("SIGNALEMENT_MAX_PHOTO_BYTES", str(8 * 1024 * 1024)))
-SIGNALEMENT_MAX_PHOTOS = 3
+SIGNALEMENT_MAX_PHOTOS = 3  # at submission
+SIGNALEMENT_MAX_PHOTOS_TOTAL = 6  # with those the reporter adds later
 SIGNALEMENT_MAX_REQUEST_BYTES = int(os.environ.get("SIGNALEMENT_MAX_REQUEST_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(26 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -188,6 +189,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
     },
 }
+
+# Address search: the local geocoder searches streets and districts loaded from data; set
+# cartography.geocoding.NominatimGeocoder and GEOCODER_URL to use a Nominatim-compatible service.
+GEOCODER_BACKEND = os.environ.get("GEOCODER_BACKEND", "cartography.geocoding.LocalGeocoder")
+GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
+GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "signalements (incident desk)")
+
+# Absolute links in e-mails (tracking pages) start with this.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

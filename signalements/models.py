@@ -130,7 +130,16 @@ class Signalement(models.Model):
         output_field=models.PointField(srid=settings.METRIC_SRID, spatial_index=False),
         db_persist=True,
     )
-    address = models.CharField(_("adresse"), max_length=300, blank=True)
+    address = models.CharField(_("adresse"), max_length=300, blank=True, default="", db_default="")
+    place_description = models.CharField(
+        _("description du lieu"),
+        max_length=300,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Donnée par le citoyen quand il n'a pas placé le point lui-même."),
+    )
+    location_is_approximate = models.BooleanField(_("lieu approximatif"), default=False, db_default=False)
     territory = models.ForeignKey("cartography.Territory", on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey(
         "cartography.District",
@@ -249,6 +258,7 @@ class ReporterContact(models.Model):
     phone = models.CharField(_("téléphone"), max_length=40, blank=True, db_index=True)
     show_name = models.BooleanField(_("nom visible publiquement"), default=False)
     wants_updates = models.BooleanField(_("reçoit les mises à jour"), default=True)
+    language = models.CharField(_("langue"), max_length=8, default="fr")
     anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -299,3 +309,129 @@ class Photo(models.Model):
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
         ordering = ["created_at", "id"]
+
+
+class Support(models.Model):
+    """A citizen backing an existing report ("me too") instead of filing a duplicate."""
+
+    signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="supports")
+    email = models.EmailField(_("e-mail"), blank=True)
+    wants_updates = models.BooleanField(_("reçoit les mises à jour"), default=True)
+    language = models.CharField(_("langue"), max_length=8, default="fr")
+    # A hash of the browser session or client key, so that one person counts once.
+    supporter_key = models.CharField(max_length=64)
+    unsubscribe_token = models.CharField(
+        max_length=64,
+        editable=False,
+        db_default=Replace(
+            Cast(
+                models.Func(function="gen_random_uuid", output_field=models.UUIDField()), models.TextField()
+            ),
+            models.Value("-"),
+            models.Value(""),
+        ),
+    )
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("soutien")
+        verbose_name_plural = _("soutiens")
+        constraints = [
+            models.UniqueConstraint(fields=["signalement", "supporter_key"], name="support_once_per_person"),
+            models.UniqueConstraint(fields=["unsubscribe_token"], name="support_unique_token"),
+        ]
+
+
+class DuplicateCandidate(models.Model):
+    """Open reports found near a new one when it was filed: likely duplicates, for the desk."""
+
+    signalement = models.ForeignKey(
+        Signalement, on_delete=models.CASCADE, related_name="duplicate_candidates"
+    )
+    candidate = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="+")
+    distance_m = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["signalement", "candidate"], name="duplicate_candidate_once"),
+        ]
+
+
+class Comment(models.Model):
+    """A public message on a report (citizen or staff reply), or an internal note never shown to citizens."""
+
+    signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_citizen = models.BooleanField(default=False)
+    is_internal = models.BooleanField(_("note interne"), default=False)
+    text = models.TextField(_("message"))
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("commentaire")
+        verbose_name_plural = _("commentaires")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(from_citizen=True) & Q(is_internal=True)), name="comment_citizen_never_internal"
+            ),
+        ]
+
+
+class Satisfaction(models.Model):
+    """The one question asked when a report is resolved."""
+
+    signalement = models.OneToOneField(Signalement, on_delete=models.CASCADE, related_name="satisfaction")
+    solved = models.BooleanField(_("problème résolu"))
+    rating = models.PositiveSmallIntegerField(_("note"))
+    text = models.TextField(_("commentaire"), blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("avis")
+        verbose_name_plural = _("avis")
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="satisfaction_rating_1_5"),
+        ]
+
+
+class Notification(models.Model):
+    """An e-mail to send, written in the same transaction as its cause.
+
+    One row per (cause, recipient): the unique constraints make a retried task or a repeated
+    service call unable to queue the same e-mail twice, and sent_at makes the sender skip it.
+    """
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Signalement reçu")
+        STATUS = "status", _("Changement de statut")
+        REPLY = "reply", _("Réponse publique")
+
+    signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status_change = models.ForeignKey(
+        StatusChange, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    recipient = models.EmailField()
+    language = models.CharField(max_length=8, default="fr")
+    created_at = models.DateTimeField(db_default=Now())
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="notification_pending", condition=Q(sent_at__isnull=True)
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["signalement", "recipient"],
+                condition=Q(kind="submitted"),
+                name="notification_submitted_once",
+            ),
+            models.UniqueConstraint(fields=["status_change", "recipient"], name="notification_status_once"),
+            models.UniqueConstraint(fields=["comment", "recipient"], name="notification_reply_once"),
+        ]

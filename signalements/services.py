@@ -3,16 +3,33 @@
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartography.selectors import locate
 
-from .models import Category, Channel, Photo, ReporterContact, Signalement, Status, StatusChange
+from .models import (
+    Category,
+    Channel,
+    Comment,
+    DuplicateCandidate,
+    Notification,
+    Photo,
+    ReporterContact,
+    Satisfaction,
+    Signalement,
+    Status,
+    StatusChange,
+    Support,
+)
 from .photos import CleanPhoto, thumbnail_make
+from .selectors import nearby_open_signalements
+from .workflow import allowed_next
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +68,9 @@ def signalement_submit(
     photos: list[CleanPhoto] = (),
     idempotency_key: str | None = None,
     author=None,
+    place_description: str = "",
+    location_is_approximate: bool = False,
+    language: str = "fr",
 ) -> tuple[Signalement, bool]:
     """Validate, locate and store a report with its first history row, in one transaction.
 
@@ -74,6 +94,8 @@ def signalement_submit(
                 description=description,
                 address=address,
                 channel=channel,
+                place_description=place_description,
+                location_is_approximate=location_is_approximate,
                 territory_id=located.territory_id,
                 district_id=located.district_id,
                 team_id=located.team_id,
@@ -90,7 +112,25 @@ def signalement_submit(
                     phone=reporter.phone,
                     show_name=reporter.show_name,
                     wants_updates=reporter.wants_updates,
+                    language=language,
                 )
+                if reporter.email:
+                    Notification.objects.create(
+                        signalement=signalement,
+                        kind=Notification.Kind.SUBMITTED,
+                        recipient=reporter.email,
+                        language=language,
+                    )
+            DuplicateCandidate.objects.bulk_create(
+                [
+                    DuplicateCandidate(
+                        signalement=signalement, candidate=candidate, distance_m=candidate.distance.m
+                    )
+                    for candidate in nearby_open_signalements(
+                        category=category, location=location, exclude_id=signalement.pk
+                    )
+                ]
+            )
             for photo in photos:
                 Photo.objects.create(signalement=signalement, image=photo.content)
     except IntegrityError:
@@ -105,7 +145,8 @@ def signalement_submit(
 
 
 def signalement_process(*, signalement_id: int) -> bool:
-    """Make missing thumbnails and mark the report processed. Running it twice does nothing more."""
+    """Make missing thumbnails and mark the report processed. Running it twice does nothing more.
+    (The acknowledgement e-mail is a Notification row, sent by notifications_send.)"""
     with transaction.atomic():
         signalement = Signalement.objects.select_for_update().filter(pk=signalement_id).first()
         if signalement is None or signalement.processed_at is not None:
@@ -117,3 +158,144 @@ def signalement_process(*, signalement_id: int) -> bool:
             photo.save(update_fields=["thumbnail"])
         Signalement.objects.filter(pk=signalement_id).update(processed_at=timezone.now())
     return True
+
+
+def _notify_followers(signalement: Signalement, kind: str, **cause) -> None:
+    """Queue one e-mail per person following the report: its reporter and its supporters."""
+    recipients: dict[str, str] = {}
+    reporter = (
+        ReporterContact.objects.filter(signalement=signalement, wants_updates=True).exclude(email="").first()
+    )
+    if reporter is not None:
+        recipients[reporter.email.lower()] = reporter.language
+    for email, language in (
+        Support.objects.filter(signalement=signalement, wants_updates=True)
+        .exclude(email="")
+        .values_list("email", "language")
+    ):
+        recipients.setdefault(email.lower(), language)
+    Notification.objects.bulk_create(
+        [
+            Notification(signalement=signalement, kind=kind, recipient=email, language=language, **cause)
+            for email, language in recipients.items()
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(lambda: enqueue_notifications(signalement.pk))
+
+
+def enqueue_notifications(signalement_id: int) -> None:
+    from .tasks import notifications_deliver
+
+    try:
+        notifications_deliver.delay(signalement_id)
+    except Exception:  # noqa: BLE001 - the periodic sweep sends what is left
+        logger.warning(
+            "broker unavailable, notifications of %s left for the sweep", signalement_id, exc_info=True
+        )
+
+
+class TransitionError(ValidationError):
+    pass
+
+
+@transaction.atomic
+def signalement_transition(
+    *, signalement: Signalement, to_status: str, author=None, text: str = "", is_public: bool = True
+) -> StatusChange:
+    """Move a report along the workflow, write the history row and queue the e-mails."""
+    locked = Signalement.objects.select_for_update().get(pk=signalement.pk)
+    if to_status not in allowed_next(locked.status):
+        raise TransitionError(
+            {
+                "status": _("Passage de « %(from)s » à « %(to)s » non autorisé.")
+                % {
+                    "from": Status(locked.status).label,
+                    "to": Status(to_status).label if to_status in Status.values else to_status,
+                }
+            }
+        )
+    change = StatusChange.objects.create(
+        signalement=locked,
+        from_status=locked.status,
+        to_status=to_status,
+        author=author,
+        text=text,
+        is_public=is_public,
+    )
+    Signalement.objects.filter(pk=locked.pk).update(status=to_status, updated_at=timezone.now())
+    signalement.status = to_status
+    if is_public:
+        _notify_followers(locked, Notification.Kind.STATUS, status_change=change)
+    return change
+
+
+@transaction.atomic
+def comment_add(
+    *, signalement: Signalement, text: str, author=None, from_citizen: bool = False, is_internal: bool = False
+) -> Comment:
+    """A citizen's message, a public reply from staff (e-mailed to followers) or an internal note."""
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Le message est vide.")})
+    comment = Comment.objects.create(
+        signalement=signalement,
+        text=text,
+        author=author,
+        from_citizen=from_citizen,
+        is_internal=is_internal and not from_citizen,
+    )
+    if not from_citizen and not comment.is_internal:
+        _notify_followers(signalement, Notification.Kind.REPLY, comment=comment)
+    return comment
+
+
+@transaction.atomic
+def signalement_support(
+    *, signalement: Signalement, supporter_key: str, email: str = "", language: str = "fr"
+) -> tuple[Support, bool]:
+    """Back an open report ("me too"). One person counts once; an e-mail makes them a follower."""
+    if not signalement.is_open:
+        raise ValidationError(
+            {"signalement": _("Ce signalement est clôturé : il ne peut plus être soutenu.")}
+        )
+    support, created = Support.objects.get_or_create(
+        signalement=signalement,
+        supporter_key=supporter_key,
+        defaults={"email": email, "language": language},
+    )
+    if created:
+        Signalement.objects.filter(pk=signalement.pk).update(support_count=F("support_count") + 1)
+    elif email and not support.email:
+        Support.objects.filter(pk=support.pk).update(email=email, language=language)
+    return support, created
+
+
+@transaction.atomic
+def photo_add(*, signalement: Signalement, photo: CleanPhoto, is_public: bool = True) -> Photo:
+    if signalement.photos.count() >= settings.SIGNALEMENT_MAX_PHOTOS_TOTAL:
+        raise ValidationError({"photo": _("Ce signalement a déjà le nombre maximal de photos.")})
+    added = Photo.objects.create(signalement=signalement, image=photo.content, is_public=is_public)
+    Signalement.objects.filter(pk=signalement.pk).update(processed_at=None)
+    transaction.on_commit(lambda: enqueue_after_submit(signalement.pk))
+    return added
+
+
+def reporter_updates_set(*, signalement: Signalement, wants_updates: bool) -> None:
+    ReporterContact.objects.filter(signalement=signalement).update(wants_updates=wants_updates)
+
+
+def satisfaction_record(
+    *, signalement: Signalement, solved: bool, rating: int, text: str = ""
+) -> Satisfaction:
+    """Store the answer to the satisfaction question, once, for a resolved or closed report."""
+    if signalement.status not in (Status.RESOLVED, Status.CLOSED):
+        raise ValidationError({"signalement": _("Cette question est posée quand le problème est résolu.")})
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": _("Donnez une note de 1 à 5.")})
+    satisfaction, created = Satisfaction.objects.get_or_create(
+        signalement=signalement, defaults={"solved": solved, "rating": rating, "text": text.strip()}
+    )
+    if not created:
+        raise ValidationError({"signalement": _("Vous avez déjà répondu, merci.")})
+    return satisfaction

@@ -4,24 +4,37 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from .models import Signalement
+from .models import Notification, Signalement
+from .notifications import notifications_send
 from .services import signalement_process
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30, acks_late=True)
 def signalement_after_submit(self, signalement_id: int) -> bool:
-    return signalement_process(signalement_id=signalement_id)
+    processed = signalement_process(signalement_id=signalement_id)
+    notifications_send(signalement_id=signalement_id)
+    return processed
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
+def notifications_deliver(self, signalement_id: int | None = None) -> int:
+    try:
+        return notifications_send(signalement_id=signalement_id)
+    except OSError as exc:  # SMTP server unreachable: try again later, nothing was marked sent
+        raise self.retry(exc=exc) from exc
 
 
 @shared_task
 def sweep_unprocessed() -> int:
-    """Enqueue again the reports whose side effects never ran (broker down at submission)."""
+    """Enqueue again what never ran (broker down when it was due): reports and e-mails."""
     limit = timezone.now() - settings.SIGNALEMENT_SWEEP_AFTER
     ids = list(
-        Signalement.objects.filter(processed_at__isnull=True, created_at__lt=limit, source="").values_list(
+        Signalement.objects.filter(processed_at__isnull=True, created_at__lt=limit).values_list(
             "id", flat=True
         )[:1000]
     )
     for signalement_id in ids:
         signalement_after_submit.delay(signalement_id)
+    if Notification.objects.filter(sent_at__isnull=True, created_at__lt=limit).exists():
+        notifications_deliver.delay()
     return len(ids)

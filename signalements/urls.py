@@ -1,7 +1,20 @@
 from django.urls import path
 
 from . import views
+from .web import views as web
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("signaler/", web.report_start, name="report"),
+    path("signaler/lieu/", web.LocationStep.as_view(), name="report-location"),
+    path("signaler/probleme/", web.ProblemStep.as_view(), name="report-problem"),
+    path("signaler/deja-signale/", web.SimilarStep.as_view(), name="report-similar"),
+    path("signaler/coordonnees/", web.ContactStep.as_view(), name="report-contact"),
+    path("signaler/verifier/", web.ReviewStep.as_view(), name="report-review"),
+    path("signaler/envoye/", web.report_done, name="report-done"),
+    path("signaler/recommencer/", web.report_restart, name="report-restart"),
+    path("signaler/photo/<int:index>/", web.draft_photo, name="report-draft-photo"),
+    path("signaler/soutenir/<str:reference>/", web.SupportView.as_view(), name="report-support"),
+    path("suivi/<str:token>/", web.TrackingView.as_view(), name="tracking"),
+    path("signalements/<str:reference>/", web.public_signalement, name="public-signalement"),
 ]

@@ -1,4 +1,5 @@
 import io
+import os
 import shutil
 
 import pytest
@@ -77,3 +78,46 @@ def point_geojson(lon: float, lat: float) -> dict:
 
 
 __all__ = ["jpeg_bytes", "point_geojson", "PLACE_SAINT_LAMBERT", "settings"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs beside the ORM
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM, LAUNCH_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+def _new_page(chromium, **options):
+    context = chromium.new_context(locale="fr-BE", **options)
+    page = context.new_page()
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())  # no map tiles offline
+    page.set_default_timeout(10_000)
+    return context, page
+
+
+@pytest.fixture
+def page(chromium, live_server, liege):
+    context, page = _new_page(chromium, viewport={"width": 1200, "height": 900})
+    page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(chromium, live_server, liege):
+    context, page = _new_page(
+        chromium,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    page.base_url = live_server.url
+    yield page
+    context.close()

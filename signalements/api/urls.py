@@ -1,9 +1,26 @@
 from django.urls import path
 
-from . import views
+from . import citizen, views
 
 urlpatterns = [
     path("signalements/", views.SignalementListCreateView.as_view(), name="signalement-list"),
+    path("signalements/nearby/", citizen.NearbyView.as_view(), name="signalement-nearby"),
     path("signalements/<str:reference>/", views.SignalementDetailView.as_view(), name="signalement-detail"),
+    path("signalements/<str:reference>/supports/", citizen.SupportView.as_view(), name="signalement-support"),
+    path("tracking/<str:token>/", citizen.TrackingDetailView.as_view(), name="tracking-detail"),
+    path("tracking/<str:token>/comments/", citizen.TrackingCommentView.as_view(), name="tracking-comments"),
+    path("tracking/<str:token>/photos/", citizen.TrackingPhotoView.as_view(), name="tracking-photos"),
+    path(
+        "tracking/<str:token>/subscription/",
+        citizen.TrackingSubscriptionView.as_view(),
+        name="tracking-subscription",
+    ),
+    path(
+        "tracking/<str:token>/satisfaction/",
+        citizen.TrackingSatisfactionView.as_view(),
+        name="tracking-satisfaction",
+    ),
     path("categories/", views.CategoryListView.as_view(), name="category-list"),
+    path("locate/", citizen.LocateView.as_view(), name="locate"),
+    path("geocode/", citizen.GeocodeView.as_view(), name="geocode"),
 ]

@@ -91,8 +91,11 @@ class Command(BaseCommand):
             self.teams_load(territory, city.get("teams", []))
             self.users_load(city.get("users", []))
         reports = city.get("reports", {})
-        if options["no_reports"]:
-            return
+        if not options["no_reports"]:
+            self.reports_load(territory, reports, options)
+        call_command("build_gazetteer", territory=territory.slug, stdout=self.stdout)
+
+    def reports_load(self, territory: Territory, reports: dict, options: dict) -> None:
         if "import" in reports:
             call_command(
                 "import_reports",

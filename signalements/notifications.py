@@ -1,0 +1,68 @@
+"""Sending the queued e-mails. Each Notification row is sent at most once."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+def _render(notification: Notification) -> tuple[str, str]:
+    signalement = notification.signalement
+    context = {
+        "signalement": signalement,
+        "notification": notification,
+        "tracking_url": settings.SITE_URL + reverse("tracking", args=[signalement.tracking_token]),
+        "status_change": notification.status_change,
+        "comment": notification.comment,
+    }
+    if notification.kind != Notification.Kind.SUBMITTED:
+        # Followers other than the reporter get the public page, not the reporter's private link.
+        reporter_email = getattr(getattr(signalement, "reporter", None), "email", "")
+        if notification.recipient.lower() != reporter_email.lower():
+            context["tracking_url"] = settings.SITE_URL + reverse(
+                "public-signalement", args=[signalement.reference]
+            )
+    with translation.override(notification.language):
+        subject = render_to_string(f"signalements/email/{notification.kind}_subject.txt", context).strip()
+        body = render_to_string(f"signalements/email/{notification.kind}.txt", context)
+    return subject, body
+
+
+def notifications_send(*, signalement_id: int | None = None) -> int:
+    """Send pending e-mails, one per transaction: the row is locked while its e-mail is sent and
+    marked sent before the lock is released, so two workers or a retried task never send it twice,
+    and a failing SMTP server leaves only the failed e-mail pending."""
+    sent = 0
+    while True:
+        with transaction.atomic():
+            pending = Notification.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                sent_at__isnull=True
+            )
+            if signalement_id is not None:
+                pending = pending.filter(signalement_id=signalement_id)
+            notification = (
+                pending.select_related(
+                    "signalement",
+                    "signalement__reporter",
+                    "signalement__team",
+                    "signalement__category",
+                    "status_change",
+                    "comment",
+                )
+                .order_by("created_at", "id")
+                .first()
+            )
+            if notification is None:
+                return sent
+            subject, body = _render(notification)
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.recipient])
+            Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now())
+            sent += 1
