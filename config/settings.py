@@ -184,6 +184,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE = {
+    "propose-duplicate-groups": {
+        "task": "signalements.tasks.duplicates_cluster",
+        "schedule": crontab(minute="*/15"),
+    },
+    "overdue-digest-per-team": {
+        "task": "signalements.tasks.deadlines_digest",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "sweep-unprocessed-signalements": {
         "task": "signalements.tasks.sweep_unprocessed",
         "schedule": crontab(minute="*/5"),

@@ -9,6 +9,9 @@ from django.db import connection, transaction
 
 from cartography.selectors import district_sql, team_sql, territory_sql
 
+from .deadlines import WorkingCalendar
+from .models import Category
+
 
 @dataclass(frozen=True)
 class BulkRow:
@@ -35,7 +38,7 @@ class BulkResult:
 STAGING_DDL = """
 CREATE TEMP TABLE signalement_staging (
     row_no integer NOT NULL, external_id text, lon double precision NOT NULL, lat double precision NOT NULL,
-    category_id bigint NOT NULL, created_at timestamptz NOT NULL,
+    category_id bigint NOT NULL, created_at timestamptz NOT NULL, deadline_at timestamptz NOT NULL,
     status text NOT NULL, priority text NOT NULL,
     channel text NOT NULL, address text NOT NULL, description text NOT NULL
 ) ON COMMIT DROP
@@ -47,6 +50,7 @@ STAGING_COLUMNS = (
     "lat",
     "category_id",
     "created_at",
+    "deadline_at",
     "status",
     "priority",
     "channel",
@@ -65,12 +69,12 @@ INSERT_SQL = f"""
 WITH inserted AS (
     INSERT INTO signalements_signalement
         (category_id, location, address, territory_id, district_id, team_id, team_is_manual, status, priority,
-         channel, description, source, external_id, created_at, updated_at, processed_at)
+         channel, description, source, external_id, created_at, updated_at, processed_at, deadline_at)
     SELECT l.category_id, l.geom, l.address, l.territory_id,
            {district_sql("l.geom", "l.territory_id")},
            {team_sql("l.geom", "l.category_id")},
            false, l.status, l.priority, l.channel, l.description, %(source)s, l.external_id,
-           l.created_at, l.created_at, statement_timestamp()
+           l.created_at, l.created_at, statement_timestamp(), l.deadline_at
       FROM signalement_located l
      WHERE l.territory_id IS NOT NULL
      ORDER BY l.row_no
@@ -96,6 +100,8 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
     (source, external_id) is already stored are skipped, so a file can be loaded again safely.
     """
     result = BulkResult()
+    calendar = WorkingCalendar()
+    deadline_days = dict(Category.objects.values_list("id", "deadline_days"))
     with connection.cursor() as cursor:
         # ON COMMIT DROP does not fire when the caller's transaction is still open.
         cursor.execute("DROP TABLE IF EXISTS signalement_staging, signalement_located")
@@ -110,6 +116,7 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
                         r.lat,
                         r.category_id,
                         r.created_at,
+                        calendar.deadline(r.created_at, deadline_days[r.category_id]),
                         r.status,
                         r.priority,
                         r.channel,

@@ -185,6 +185,7 @@ class Signalement(models.Model):
         verbose_name=_("doublon de"),
     )
     support_count = models.PositiveIntegerField(_("soutiens"), default=0, db_default=0)
+    deadline_at = models.DateTimeField(_("échéance"), null=True, blank=True)
     # 122 random bits from PostgreSQL's strong generator, so that bulk loads get one too.
     tracking_token = models.CharField(
         max_length=64,
@@ -318,6 +319,10 @@ class Support(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     wants_updates = models.BooleanField(_("reçoit les mises à jour"), default=True)
     language = models.CharField(_("langue"), max_length=8, default="fr")
+    # Set when the support was carried over from a duplicate merged into this report (undo removes it).
+    merged_from = models.ForeignKey(
+        "Signalement", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     # A hash of the browser session or client key, so that one person counts once.
     supporter_key = models.CharField(max_length=64)
     unsubscribe_token = models.CharField(
@@ -435,3 +440,63 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["status_change", "recipient"], name="notification_status_once"),
             models.UniqueConstraint(fields=["comment", "recipient"], name="notification_reply_once"),
         ]
+
+
+class PublicHoliday(models.Model):
+    """A day off for the city's teams: deadlines count working days only."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("nom"), max_length=120)
+
+    class Meta:
+        verbose_name = _("jour férié")
+        verbose_name_plural = _("jours fériés")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class ResponseTemplate(models.Model):
+    """A ready-made public reply an agent can start from, per category and status."""
+
+    title = models.CharField(_("titre"), max_length=120)
+    text = models.TextField(_("texte"))
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="response_templates",
+        verbose_name=_("catégorie"),
+    )
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("modèle de réponse")
+        verbose_name_plural = _("modèles de réponse")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DuplicateGroup(models.Model):
+    """Open reports the clustering job found together: a merge the desk may confirm."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Proposé")
+        MERGED = "merged", _("Fusionné")
+        DISMISSED = "dismissed", _("Écarté")
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    members = models.ManyToManyField(Signalement, related_name="duplicate_groups")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PROPOSED)
+    # The sorted member ids: the same group is proposed once, whatever the job's runs.
+    signature = models.CharField(max_length=500, unique=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("groupe de doublons")
+        verbose_name_plural = _("groupes de doublons")
+        ordering = ["-created_at"]

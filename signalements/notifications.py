@@ -66,3 +66,29 @@ def notifications_send(*, signalement_id: int | None = None) -> int:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.recipient])
             Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now())
             sent += 1
+
+
+def teams_overdue_digest() -> int:
+    """Each morning, one e-mail per team listing its open reports past their deadline."""
+    from cartography.models import Team
+
+    from .models import OPEN_STATUSES, Signalement
+
+    sent = 0
+    now = timezone.now()
+    for team in Team.objects.filter(is_active=True).prefetch_related("members"):
+        overdue = list(
+            Signalement.objects.filter(team=team, status__in=OPEN_STATUSES, deadline_at__lt=now)
+            .select_related("category", "district")
+            .order_by("deadline_at")
+        )
+        recipients = sorted({team.public_email, *(m.email for m in team.members.all())} - {""})
+        if not overdue or not recipients:
+            continue
+        context = {"team": team, "overdue": overdue, "site_url": settings.SITE_URL}
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = render_to_string("signalements/email/digest_subject.txt", context).strip()
+            body = render_to_string("signalements/email/digest.txt", context)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        sent += 1
+    return sent

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
-from django.db.models import Prefetch, QuerySet
+from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from .models import OPEN_STATUSES, Category, Comment, Photo, Signalement, StatusChange
@@ -77,4 +77,53 @@ def tracking_view(*, token: str) -> TrackingView | None:
         history=list(signalement.history.filter(is_public=True)),
         comments=list(signalement.comments.filter(is_internal=False)),
         photos=list(signalement.photos.filter(is_public=True)),
+    )
+
+
+def is_role(user, *roles: str) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.groups.filter(name__in=roles).exists())
+
+
+def signalements_for_staff(user) -> QuerySet[Signalement]:
+    """What a staff member may see: everything for agents, planners and administrators; a crew
+    member sees only the reports of its teams."""
+    from .roles import ADMINISTRATOR, AGENT, CREW, PLANNER
+
+    queryset = Signalement.objects.select_related("category", "district", "team")
+    if is_role(user, AGENT, PLANNER, ADMINISTRATOR):
+        return queryset
+    if is_role(user, CREW):
+        return queryset.filter(team__members=user)
+    return queryset.none()
+
+
+def signalements_queue(user) -> QuerySet[Signalement]:
+    """The desk's work queue: open reports, overdue first, then new ones, then by deadline."""
+    now = timezone.now()
+    return (
+        signalements_for_staff(user)
+        .filter(status__in=OPEN_STATUSES)
+        .annotate(
+            overdue=Case(
+                When(deadline_at__lt=now, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+            is_new=Case(
+                When(status="new", then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+        )
+        .order_by("-overdue", "-is_new", "deadline_at", "created_at")
+    )
+
+
+def reporter_history(*, email: str = "", phone: str = "", limit: int = 10) -> list[Signalement]:
+    """A citizen's earlier reports, found by e-mail or phone, for the agent on the phone."""
+    if not email and not phone:
+        return []
+    condition = Q()
+    if email:
+        condition |= Q(reporter__email__iexact=email)
+    if phone:
+        condition |= Q(reporter__phone=phone)
+    return list(
+        Signalement.objects.filter(condition).select_related("category").order_by("-created_at")[:limit]
     )

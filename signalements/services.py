@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from cartography.selectors import locate
 
+from .deadlines import deadline_for
 from .models import (
     Category,
     Channel,
@@ -100,6 +101,7 @@ def signalement_submit(
                 district_id=located.district_id,
                 team_id=located.team_id,
                 idempotency_key=idempotency_key or None,
+                deadline_at=deadline_for(timezone.now(), category.deadline_days),
             )
             StatusChange.objects.create(
                 signalement=signalement, from_status="", to_status=Status.NEW, author=author
@@ -299,3 +301,44 @@ def satisfaction_record(
     if not created:
         raise ValidationError({"signalement": _("Vous avez déjà répondu, merci.")})
     return satisfaction
+
+
+@transaction.atomic
+def signalement_assign(*, signalement: Signalement, team, author=None) -> None:
+    """An agent sends the report to another team: kept when zones or boundaries change."""
+    Signalement.objects.filter(pk=signalement.pk).update(
+        team=team, team_is_manual=True, updated_at=timezone.now()
+    )
+    StatusChange.objects.create(
+        signalement=signalement,
+        from_status=signalement.status,
+        to_status=signalement.status,
+        author=author,
+        is_public=False,
+        text=_("Confié à l'équipe « %(team)s ».") % {"team": team.name},
+    )
+    signalement.team, signalement.team_is_manual = team, True
+
+
+@transaction.atomic
+def signalement_recategorize(*, signalement: Signalement, category: Category, author=None) -> None:
+    """Change the category; the responsible team is located again unless an agent chose it."""
+    located = locate(lon=signalement.location.x, lat=signalement.location.y, category_id=category.pk)
+    team_id = signalement.team_id if signalement.team_is_manual or located is None else located.team_id
+    Signalement.objects.filter(pk=signalement.pk).update(
+        category=category, team_id=team_id, updated_at=timezone.now()
+    )
+    StatusChange.objects.create(
+        signalement=signalement,
+        from_status=signalement.status,
+        to_status=signalement.status,
+        author=author,
+        is_public=False,
+        text=_("Catégorie : %(old)s → %(new)s.") % {"old": signalement.category.name, "new": category.name},
+    )
+    signalement.category, signalement.team_id = category, team_id
+
+
+def signalement_set_priority(*, signalement: Signalement, priority: str, author=None) -> None:
+    Signalement.objects.filter(pk=signalement.pk).update(priority=priority, updated_at=timezone.now())
+    signalement.priority = priority

@@ -4,8 +4,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from .duplicates import duplicate_groups_propose
 from .models import Notification, Signalement
-from .notifications import notifications_send
+from .notifications import notifications_send, teams_overdue_digest
 from .services import signalement_process
 
 
@@ -38,3 +39,13 @@ def sweep_unprocessed() -> int:
     if Notification.objects.filter(sent_at__isnull=True, created_at__lt=limit).exists():
         notifications_deliver.delay()
     return len(ids)
+
+
+@shared_task
+def duplicates_cluster() -> int:
+    return duplicate_groups_propose()
+
+
+@shared_task
+def deadlines_digest() -> int:
+    return teams_overdue_digest()

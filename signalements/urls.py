@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .desk import views as desk
 from .web import views as web
 
 urlpatterns = [
@@ -17,4 +18,10 @@ urlpatterns = [
     path("signaler/soutenir/<str:reference>/", web.SupportView.as_view(), name="report-support"),
     path("suivi/<str:token>/", web.TrackingView.as_view(), name="tracking"),
     path("signalements/<str:reference>/", web.public_signalement, name="public-signalement"),
+    path("bureau/", desk.queue, name="desk-queue"),
+    path("bureau/carte.geojson", desk.queue_geojson, name="desk-queue-geojson"),
+    path("bureau/nouveau/", desk.register, name="desk-register"),
+    path("bureau/doublons/", desk.duplicates, name="desk-duplicates"),
+    path("bureau/statistiques/", desk.statistics, name="desk-statistics"),
+    path("bureau/signalements/<str:reference>/", desk.detail, name="desk-detail"),
 ]

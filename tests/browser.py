@@ -32,6 +32,7 @@ def axe_violations(page) -> list[dict]:
 
 def tab_to(page, selector: str, limit: int = 80) -> None:
     """Press Tab until the element matching selector has the focus: reachable by keyboard alone."""
+    page.wait_for_load_state("load")
     for _ in range(limit):
         page.keyboard.press("Tab")
         if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):

@@ -265,5 +265,6 @@ def test_a_report_from_a_phone(phone):
         phone.wait_for_load_state()
     phone.get_by_role("button", name="Envoyer le signalement").click()
     phone.get_by_text("Merci, votre signalement est envoyé").wait_for()
+    phone.wait_for_load_state("load")  # measure with the style sheet applied
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert Signalement.objects.get().category.slug == "poubelle-pleine"

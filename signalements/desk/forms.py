@@ -1,0 +1,110 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cartography.models import District, Team
+
+from ..models import Category, Channel, Priority, ResponseTemplate, Status
+from ..web.forms import Form
+
+STAFF_CHANNELS = [
+    (c.value, c.label) for c in (Channel.PHONE, Channel.EMAIL, Channel.COUNTER, Channel.BACK_OFFICE)
+]
+
+
+class QueueFilter(django_filters.FilterSet):
+    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), label=_("Catégorie"))
+    district = django_filters.ModelChoiceFilter(
+        queryset=District.objects.filter(layer="districts"), label=_("Quartier")
+    )
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label=_("Équipe"))
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Canal"))
+    status = django_filters.ChoiceFilter(choices=Status.choices, label=_("Statut"))
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("Priorité"))
+    overdue = django_filters.BooleanFilter(
+        label=_("En retard"), method="filter_overdue", widget=forms.CheckboxInput
+    )
+    deadline_before = django_filters.DateFilter(
+        field_name="deadline_at",
+        lookup_expr="date__lte",
+        label=_("Échéance au plus tard le"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(overdue=True) if value else queryset
+
+
+class BulkForm(Form):
+    ACTIONS = [("acknowledge", _("Marquer « pris en compte »")), ("assign", _("Confier à l'équipe"))]
+    action = forms.ChoiceField(label=_("Action groupée"), choices=ACTIONS)
+    team = forms.ModelChoiceField(
+        label=_("Équipe"), queryset=Team.objects.filter(is_active=True), required=False
+    )
+    selected = forms.MultipleChoiceField(
+        required=True,
+        widget=forms.MultipleHiddenInput,
+        error_messages={"required": _("Cochez au moins un signalement.")},
+    )
+
+    def __init__(self, *args, references=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["selected"].choices = [(r, r) for r in references]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "assign" and not data.get("team"):
+            self.add_error("team", _("Choisissez l'équipe."))
+        return data
+
+
+class TransitionForm(Form):
+    to_status = forms.ChoiceField(label=_("Nouveau statut"))
+    text = forms.CharField(
+        label=_("Message au citoyen (facultatif)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, allowed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_status"].choices = [(s, Status(s).label) for s in allowed]
+
+
+class MessageForm(Form):
+    text = forms.CharField(label=_("Texte"), widget=forms.Textarea(attrs={"rows": 4}))
+    internal = forms.BooleanField(label=_("Note interne (jamais montrée au citoyen)"), required=False)
+
+
+class TriageForm(Form):
+    category = forms.ModelChoiceField(label=_("Catégorie"), queryset=Category.objects.filter(is_active=True))
+    priority = forms.ChoiceField(label=_("Priorité"), choices=Priority.choices)
+    team = forms.ModelChoiceField(
+        label=_("Équipe"), queryset=Team.objects.filter(is_active=True), required=False
+    )
+
+
+class RegisterForm(Form):
+    channel = forms.ChoiceField(label=_("Reçu par"), choices=STAFF_CHANNELS)
+    category = forms.ModelChoiceField(label=_("Catégorie"), queryset=Category.objects.filter(is_active=True))
+    lon = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
+    lat = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
+    address = forms.CharField(
+        label=_("Adresse"),
+        max_length=300,
+        required=False,
+        help_text=_("Placez le point sur la carte, ou tapez l'adresse puis « Chercher »."),
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    contact_name = forms.CharField(label=_("Nom du citoyen"), max_length=200, required=False)
+    contact_email = forms.EmailField(label=_("E-mail du citoyen"), required=False)
+    contact_phone = forms.RegexField(
+        label=_("Téléphone du citoyen"), regex=r"^\+?[0-9 ./()-]{6,25}$", required=False
+    )
+
+
+def templates_for(category: Category, status: str = ""):
+    return ResponseTemplate.objects.filter(
+        Q(category=category) | Q(category__isnull=True), Q(status=status) | Q(status="")
+    )

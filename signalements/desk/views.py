@@ -1,0 +1,335 @@
+"""The desk: one queue for every channel, triage, duplicates, statistics. Views stay thin."""
+
+import csv
+import json
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.geos import Point
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from cartography.geocoding import get_geocoder
+
+from ..duplicates import signalement_unmerge, signalements_merge
+from ..models import DuplicateGroup, Status
+from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
+from ..selectors import is_role, reporter_history, signalements_for_staff, signalements_queue
+from ..services import (
+    ReporterData,
+    TransitionError,
+    comment_add,
+    signalement_assign,
+    signalement_recategorize,
+    signalement_set_priority,
+    signalement_submit,
+    signalement_transition,
+)
+from ..statistics import desk_statistics
+from ..workflow import allowed_next
+from .forms import BulkForm, MessageForm, QueueFilter, RegisterForm, TransitionForm, TriageForm, templates_for
+
+QUEUE_PAGE = 50
+MAP_LIMIT = 2000
+WRITERS = (AGENT, ADMINISTRATOR)
+
+
+def staff_only(*roles):
+    """Signed-in members of these groups; planners may read every page but change nothing."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not is_role(request.user, *roles):
+                raise PermissionDenied
+            if (
+                request.method == "POST"
+                and is_role(request.user, PLANNER)
+                and not is_role(request.user, *WRITERS, CREW)
+            ):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorator
+
+
+def _queue(request):
+    return QueueFilter(request.GET or None, queryset=signalements_queue(request.user))
+
+
+@staff_only(AGENT, CREW, PLANNER, ADMINISTRATOR)
+def queue(request):
+    filterset = _queue(request)
+    page = Paginator(filterset.qs, QUEUE_PAGE).get_page(request.GET.get("page"))
+    if request.method == "POST":
+        if not is_role(request.user, *WRITERS):
+            raise PermissionDenied
+        form = BulkForm(request.POST, references=request.POST.getlist("selected"))
+        if form.is_valid():
+            chosen = signalements_for_staff(request.user).filter(reference__in=form.cleaned_data["selected"])
+            done = 0
+            with transaction.atomic():
+                for signalement in chosen:
+                    if form.cleaned_data["action"] == "assign":
+                        signalement_assign(
+                            signalement=signalement, team=form.cleaned_data["team"], author=request.user
+                        )
+                        done += 1
+                    elif Status.ACKNOWLEDGED in allowed_next(signalement.status):
+                        signalement_transition(
+                            signalement=signalement, to_status=Status.ACKNOWLEDGED, author=request.user
+                        )
+                        done += 1
+            messages.success(request, _("%(n)d signalement(s) mis à jour.") % {"n": done})
+            return redirect(request.get_full_path())
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "signalements/desk/queue.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "now": timezone.now(),
+            "bulk_form": BulkForm(),
+            "can_write": is_role(request.user, *WRITERS),
+            "tile_url": settings.LEAFLET_CONFIG["TILES"][0][1],
+        },
+    )
+
+
+@staff_only(AGENT, CREW, PLANNER, ADMINISTRATOR)
+def queue_geojson(request):
+    """The queue's current selection as GeoJSON for its map, built in the database."""
+    rows = (
+        _queue(request)
+        .qs.annotate(geojson=AsGeoJSON("location", precision=6))
+        .values_list("reference", "status", "category__slug", "overdue", "geojson")[:MAP_LIMIT]
+    )
+    return JsonResponse(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": ref,
+                    "geometry": json.loads(geometry),
+                    "properties": {"status": status, "category": category, "overdue": overdue},
+                }
+                for ref, status, category, overdue, geometry in rows
+            ],
+        }
+    )
+
+
+@staff_only(AGENT, CREW, PLANNER, ADMINISTRATOR)
+def detail(request, reference: str):
+    signalement = get_object_or_404(signalements_for_staff(request.user), reference=reference)
+    can_triage = is_role(request.user, *WRITERS)
+    can_move = can_triage or is_role(request.user, CREW)
+    allowed = sorted(allowed_next(signalement.status))
+    if request.method == "POST":
+        if not can_move:
+            raise PermissionDenied
+        action = request.POST.get("action")
+        try:
+            if action == "transition":
+                form = TransitionForm(request.POST, allowed=allowed)
+                if form.is_valid():
+                    signalement_transition(
+                        signalement=signalement,
+                        to_status=form.cleaned_data["to_status"],
+                        text=form.cleaned_data["text"],
+                        author=request.user,
+                    )
+                else:
+                    raise ValidationError(form.errors.get_json_data())
+            elif action == "message":
+                form = MessageForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError({"text": _("Le message est vide.")})
+                comment_add(
+                    signalement=signalement,
+                    text=form.cleaned_data["text"],
+                    author=request.user,
+                    is_internal=form.cleaned_data["internal"],
+                )
+            elif action == "triage" and can_triage:
+                form = TriageForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("Triage incomplet."))
+                data = form.cleaned_data
+                with transaction.atomic():
+                    if data["category"] != signalement.category:
+                        signalement_recategorize(
+                            signalement=signalement, category=data["category"], author=request.user
+                        )
+                    if data["priority"] != signalement.priority:
+                        signalement_set_priority(
+                            signalement=signalement, priority=data["priority"], author=request.user
+                        )
+                    if data["team"] and data["team"].pk != signalement.team_id:
+                        signalement_assign(signalement=signalement, team=data["team"], author=request.user)
+            elif action == "unmerge" and can_triage:
+                signalement_unmerge(duplicate=signalement, author=request.user)
+            else:
+                raise PermissionDenied
+            messages.success(request, _("Enregistré."))
+        except (ValidationError, TransitionError) as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("desk-detail", reference=reference)
+    return render(
+        request,
+        "signalements/desk/detail.html",
+        {
+            "s": signalement,
+            "reporter": getattr(signalement, "reporter", None),
+            "history": signalement.history.select_related("author"),
+            "comments": signalement.comments.select_related("author"),
+            "photos": signalement.photos.all(),
+            "candidates": signalement.duplicate_candidates.select_related("candidate"),
+            "transition_form": TransitionForm(allowed=allowed),
+            "message_form": MessageForm(),
+            "triage_form": TriageForm(
+                initial={
+                    "category": signalement.category,
+                    "priority": signalement.priority,
+                    "team": signalement.team,
+                }
+            ),
+            "templates": templates_for(signalement.category),
+            "can_triage": can_triage,
+            "can_move": can_move,
+            "earlier": reporter_history(email=getattr(getattr(signalement, "reporter", None), "email", ""))[
+                :5
+            ],
+            "now": timezone.now(),
+        },
+    )
+
+
+@staff_only(AGENT, ADMINISTRATOR)
+def register(request):
+    """A report received by phone, e-mail or at the counter, through the same intake service."""
+    form = RegisterForm(request.POST or None)
+    results, earlier = [], []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        earlier = reporter_history(email=data["contact_email"], phone=data["contact_phone"])
+        if request.POST.get("action") == "search":
+            results = get_geocoder().search(data["address"]) if data["address"] else []
+        elif data["lon"] is None or data["lat"] is None:
+            form.add_error("address", _("Placez le point sur la carte ou choisissez une adresse trouvée."))
+        else:
+            try:
+                signalement, _created = signalement_submit(
+                    category=data["category"],
+                    location=Point(data["lon"], data["lat"], srid=4326),
+                    description=data["description"],
+                    address=data["address"],
+                    channel=data["channel"],
+                    reporter=ReporterData(
+                        name=data["contact_name"],
+                        email=data["contact_email"],
+                        phone=data["contact_phone"],
+                    ),
+                    author=request.user,
+                    idempotency_key=request.POST.get("idempotency_key") or None,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request, _("Signalement %(ref)s enregistré.") % {"ref": signalement.reference}
+                )
+                return redirect("desk-detail", reference=signalement.reference)
+    return render(
+        request,
+        "signalements/desk/register.html",
+        {
+            "form": form,
+            "results": results,
+            "earlier": earlier,
+            "tile_url": settings.LEAFLET_CONFIG["TILES"][0][1],
+            "idempotency_key": request.POST.get("idempotency_key")
+            or timezone.now().strftime("desk-%Y%m%d%H%M%S%f"),
+        },
+    )
+
+
+@staff_only(AGENT, PLANNER, ADMINISTRATOR)
+def duplicates(request):
+    if request.method == "POST":
+        if not is_role(request.user, *WRITERS):
+            raise PermissionDenied
+        group = get_object_or_404(DuplicateGroup, pk=request.POST.get("group"))
+        members = list(group.members.all())
+        if request.POST.get("action") == "dismiss":
+            DuplicateGroup.objects.filter(pk=group.pk).update(state=DuplicateGroup.State.DISMISSED)
+        else:
+            master = next((m for m in members if m.reference == request.POST.get("master")), None)
+            if master is None:
+                messages.error(request, _("Choisissez le signalement principal."))
+                return redirect("desk-duplicates")
+            try:
+                signalements_merge(
+                    master=master, duplicates=[m for m in members if m.pk != master.pk], author=request.user
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("desk-duplicates")
+            messages.success(request, _("Fusionné dans %(ref)s.") % {"ref": master.reference})
+        return redirect("desk-duplicates")
+    groups = (
+        DuplicateGroup.objects.filter(state=DuplicateGroup.State.PROPOSED)
+        .select_related("category")
+        .prefetch_related("members")[:100]
+    )
+    return render(
+        request,
+        "signalements/desk/duplicates.html",
+        {"groups": groups, "can_write": is_role(request.user, *WRITERS)},
+    )
+
+
+@staff_only(AGENT, PLANNER, ADMINISTRATOR)
+def statistics(request):
+    end = parse_date(request.GET.get("end", "")) or timezone.localdate() + timedelta(days=1)
+    start = parse_date(request.GET.get("start", "")) or end - timedelta(days=365)
+    figures = desk_statistics(start=start, end=end)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="statistiques-{start}-{end}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["dimension", "value", "reports"])
+        for dimension, rows in figures.volumes.items():
+            writer.writerows((dimension, label, count) for label, count in rows)
+        for name in (
+            "acknowledge_median_h",
+            "acknowledge_p90_h",
+            "resolve_median_h",
+            "resolve_p90_h",
+            "within_deadline_share",
+            "satisfaction_answers",
+            "satisfaction_mean",
+        ):
+            writer.writerow(["figure", name, getattr(figures, name)])
+        return response
+    return render(request, "signalements/desk/statistics.html", {"f": figures, "start": start, "end": end})

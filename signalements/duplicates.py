@@ -1,0 +1,149 @@
+"""Duplicate groups: found by a periodic clustering job, merged by an agent in one action, undone."""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import OPEN_STATUSES, Category, DuplicateGroup, Signalement, Status, StatusChange, Support
+
+CLUSTER_SQL = f"""
+SELECT cluster, id, created_at
+  FROM (SELECT id, created_at,
+               ST_ClusterDBSCAN(location_metric, eps := %(radius)s, minpoints := 2) OVER () AS cluster
+          FROM signalements_signalement
+         WHERE category_id = %(category)s AND status IN ({", ".join(f"'{s}'" for s in OPEN_STATUSES)})
+           AND duplicate_of_id IS NULL) AS clustered
+ WHERE cluster IS NOT NULL
+ ORDER BY cluster, created_at, id
+"""
+
+
+def _split_by_time(members: list[tuple[int, object]], window: timedelta) -> list[list[int]]:
+    """Within a spatial cluster, reports more than `window` apart in time are different problems."""
+    groups, current, last = [], [], None
+    for pk, created_at in members:
+        if last is not None and created_at - last > window:
+            groups.append(current)
+            current = []
+        current.append(pk)
+        last = created_at
+    groups.append(current)
+    return [group for group in groups if len(group) > 1]
+
+
+def duplicate_groups_propose() -> int:
+    """Cluster the open reports of each category (ST_ClusterDBSCAN within its radius, on the
+    metric column, then split by its time window) and store the groups not proposed before."""
+    created = 0
+    for category in Category.objects.filter(is_active=True):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                CLUSTER_SQL, {"radius": float(category.duplicate_radius_m), "category": category.pk}
+            )
+            rows = cursor.fetchall()
+        clusters: dict[int, list] = {}
+        for cluster, pk, created_at in rows:
+            clusters.setdefault(cluster, []).append((pk, created_at))
+        window = timedelta(days=category.duplicate_window_days)
+        for members in clusters.values():
+            for group in _split_by_time(members, window):
+                signature = f"{category.pk}:" + ",".join(map(str, sorted(group)))
+                proposal, was_created = DuplicateGroup.objects.get_or_create(
+                    signature=signature, defaults={"category": category}
+                )
+                if was_created:
+                    proposal.members.set(group)
+                    created += 1
+    return created
+
+
+@transaction.atomic
+def signalements_merge(*, master: Signalement, duplicates: list[Signalement], author=None) -> None:
+    """Point the duplicates to the master: their reporter and followers follow the master, the
+    support counts add up, each side's history says so."""
+    master = Signalement.objects.select_for_update().get(pk=master.pk)
+    if not master.is_open:
+        raise ValidationError({"master": _("Le signalement principal doit être ouvert.")})
+    added = 0
+    for duplicate in Signalement.objects.select_for_update().filter(pk__in=[d.pk for d in duplicates]):
+        if duplicate.pk == master.pk or duplicate.duplicate_of_id is not None or not duplicate.is_open:
+            raise ValidationError(
+                {"duplicates": _("%(ref)s ne peut pas être fusionné.") % {"ref": duplicate.reference}}
+            )
+        followers = [(s.email, s.language) for s in duplicate.supports.exclude(email="")]
+        reporter = getattr(duplicate, "reporter", None)
+        if reporter is not None and reporter.email and reporter.wants_updates:
+            followers.append((reporter.email, reporter.language))
+        Support.objects.bulk_create(
+            [
+                Support(
+                    signalement=master,
+                    email=email,
+                    language=language,
+                    merged_from=duplicate,
+                    supporter_key=f"merged:{duplicate.pk}:{index}",
+                )
+                for index, (email, language) in enumerate(followers)
+            ]
+        )
+        count = 1 + duplicate.support_count
+        added += count
+        StatusChange.objects.create(
+            signalement=duplicate,
+            from_status=duplicate.status,
+            to_status=Status.DUPLICATE,
+            author=author,
+            text=_("Même problème que %(ref)s : suivez-le à sa place.") % {"ref": master.reference},
+        )
+        Signalement.objects.filter(pk=duplicate.pk).update(
+            status=Status.DUPLICATE, duplicate_of=master, updated_at=timezone.now()
+        )
+        StatusChange.objects.create(
+            signalement=master,
+            from_status=master.status,
+            to_status=master.status,
+            author=author,
+            is_public=False,
+            text=_("%(ref)s fusionné ici (%(n)d soutien(s) ajouté(s)).")
+            % {"ref": duplicate.reference, "n": count},
+        )
+    Signalement.objects.filter(pk=master.pk).update(support_count=F("support_count") + added)
+    DuplicateGroup.objects.filter(members=master, state=DuplicateGroup.State.PROPOSED).update(
+        state=DuplicateGroup.State.MERGED
+    )
+
+
+@transaction.atomic
+def signalement_unmerge(*, duplicate: Signalement, author=None) -> None:
+    """Undo a merge: the report gets its status back, its followers leave the master."""
+    duplicate = Signalement.objects.select_for_update().get(pk=duplicate.pk)
+    if duplicate.duplicate_of_id is None:
+        raise ValidationError({"duplicate": _("Ce signalement n'est pas un doublon.")})
+    master = Signalement.objects.select_for_update().get(pk=duplicate.duplicate_of_id)
+    before = duplicate.history.filter(to_status=Status.DUPLICATE).order_by("-created_at", "-id").first()
+    previous = before.from_status if before and before.from_status else Status.NEW
+    removed = min(1 + duplicate.support_count, master.support_count)  # what the merge added
+    Support.objects.filter(signalement=master, merged_from=duplicate).delete()
+    Signalement.objects.filter(pk=master.pk).update(support_count=F("support_count") - removed)
+    Signalement.objects.filter(pk=duplicate.pk).update(
+        status=previous, duplicate_of=None, updated_at=timezone.now()
+    )
+    StatusChange.objects.create(
+        signalement=duplicate,
+        from_status=Status.DUPLICATE,
+        to_status=previous,
+        author=author,
+        text=_("Ce n'est finalement pas un doublon de %(ref)s.") % {"ref": master.reference},
+    )
+    StatusChange.objects.create(
+        signalement=master,
+        from_status=master.status,
+        to_status=master.status,
+        author=author,
+        is_public=False,
+        text=_("Fusion de %(ref)s annulée.") % {"ref": duplicate.reference},
+    )
