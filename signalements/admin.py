@@ -7,7 +7,16 @@ from django.urls import path
 from leaflet.admin import LeafletGeoAdmin
 from modeltranslation.admin import TranslationAdmin
 
-from .models import Category, CategoryGroup, Photo, ReporterContact, Signalement, StatusChange
+from .models import (
+    Category,
+    CategoryGroup,
+    Photo,
+    PublicHoliday,
+    ReporterContact,
+    ResponseTemplate,
+    Signalement,
+    StatusChange,
+)
 
 ADMIN_MAP_LIMIT = 5000
 
@@ -136,3 +145,15 @@ class SignalementAdmin(LeafletGeoAdmin):
             for reference, status_, category, geojson, pk in rows
         ]
         return JsonResponse({"type": "FeatureCollection", "features": features, "limit": ADMIN_MAP_LIMIT})
+
+
+@admin.register(PublicHoliday)
+class PublicHolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name"]
+    date_hierarchy = "date"
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "category", "status"]
+    list_filter = ["category", "status"]

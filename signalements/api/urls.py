@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import citizen, views
+from . import citizen, desk, views
 
 urlpatterns = [
     path("signalements/", views.SignalementListCreateView.as_view(), name="signalement-list"),
@@ -19,6 +19,22 @@ urlpatterns = [
         "tracking/<str:token>/satisfaction/",
         citizen.TrackingSatisfactionView.as_view(),
         name="tracking-satisfaction",
+    ),
+    path("desk/signalements/", desk.DeskListView.as_view(), name="desk-api-list"),
+    path("desk/signalements/<str:reference>/", desk.DeskDetailView.as_view(), name="desk-api-detail"),
+    path(
+        "desk/signalements/<str:reference>/transitions/",
+        desk.DeskTransitionView.as_view(),
+        name="desk-api-transition",
+    ),
+    path(
+        "desk/signalements/<str:reference>/messages/",
+        desk.DeskMessageView.as_view(),
+        name="desk-api-messages",
+    ),
+    path("desk/signalements/<str:reference>/merge/", desk.DeskMergeView.as_view(), name="desk-api-merge"),
+    path(
+        "desk/signalements/<str:reference>/unmerge/", desk.DeskUnmergeView.as_view(), name="desk-api-unmerge"
     ),
     path("categories/", views.CategoryListView.as_view(), name="category-list"),
     path("locate/", citizen.LocateView.as_view(), name="locate"),
