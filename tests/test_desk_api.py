@@ -20,25 +20,56 @@ def client_for(username: str) -> APIClient:
 
 def test_an_agent_registers_triages_moves_and_merges_through_the_api(liege):
     agent = client_for("agent")
-    created = agent.post("/api/v1/desk/signalements/", {
-        "channel": "phone", "category": "nid-de-poule", "location": point_geojson(*PLACE_SAINT_LAMBERT),
-        "contact_phone": "+32 470 00 00 01"}, format="json")
+    created = agent.post(
+        "/api/v1/desk/signalements/",
+        {
+            "channel": "phone",
+            "category": "nid-de-poule",
+            "location": point_geojson(*PLACE_SAINT_LAMBERT),
+            "contact_phone": "+32 470 00 00 01",
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.content
     reference = created.json()["reference"]
     assert created.json()["channel"] == "phone" and created.json()["reporter"]["phone"] == "+32 470 00 00 01"
 
-    assert agent.patch(f"/api/v1/desk/signalements/{reference}/", {"priority": "urgent", "team": "liege-hiver"},
-                       format="json").json()["team"]["name"] == "Service hiver"
-    assert agent.post(f"/api/v1/desk/signalements/{reference}/transitions/", {"to_status": "acknowledged"},
-                      format="json").status_code == 201
-    refused = agent.post(f"/api/v1/desk/signalements/{reference}/transitions/", {"to_status": "closed"}, format="json")
+    assert (
+        agent.patch(
+            f"/api/v1/desk/signalements/{reference}/",
+            {"priority": "urgent", "team": "liege-hiver"},
+            format="json",
+        ).json()["team"]["name"]
+        == "Service hiver"
+    )
+    assert (
+        agent.post(
+            f"/api/v1/desk/signalements/{reference}/transitions/",
+            {"to_status": "acknowledged"},
+            format="json",
+        ).status_code
+        == 201
+    )
+    refused = agent.post(
+        f"/api/v1/desk/signalements/{reference}/transitions/", {"to_status": "closed"}, format="json"
+    )
     assert refused.status_code == 400 and "status" in refused.json()
-    assert agent.post(f"/api/v1/desk/signalements/{reference}/messages/", {"text": "Note", "internal": True},
-                      format="json").status_code == 201
+    assert (
+        agent.post(
+            f"/api/v1/desk/signalements/{reference}/messages/",
+            {"text": "Note", "internal": True},
+            format="json",
+        ).status_code
+        == 201
+    )
 
     other = SignalementFactory(category=Signalement.objects.get(reference=reference).category)
-    assert agent.post(f"/api/v1/desk/signalements/{reference}/merge/", {"duplicates": [other.reference]},
-                      format="json").status_code == 201
+    assert (
+        agent.post(
+            f"/api/v1/desk/signalements/{reference}/merge/", {"duplicates": [other.reference]}, format="json"
+        ).status_code
+        == 201
+    )
     other.refresh_from_db()
     assert other.duplicate_of.reference == reference
     assert agent.post(f"/api/v1/desk/signalements/{other.reference}/unmerge/").status_code == 204
@@ -48,14 +79,23 @@ def test_an_agent_registers_triages_moves_and_merges_through_the_api(liege):
 
 
 def test_a_web_channel_is_not_a_desk_channel(liege):
-    response = client_for("agent").post("/api/v1/desk/signalements/", {
-        "channel": "web", "category": "dechets", "location": point_geojson(*PLACE_SAINT_LAMBERT)}, format="json")
+    response = client_for("agent").post(
+        "/api/v1/desk/signalements/",
+        {"channel": "web", "category": "dechets", "location": point_geojson(*PLACE_SAINT_LAMBERT)},
+        format="json",
+    )
     assert response.status_code == 400 and "channel" in response.json()
 
 
-@pytest.mark.parametrize(("username", "read", "move", "triage"), [
-    ("agent", 200, 201, 200), ("admin", 200, 201, 200), ("planner", 200, 403, 403), ("crew-voirie", 200, 201, 403),
-])
+@pytest.mark.parametrize(
+    ("username", "read", "move", "triage"),
+    [
+        ("agent", 200, 201, 200),
+        ("admin", 200, 201, 200),
+        ("planner", 200, 403, 403),
+        ("crew-voirie", 200, 201, 403),
+    ],
+)
 def test_the_permission_matrix_of_the_desk_api(liege, username, read, move, triage):
     signalement = SignalementFactory(category=Category.objects.get(slug="nid-de-poule"))
     client = client_for(username)
