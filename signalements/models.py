@@ -500,3 +500,17 @@ class DuplicateGroup(models.Model):
         verbose_name = _("groupe de doublons")
         verbose_name_plural = _("groupes de doublons")
         ordering = ["-created_at"]
+
+
+class WorkListPosition(models.Model):
+    """The order a crew chose by hand for its work list; kept until the crew reorders again."""
+
+    team = models.ForeignKey("cartography.Team", on_delete=models.CASCADE, related_name="+")
+    signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["team", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "signalement"], name="worklist_position_once"),
+        ]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .crew import views as crew
 from .desk import views as desk
 from .web import views as web
 
@@ -18,6 +19,9 @@ urlpatterns = [
     path("signaler/soutenir/<str:reference>/", web.SupportView.as_view(), name="report-support"),
     path("suivi/<str:token>/", web.TrackingView.as_view(), name="tracking"),
     path("signalements/<str:reference>/", web.public_signalement, name="public-signalement"),
+    path("equipe/", crew.crew_home, name="crew-home"),
+    path("equipe/<slug:slug>/", crew.crew_list, name="crew-list"),
+    path("equipe/<slug:slug>/<str:reference>/", crew.crew_item, name="crew-item"),
     path("bureau/", desk.queue, name="desk-queue"),
     path("bureau/carte.geojson", desk.queue_geojson, name="desk-queue-geojson"),
     path("bureau/nouveau/", desk.register, name="desk-register"),

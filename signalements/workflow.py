@@ -17,7 +17,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
         {Status.PLANNED, Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED, Status.DUPLICATE}
     ),
     Status.PLANNED: frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED}),
-    Status.IN_PROGRESS: frozenset({Status.PLANNED, Status.RESOLVED, Status.REJECTED}),
+    # Back to "acknowledged": a crew could not do it, the desk decides again.
+    Status.IN_PROGRESS: frozenset({Status.ACKNOWLEDGED, Status.PLANNED, Status.RESOLVED, Status.REJECTED}),
     Status.RESOLVED: frozenset({Status.CLOSED, Status.IN_PROGRESS}),
     Status.CLOSED: frozenset({Status.ACKNOWLEDGED}),
     Status.REJECTED: frozenset({Status.ACKNOWLEDGED}),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import citizen, desk, views
+from . import citizen, crew, desk, views
 
 urlpatterns = [
     path("signalements/", views.SignalementListCreateView.as_view(), name="signalement-list"),
@@ -35,6 +35,12 @@ urlpatterns = [
     path("desk/signalements/<str:reference>/merge/", desk.DeskMergeView.as_view(), name="desk-api-merge"),
     path(
         "desk/signalements/<str:reference>/unmerge/", desk.DeskUnmergeView.as_view(), name="desk-api-unmerge"
+    ),
+    path("crew/<slug:slug>/worklist/", crew.WorkListView.as_view(), name="crew-api-worklist"),
+    path(
+        "crew/<slug:slug>/signalements/<str:reference>/outcome/",
+        crew.OutcomeView.as_view(),
+        name="crew-api-outcome",
     ),
     path("categories/", views.CategoryListView.as_view(), name="category-list"),
     path("locate/", citizen.LocateView.as_view(), name="locate"),

@@ -1,0 +1,166 @@
+"""Crew pages: the day's work list as a map and a numbered list in route order, from a phone."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.contrib.gis.geos import Polygon
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from cartography.models import District, Team
+
+from ..models import Category, Priority, Status
+from ..photos import photo_clean
+from ..roles import ADMINISTRATOR, AGENT
+from ..selectors import is_role
+from ..services import comment_add, photo_add, signalement_transition
+from ..workflow import allowed_next
+from ..worklists import WORK_STATUSES, teams_of, work_list, work_list_reorder, work_list_reset
+from .exports import as_csv, as_geojson, as_gpx
+
+OUTCOMES = {
+    "start": (Status.IN_PROGRESS, False),
+    "done": (Status.RESOLVED, True),
+    "cannot": (Status.ACKNOWLEDGED, False),
+}
+
+
+def _team_for(request, slug: str) -> Team:
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    team = get_object_or_404(Team, slug=slug)
+    if is_role(request.user, AGENT, ADMINISTRATOR) or teams_of(request.user).filter(pk=team.pk).exists():
+        return team
+    raise PermissionDenied
+
+
+def _filters(request) -> dict:
+    get = request.GET
+    filters = {}
+    if get.get("category"):
+        filters["category"] = Category.objects.filter(slug=get["category"]).first()
+    if get.get("priority") in Priority.values:
+        filters["priority"] = get["priority"]
+    if get.get("status") in WORK_STATUSES:
+        filters["status"] = get["status"]
+    if get.get("deadline_before"):
+        filters["deadline_before"] = get["deadline_before"]
+    if get.get("district", "").isdigit():
+        filters["district"] = District.objects.filter(pk=get["district"]).first()
+    if get.get("bbox"):
+        try:
+            filters["bbox"] = Polygon.from_bbox([float(v) for v in get["bbox"].split(",")])
+            filters["bbox"].srid = 4326
+        except ValueError:
+            pass
+    return filters
+
+
+def crew_home(request):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    teams = list(teams_of(request.user))
+    if len(teams) == 1:
+        return redirect("crew-list", slug=teams[0].slug)
+    return render(request, "signalements/crew/home.html", {"teams": teams})
+
+
+def crew_list(request, slug: str):
+    team = _team_for(request, slug)
+    if request.method == "POST":
+        if request.POST.get("action") == "reset":
+            work_list_reset(team=team)
+        else:
+            order = request.POST.getlist("order")
+            ref, move = request.POST.get("ref"), request.POST.get("action")
+            if ref in order and move in ("up", "down"):
+                i = order.index(ref)
+                j = i - 1 if move == "up" else i + 1
+                if 0 <= j < len(order):
+                    order[i], order[j] = order[j], order[i]
+            work_list_reorder(team=team, references=order)
+        return redirect(request.get_full_path())
+    stops = work_list(
+        team=team, urgent_first=request.GET.get("urgent_first", "1") == "1", **_filters(request)
+    )
+    fmt = request.GET.get("format")
+    if fmt == "geojson":
+        return HttpResponse(as_geojson(stops), content_type="application/geo+json")
+    if fmt == "gpx":
+        response = HttpResponse(as_gpx(stops, name=team.name), content_type="application/gpx+xml")
+        response["Content-Disposition"] = f'attachment; filename="{team.slug}.gpx"'
+        return response
+    if fmt == "csv":
+        response = HttpResponse(as_csv(stops), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{team.slug}.csv"'
+        return response
+    query = request.GET.copy()
+    query.pop("format", None)
+    template = "signalements/crew/print.html" if fmt == "print" else "signalements/crew/list.html"
+    return render(
+        request,
+        template,
+        {
+            "team": team,
+            "stops": stops,
+            "query": query.urlencode(),
+            "total_m": sum(s.leg_m for s in stops),
+            "categories": Category.objects.filter(is_active=True),
+            "districts": District.objects.filter(territory=team.territory, layer="districts")
+            if team.territory_id
+            else District.objects.none(),
+            "tile_url": settings.LEAFLET_CONFIG["TILES"][0][1],
+            "statuses": [(s, Status(s).label) for s in WORK_STATUSES],
+            "priorities": Priority.choices,
+            "depot": team.depot,
+        },
+    )
+
+
+def crew_item(request, slug: str, reference: str):
+    team = _team_for(request, slug)
+    signalement = get_object_or_404(
+        team.signalements.select_related("category", "district"), reference=reference
+    )
+    if request.method == "POST":
+        outcome = OUTCOMES.get(request.POST.get("outcome"))
+        note = request.POST.get("note", "").strip()
+        try:
+            if request.FILES.get("photo"):
+                photo_add(signalement=signalement, photo=photo_clean(request.FILES["photo"]))
+            if outcome is not None and outcome[0] in allowed_next(signalement.status):
+                to_status, public = outcome
+                signalement_transition(
+                    signalement=signalement,
+                    to_status=to_status,
+                    author=request.user,
+                    text=note if public else "",
+                )
+                if note and not public:
+                    comment_add(signalement=signalement, text=note, author=request.user, is_internal=True)
+            elif note or outcome is not None:
+                # "Cannot be done" on a report the desk has not planned yet: a note for the desk.
+                prefix = _("Impossible : ") if request.POST.get("outcome") == "cannot" else ""
+                comment_add(
+                    signalement=signalement,
+                    text=prefix + (note or "—"),
+                    author=request.user,
+                    is_internal=True,
+                )
+            messages.success(request, _("Enregistré."))
+            return redirect("crew-list", slug=slug)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return render(
+        request,
+        "signalements/crew/item.html",
+        {
+            "team": team,
+            "s": signalement,
+            "history": signalement.history.filter(is_public=True),
+            "photos": signalement.photos.all(),
+            "comments": signalement.comments.all(),
+        },
+    )

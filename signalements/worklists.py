@@ -1,0 +1,122 @@
+"""A crew's work list: its open reports in a route order from the depot, with distances."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from cartography.models import Team
+from cartography.routing import DRIVING_M_PER_S, WALKING_M_PER_S, order_stops
+
+from .models import Priority, Signalement, Status, WorkListPosition
+
+WORK_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.PLANNED, Status.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Stop:
+    number: int
+    signalement: Signalement
+    leg_m: float  # from the previous stop (or the depot)
+    forced: bool
+
+    @property
+    def walk_min(self) -> int:
+        return round(self.leg_m / WALKING_M_PER_S / 60)
+
+    @property
+    def drive_min(self) -> int:
+        return round(self.leg_m / DRIVING_M_PER_S / 60)
+
+
+def teams_of(user) -> QuerySet[Team]:
+    if user.is_superuser:
+        return Team.objects.filter(is_active=True)
+    return Team.objects.filter(members=user, is_active=True)
+
+
+def work_list_queryset(
+    *, team: Team, category=None, priority=None, status=None, deadline_before=None, district=None, bbox=None
+) -> QuerySet[Signalement]:
+    """The team's open reports, inside its work zones when it has some, filtered."""
+    queryset = Signalement.objects.filter(team=team, status__in=WORK_STATUSES).select_related(
+        "category", "district"
+    )
+    zones = list(team.work_zones.values_list("geom", flat=True))
+    if zones:
+        union = zones[0]
+        for zone in zones[1:]:
+            union = union.union(zone)
+        queryset = queryset.filter(location__intersects=union)
+    if category:
+        queryset = queryset.filter(category=category)
+    if priority:
+        queryset = queryset.filter(priority=priority)
+    if status:
+        queryset = queryset.filter(status=status)
+    if deadline_before:
+        queryset = queryset.filter(deadline_at__date__lte=deadline_before)
+    if district:
+        queryset = queryset.filter(location__intersects=district.geom)
+    if bbox:
+        queryset = queryset.filter(location__within=bbox)
+    return queryset
+
+
+def work_list(*, team: Team, urgent_first: bool = True, **filters) -> list[Stop]:
+    """Stops in route order. A crew's own order wins for the reports it placed; the others follow
+    in route order. Urgent and overdue reports come first when `urgent_first`."""
+    reports = list(work_list_queryset(team=team, **filters))
+    if not reports:
+        return []
+    now = timezone.now()
+    points = np.array([s.location_metric.coords for s in reports])
+    depot = None
+    if team.depot is not None:
+        depot = np.array(team.depot.transform(settings.METRIC_SRID, clone=True).coords)
+    forced = [
+        i
+        for i, s in enumerate(reports)
+        if urgent_first and (s.priority == Priority.URGENT or (s.deadline_at and s.deadline_at < now))
+    ]
+    manual = dict(
+        WorkListPosition.objects.filter(team=team, signalement__in=reports).values_list(
+            "signalement_id", "position"
+        )
+    )
+    if manual:
+        placed = sorted(
+            (i for i, s in enumerate(reports) if s.pk in manual), key=lambda i: manual[reports[i].pk]
+        )
+        rest = [i for i in range(len(reports)) if reports[i].pk not in manual]
+        tail_start = points[placed[-1]] if placed else depot
+        order = placed + [rest[k] for k in order_stops(points[rest], start=tail_start)] if rest else placed
+    else:
+        order = order_stops(points, start=depot, first=forced)
+    stops, previous = [], depot
+    for number, index in enumerate(order, start=1):
+        leg = float(np.linalg.norm(points[index] - previous)) if previous is not None else 0.0
+        stops.append(Stop(number=number, signalement=reports[index], leg_m=leg, forced=index in forced))
+        previous = points[index]
+    return stops
+
+
+@transaction.atomic
+def work_list_reorder(*, team: Team, references: list[str]) -> None:
+    """Keep the crew's order: positions for these reports, in this order."""
+    ids = dict(Signalement.objects.filter(team=team, reference__in=references).values_list("reference", "id"))
+    WorkListPosition.objects.filter(team=team).delete()
+    WorkListPosition.objects.bulk_create(
+        [
+            WorkListPosition(team=team, signalement_id=ids[ref], position=position)
+            for position, ref in enumerate(references)
+            if ref in ids
+        ]
+    )
+
+
+def work_list_reset(*, team: Team) -> None:
+    WorkListPosition.objects.filter(team=team).delete()
