@@ -20,9 +20,10 @@ def district_sql(point: str, territory: str) -> str:
         ORDER BY dp.district_id LIMIT 1)"""
 
 
-def team_sql(point: str, category: str) -> str:
+def team_sql(point: str, category: str, territory: str) -> str:
     """A zone naming the category beats a catch-all zone (one with no category), then the higher
-    priority wins, then the smaller zone; with no zone, the category's default team."""
+    priority wins, then the smaller zone; with no zone, the category's default team, if it serves
+    this territory (several cities may share one installation and its categories)."""
     return f"""COALESCE(
         (SELECT wz.team_id
            FROM cartography_workzonepart wp
@@ -38,13 +39,14 @@ def team_sql(point: str, category: str) -> str:
         (SELECT c.default_team_id
            FROM signalements_category c
            JOIN cartography_team team ON team.id = c.default_team_id AND team.is_active
+                AND (team.territory_id IS NULL OR team.territory_id = {territory})
           WHERE c.id = {category}))"""
 
 
 LOCATE_SQL = f"""
 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom),
 terr AS (SELECT {territory_sql("pt.geom")} AS id FROM pt)
-SELECT terr.id, {district_sql("pt.geom", "terr.id")}, {team_sql("pt.geom", "%(category_id)s")}
+SELECT terr.id, {district_sql("pt.geom", "terr.id")}, {team_sql("pt.geom", "%(category_id)s", "terr.id")}
 FROM pt, terr
 WHERE terr.id IS NOT NULL
 """

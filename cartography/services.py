@@ -17,7 +17,7 @@ UPDATE signalements_signalement s
        updated_at = statement_timestamp()
   FROM (SELECT x.id,
                {district_sql("x.location", "x.territory_id")} AS district_id,
-               {team_sql("x.location", "x.category_id")} AS team_id
+               {team_sql("x.location", "x.category_id", "x.territory_id")} AS team_id
           FROM signalements_signalement x
          WHERE %(territory_id)s::bigint IS NULL OR x.territory_id = %(territory_id)s::bigint) loc
  WHERE s.id = loc.id

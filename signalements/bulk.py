@@ -72,7 +72,7 @@ WITH inserted AS (
          channel, description, source, external_id, created_at, updated_at, processed_at, deadline_at)
     SELECT l.category_id, l.geom, l.address, l.territory_id,
            {district_sql("l.geom", "l.territory_id")},
-           {team_sql("l.geom", "l.category_id")},
+           {team_sql("l.geom", "l.category_id", "l.territory_id")},
            false, l.status, l.priority, l.channel, l.description, %(source)s, l.external_id,
            l.created_at, l.created_at, statement_timestamp(), l.deadline_at
       FROM signalement_located l

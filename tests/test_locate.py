@@ -91,12 +91,22 @@ def test_the_southern_team_covers_the_south(liege):
     assert _team_at(_inner_point(chenee), "dechets") == "liege-proprete-sud"
 
 
+def _new_category(slug: str, default_team: Team | None = None) -> Category:
+    from signalements.models import CategoryGroup
+
+    return Category.objects.create(
+        slug=slug, name=slug, group=CategoryGroup.objects.first(), default_team=default_team
+    )
+
+
 def test_a_zone_naming_the_category_beats_a_catch_all_zone(liege):
     catch_all_team = Team.objects.create(slug="catch-all", name="Catch-all", territory=liege)
     WorkZone.objects.create(team=catch_all_team, name="Everything", geom=liege.geom, priority=100)
+    _new_category("graffiti-sur-statue")
 
     assert _team_at(PLACE_SAINT_LAMBERT, "dechets") == "liege-hypercentre"
-    assert _team_at(PLACE_SAINT_LAMBERT, "lampadaire-eteint") == "catch-all"
+    assert _team_at(PLACE_SAINT_LAMBERT, "lampadaire-eteint") == "liege-eclairage"
+    assert _team_at(PLACE_SAINT_LAMBERT, "graffiti-sur-statue") == "catch-all"
 
 
 def test_the_smaller_zone_wins_at_equal_priority(liege):
@@ -106,8 +116,24 @@ def test_the_smaller_zone_wins_at_equal_priority(liege):
     around = Polygon.from_bbox((lon - 0.002, lat - 0.002, lon + 0.002, lat + 0.002))
     WorkZone.objects.create(team=big, name="Big", geom=liege.geom)
     WorkZone.objects.create(team=small, name="Small", geom=MultiPolygon(around, srid=4326))
+    _new_category("fontaine-en-panne")
 
-    assert _team_at(PLACE_SAINT_LAMBERT, "lampadaire-eteint") == "small"
+    assert _team_at(PLACE_SAINT_LAMBERT, "fontaine-en-panne") == "small"
+
+
+def test_the_default_team_is_the_last_resort_and_only_in_its_own_territory(liege):
+    from cartography.models import Territory
+
+    elsewhere = Territory.objects.create(
+        slug="elsewhere", name="Elsewhere", geom=MultiPolygon(Polygon.from_bbox((0, 0, 1, 1)), srid=4326)
+    )
+    own = Team.objects.create(slug="own", name="Own", territory=liege)
+    foreign = Team.objects.create(slug="foreign", name="Foreign", territory=elsewhere)
+    _new_category("banc-casse", default_team=own)
+    _new_category("borne-cassee", default_team=foreign)
+
+    assert _team_at(PLACE_SAINT_LAMBERT, "banc-casse") == "own"
+    assert _team_at(PLACE_SAINT_LAMBERT, "borne-cassee") is None
 
 
 def test_an_inactive_team_is_skipped(liege):

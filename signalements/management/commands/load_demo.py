@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from cartography.models import District, Team, Territory, WorkZone
+from cartography.services import signalements_relocate
 from signalements.bulk import BulkRow, signalements_bulk_load
 from signalements.models import Category, CategoryGroup, Signalement
 from signalements.roles import ADMINISTRATOR, roles_sync
@@ -90,6 +91,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             self.teams_load(territory, city.get("teams", []))
             self.users_load(city.get("users", []))
+            moved = signalements_relocate(territory_id=territory.pk)
+        if moved:
+            self.stdout.write(f"{moved} report(s) routed again after the teams changed")
         reports = city.get("reports", {})
         if not options["no_reports"]:
             self.reports_load(territory, reports, options)
@@ -125,7 +129,17 @@ class Command(BaseCommand):
                     "depot": Point(*item["depot"], srid=4326) if item.get("depot") else None,
                 },
             )
-            Category.objects.filter(slug__in=item.get("default_for", [])).update(default_team=team)
+            default_for = Category.objects.filter(slug__in=item.get("default_for", []))
+            # The first city loaded gives the categories their global fallback team; every city
+            # routes its own through a territory-wide zone of lowest priority.
+            default_for.filter(default_team__isnull=True).update(default_team=team)
+            if default_for:
+                whole, _ = WorkZone.objects.update_or_create(
+                    team=team,
+                    name=f"{territory.name} (par défaut)",
+                    defaults={"geom": territory.geom, "priority": -100},
+                )
+                whole.categories.set(default_for)
             for zone in item.get("zones", []):
                 districts = District.objects.filter(
                     territory=territory, layer=territory.locating_layer, code__in=zone["districts"]
