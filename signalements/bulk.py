@@ -82,11 +82,11 @@ WITH inserted AS (
     RETURNING id, status, created_at
 ),
 history AS (
+    -- One row: the report arrived in this state. An import has no real history to replay, and
+    -- statistics ignore these rows rather than count a resolution at the time of declaration.
     INSERT INTO signalements_statuschange
         (signalement_id, from_status, to_status, text, is_public, created_at)
-    SELECT id, '', 'new', '', true, created_at FROM inserted
-    UNION ALL
-    SELECT id, 'new', status, '', true, created_at FROM inserted WHERE status <> 'new'
+    SELECT id, '', status, '', true, created_at FROM inserted
 )
 SELECT count(*) FROM inserted
 """

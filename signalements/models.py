@@ -140,7 +140,10 @@ class Signalement(models.Model):
         help_text=_("Donnée par le citoyen quand il n'a pas placé le point lui-même."),
     )
     location_is_approximate = models.BooleanField(_("lieu approximatif"), default=False, db_default=False)
-    territory = models.ForeignKey("cartography.Territory", on_delete=models.PROTECT, related_name="+")
+    # Few territories: an index on it would cost every insert and help no query.
+    territory = models.ForeignKey(
+        "cartography.Territory", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     district = models.ForeignKey(
         "cartography.District",
         on_delete=models.SET_NULL,
@@ -183,6 +186,7 @@ class Signalement(models.Model):
         blank=True,
         related_name="duplicates",
         verbose_name=_("doublon de"),
+        db_index=False,  # partial index below: almost every report is no one's duplicate
     )
     support_count = models.PositiveIntegerField(_("soutiens"), default=0, db_default=0)
     deadline_at = models.DateTimeField(_("échéance"), null=True, blank=True)
@@ -220,6 +224,17 @@ class Signalement(models.Model):
             models.Index(fields=["district", "status"], name="signalement_district_status"),
             models.Index(fields=["team", "status"], name="signalement_team_status"),
             models.Index(
+                fields=["duplicate_of"],
+                name="signalement_duplicates",
+                condition=Q(duplicate_of__isnull=False),
+            ),
+            # The desk's queue and the overdue digest read open reports by deadline.
+            models.Index(
+                fields=["deadline_at"],
+                name="signalement_open_deadline",
+                condition=Q(status__in=["new", "acknowledged", "planned", "in_progress"]),
+            ),
+            models.Index(
                 fields=["processed_at"],
                 name="signalement_unprocessed",
                 condition=Q(processed_at__isnull=True),
@@ -228,7 +243,11 @@ class Signalement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["reference"], name="signalement_unique_reference"),
             models.UniqueConstraint(fields=["tracking_token"], name="signalement_unique_tracking_token"),
-            models.UniqueConstraint(fields=["idempotency_key"], name="signalement_unique_idempotency_key"),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                name="signalement_unique_idempotency_key",
+                condition=Q(idempotency_key__isnull=False),
+            ),
             _check_in("status", Status),
             _check_in("channel", Channel),
             _check_in("priority", Priority),

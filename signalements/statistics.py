@@ -19,7 +19,8 @@ firsts AS (
     SELECT s.id, s.created_at, s.deadline_at,
            min(h.created_at) FILTER (WHERE h.to_status = ANY(%(ack)s) AND h.from_status = 'new')
                AS acknowledged_at,
-           min(h.created_at) FILTER (WHERE h.to_status = ANY(%(done)s) AND h.from_status <> h.to_status)
+           min(h.created_at) FILTER (WHERE h.to_status = ANY(%(done)s)
+                                          AND h.from_status NOT IN ('', h.to_status))
                AS resolved_at
       FROM scope s LEFT JOIN signalements_statuschange h ON h.signalement_id = s.id
      GROUP BY s.id, s.created_at, s.deadline_at
