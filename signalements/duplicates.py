@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import OPEN_STATUSES, Category, DuplicateGroup, Signalement, Status, StatusChange, Support
+from .services import history_note
 
 CLUSTER_SQL = f"""
 SELECT cluster, id, created_at
@@ -102,12 +103,9 @@ def signalements_merge(*, master: Signalement, duplicates: list[Signalement], au
         Signalement.objects.filter(pk=duplicate.pk).update(
             status=Status.DUPLICATE, duplicate_of=master, updated_at=timezone.now()
         )
-        StatusChange.objects.create(
+        history_note(
             signalement=master,
-            from_status=master.status,
-            to_status=master.status,
             author=author,
-            is_public=False,
             text=_("%(ref)s fusionné ici (%(n)d soutien(s) ajouté(s)).")
             % {"ref": duplicate.reference, "n": count},
         )
@@ -139,11 +137,6 @@ def signalement_unmerge(*, duplicate: Signalement, author=None) -> None:
         author=author,
         text=_("Ce n'est finalement pas un doublon de %(ref)s.") % {"ref": master.reference},
     )
-    StatusChange.objects.create(
-        signalement=master,
-        from_status=master.status,
-        to_status=master.status,
-        author=author,
-        is_public=False,
-        text=_("Fusion de %(ref)s annulée.") % {"ref": duplicate.reference},
+    history_note(
+        signalement=master, author=author, text=_("Fusion de %(ref)s annulée.") % {"ref": duplicate.reference}
     )

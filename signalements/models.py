@@ -41,6 +41,16 @@ class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgente")
 
 
+def random_token() -> Replace:
+    """122 random bits from PostgreSQL's strong generator, as 32 hex digits: made by the database,
+    so that bulk loads get tokens too."""
+    return Replace(
+        Cast(models.Func(function="gen_random_uuid", output_field=models.UUIDField()), models.TextField()),
+        models.Value("-"),
+        models.Value(""),
+    )
+
+
 def _check_in(field: str, choices: type[models.TextChoices]) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": choices.values}), name=f"signalement_{field}_valid"
@@ -190,17 +200,10 @@ class Signalement(models.Model):
     )
     support_count = models.PositiveIntegerField(_("soutiens"), default=0, db_default=0)
     deadline_at = models.DateTimeField(_("échéance"), null=True, blank=True)
-    # 122 random bits from PostgreSQL's strong generator, so that bulk loads get one too.
     tracking_token = models.CharField(
         max_length=64,
         editable=False,
-        db_default=Replace(
-            Cast(
-                models.Func(function="gen_random_uuid", output_field=models.UUIDField()), models.TextField()
-            ),
-            models.Value("-"),
-            models.Value(""),
-        ),
+        db_default=random_token(),
     )
     idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)
     source = models.CharField(_("source d'import"), max_length=50, blank=True, default="", db_default="")
@@ -347,13 +350,7 @@ class Support(models.Model):
     unsubscribe_token = models.CharField(
         max_length=64,
         editable=False,
-        db_default=Replace(
-            Cast(
-                models.Func(function="gen_random_uuid", output_field=models.UUIDField()), models.TextField()
-            ),
-            models.Value("-"),
-            models.Value(""),
-        ),
+        db_default=random_token(),
     )
     created_at = models.DateTimeField(db_default=Now())
 

@@ -303,18 +303,28 @@ def satisfaction_record(
     return satisfaction
 
 
+def history_note(*, signalement: Signalement, text: str, author=None) -> StatusChange:
+    """A history row for an event that is not a status change (assignment, category, merge):
+    the status stays, the row is internal."""
+    return StatusChange.objects.create(
+        signalement=signalement,
+        from_status=signalement.status,
+        to_status=signalement.status,
+        author=author,
+        is_public=False,
+        text=text,
+    )
+
+
 @transaction.atomic
 def signalement_assign(*, signalement: Signalement, team, author=None) -> None:
     """An agent sends the report to another team: kept when zones or boundaries change."""
     Signalement.objects.filter(pk=signalement.pk).update(
         team=team, team_is_manual=True, updated_at=timezone.now()
     )
-    StatusChange.objects.create(
+    history_note(
         signalement=signalement,
-        from_status=signalement.status,
-        to_status=signalement.status,
         author=author,
-        is_public=False,
         text=_("Confié à l'équipe « %(team)s ».") % {"team": team.name},
     )
     signalement.team, signalement.team_is_manual = team, True
@@ -328,12 +338,9 @@ def signalement_recategorize(*, signalement: Signalement, category: Category, au
     Signalement.objects.filter(pk=signalement.pk).update(
         category=category, team_id=team_id, updated_at=timezone.now()
     )
-    StatusChange.objects.create(
+    history_note(
         signalement=signalement,
-        from_status=signalement.status,
-        to_status=signalement.status,
         author=author,
-        is_public=False,
         text=_("Catégorie : %(old)s → %(new)s.") % {"old": signalement.category.name, "new": category.name},
     )
     signalement.category, signalement.team_id = category, team_id

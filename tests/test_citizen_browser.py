@@ -25,6 +25,17 @@ def _saint_lambert_place() -> Point:
     return Place.objects.get(territory__slug="liege", name="Saint-Lambert").point
 
 
+def litter_at_saint_lambert(page) -> None:
+    """Place by address search, category "litter": the steps before the nearby reports."""
+    page.goto(page.base_url + "/signaler/lieu/")
+    page.get_by_label("Adresse ou nom du lieu").fill("Saint-Lambert")
+    page.get_by_role("button", name="Chercher").click()
+    page.get_by_label("Saint-Lambert").first.check()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Déchets et salissures").check()
+    page.get_by_role("button", name="Continuer").click()
+
+
 def place_pin_by_map(page) -> None:
     page.goto(page.base_url + "/signaler/")
     page.wait_for_function("document.querySelector('#report-map .leaflet-overlay-pane path') !== null")
@@ -127,13 +138,7 @@ def test_nearby_reports_are_offered_and_me_too_backs_one(page):
     existing, _ = signalement_submit(
         category=Category.objects.get(slug="dechets"), location=_saint_lambert_place(), description="Déjà vu"
     )
-    page.goto(page.base_url + "/signaler/lieu/")
-    page.get_by_label("Adresse ou nom du lieu").fill("Saint-Lambert")
-    page.get_by_role("button", name="Chercher").click()
-    page.get_by_label("Saint-Lambert").first.check()
-    page.get_by_role("button", name="Continuer").click()
-    page.get_by_label("Déchets et salissures").check()
-    page.get_by_role("button", name="Continuer").click()
+    litter_at_saint_lambert(page)
 
     page.get_by_role("heading", name="Ce problème est-il déjà signalé ?").wait_for()
     assert existing.reference in page.content()
@@ -153,13 +158,7 @@ def test_sending_anyway_records_the_likely_duplicates(page):
     existing, _ = signalement_submit(
         category=Category.objects.get(slug="dechets"), location=_saint_lambert_place()
     )
-    page.goto(page.base_url + "/signaler/lieu/")
-    page.get_by_label("Adresse ou nom du lieu").fill("Saint-Lambert")
-    page.get_by_role("button", name="Chercher").click()
-    page.get_by_label("Saint-Lambert").first.check()
-    page.get_by_role("button", name="Continuer").click()
-    page.get_by_label("Déchets et salissures").check()
-    page.get_by_role("button", name="Continuer").click()
+    litter_at_saint_lambert(page)
     page.get_by_role("link", name="Non, c'est un autre problème : continuer").click()
     page.get_by_role("button", name="Continuer").click()
     page.get_by_role("button", name="Envoyer le signalement").click()
