@@ -134,7 +134,9 @@ class Signalement(models.Model):
         verbose_name=_("catégorie"),
         db_index=False,
     )
-    location = models.PointField(_("lieu"), srid=4326)
+    # WGS84 for exchange; every spatial query uses the metric copy below and its one GiST index
+    # (a second spatial index on this column would cost each insert and relocation for nothing).
+    location = models.PointField(_("lieu"), srid=4326, spatial_index=False)
     location_metric = models.GeneratedField(
         expression=Transform("location", settings.METRIC_SRID),
         output_field=models.PointField(srid=settings.METRIC_SRID, spatial_index=False),

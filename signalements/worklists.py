@@ -50,7 +50,7 @@ def work_list_queryset(
         union = zones[0]
         for zone in zones[1:]:
             union = union.union(zone)
-        queryset = queryset.filter(location__intersects=union)
+        queryset = queryset.filter(location_metric__intersects=union)
     if category:
         queryset = queryset.filter(category=category)
     if priority:
@@ -60,9 +60,9 @@ def work_list_queryset(
     if deadline_before:
         queryset = queryset.filter(deadline_at__date__lte=deadline_before)
     if district:
-        queryset = queryset.filter(location__intersects=district.geom)
+        queryset = queryset.filter(location_metric__intersects=district.geom)
     if bbox:
-        queryset = queryset.filter(location__within=bbox)
+        queryset = queryset.filter(location_metric__within=bbox)
     return queryset
 
 

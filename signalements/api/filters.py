@@ -8,7 +8,15 @@ from ..models import Category, Signalement, Status
 
 
 class BBoxFilter(InBBoxFilter):
+    """`bbox=minlon,minlat,maxlon,maxlat` in WGS84, whatever the SRID of the filtered column."""
+
     bbox_param = "bbox"
+
+    def get_filter_bbox(self, request):
+        bbox = super().get_filter_bbox(request)
+        if bbox is not None:
+            bbox.srid = 4326
+        return bbox
 
 
 class SignalementFilter(django_filters.FilterSet):

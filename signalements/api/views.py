@@ -38,7 +38,7 @@ class SignalementListCreateView(generics.ListAPIView):
     pagination_class = SignalementPagination
     filterset_class = SignalementFilter
     filter_backends = [*generics.ListAPIView.filter_backends, BBoxFilter]
-    bbox_filter_field = "location"
+    bbox_filter_field = "location_metric"  # the box is transformed, the metric GiST index answers
     bbox_filter_include_overlapping = True
     parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
 
