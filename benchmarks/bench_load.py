@@ -1,0 +1,309 @@
+"""Bulk load: N synthetic reports through signalements_bulk_load, against Django's save() and
+bulk_create()."""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.gis.geos import Point
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cartography.selectors import Location, locate
+from signalements.bulk import INSERT_SQL, LOCATE_STAGING_SQL, BulkRow, signalements_bulk_load
+from signalements.deadlines import WorkingCalendar
+from signalements.models import Category, Signalement, StatusChange
+
+from .data import YEARS, synthetic_reports, territory_get
+from .measure import Figure, Report, Stopwatch, Target, rolled_back, vacuum_analyze
+
+SOURCE = "bench"
+TARGET_ROWS_PER_S = 50_000
+TARGET_VS_SAVE = 50
+TARGET_VS_BULK_CREATE = 5
+BULK_CREATE_BATCH = 2000
+# auto_explain settings for the profile: every statement the loader runs, with its real row counts and times,
+# and the time of the foreign-key triggers.
+AUTO_EXPLAIN = {
+    "log_min_duration": "0",
+    "log_analyze": "on",
+    "log_buffers": "on",
+    "log_timing": "on",
+    "log_triggers": "on",
+    "log_nested_statements": "off",
+    "log_level": "notice",
+}
+# What the table itself costs: one INSERT of rows already located, without history, foreign keys checked.
+FLOOR_SQL = """
+INSERT INTO signalements_signalement
+    (category_id, location, territory_id, district_id, team_id, team_is_manual, status, priority, channel,
+     description, source, created_at, updated_at, processed_at, deadline_at)
+SELECT category_id, ST_SetSRID(ST_MakePoint(lon, lat), 4326), territory_id, district_id, team_id, false,
+       status, priority, channel, '', %(source)s, created_at, created_at, statement_timestamp(), deadline_at
+  FROM unnest(%(category_id)s::bigint[], %(lon)s::float8[], %(lat)s::float8[], %(territory_id)s::bigint[],
+              %(district_id)s::bigint[], %(team_id)s::bigint[], %(status)s::text[], %(priority)s::text[],
+              %(channel)s::text[], %(created_at)s::timestamptz[], %(deadline_at)s::timestamptz[])
+       AS r(category_id, lon, lat, territory_id, district_id, team_id, status, priority, channel, created_at,
+            deadline_at)
+"""
+PROFILED_STATEMENTS = {
+    "locate territory (CREATE TEMP TABLE … AS)": LOCATE_STAGING_SQL,
+    "INSERT … SELECT (district, team, report + history)": INSERT_SQL,
+}
+
+
+class StatementTimes:
+    """A `connection.execute_wrapper` adding up the time spent in each SQL statement."""
+
+    def __init__(self) -> None:
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+
+    def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
+        with Stopwatch() as watch:
+            result = execute(sql, params, many, context)
+        self.seconds[sql] += watch.seconds
+        return result
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    inserted: int
+    outside: int
+    seconds: float  # from the first row to the commit
+    steps: dict[str, float]
+
+
+def bulk_load_timed(rows: list[BulkRow]) -> LoadRun:
+    """Load and commit `rows`, timing each step. COPY runs outside `cursor.execute`: its time is the rest."""
+    times = StatementTimes()
+    with (
+        Stopwatch() as total,
+        transaction.atomic(),
+        Stopwatch() as load,
+        connection.execute_wrapper(times),
+    ):
+        result = signalements_bulk_load(rows, source=SOURCE)
+    statements = dict(times.seconds)
+    profiled = {name: statements.pop(sql, 0.0) for name, sql in PROFILED_STATEMENTS.items()}
+    others = sum(statements.values())
+    steps = {
+        "COPY into the staging table (rows written from Python)": load.seconds
+        - sum(profiled.values())
+        - others,
+        **profiled,
+        "other statements (DDL, counts)": others,
+        "commit (deferred foreign-key checks, WAL flush)": total.seconds - load.seconds,
+    }
+    return LoadRun(result.inserted, len(result.outside), total.seconds, steps)
+
+
+def bulk_load_plans(rows: list[BulkRow]) -> dict[str, str]:
+    """EXPLAIN ANALYZE of the loader's two set-based statements (auto_explain), rolled back.
+
+    Foreign keys are checked immediately (see rolled_back): their triggers' time shows in the plan.
+    """
+    messages: list[str] = []
+    connection.ensure_connection()
+    pg = connection.connection
+
+    def keep(diagnostic: Any) -> None:
+        messages.append(diagnostic.message_primary or "")
+
+    pg.add_notice_handler(keep)
+    try:
+        with rolled_back():
+            with connection.cursor() as cursor:
+                cursor.execute("LOAD 'auto_explain'")
+                for name, value in AUTO_EXPLAIN.items():
+                    cursor.execute(f"SET LOCAL auto_explain.{name} = '{value}'")
+            signalements_bulk_load(rows, source=SOURCE)
+    finally:
+        pg.remove_notice_handler(keep)
+    plans = {}
+    for name, sql in PROFILED_STATEMENTS.items():
+        opening = sql.strip().splitlines()[0]
+        for message in messages:
+            if opening in message:
+                # "duration: … ms  plan:", "Query Text: …" (the SQL, parameters inlined), then the plan.
+                lines = message.splitlines()
+                start = next(i for i, line in enumerate(lines) if "(cost=" in line)
+                plans[name] = "\n".join([lines[0].removesuffix("plan:").strip(), *lines[start:]])
+    return plans
+
+
+def deadlines(rows: list[BulkRow]) -> list[datetime]:
+    """Each report's deadline, computed as the bulk loader does."""
+    calendar = WorkingCalendar()
+    working_days = dict(Category.objects.values_list("id", "deadline_days"))
+    return [calendar.deadline(row.created_at, working_days[row.category_id]) for row in rows]
+
+
+def signalement_of(row: BulkRow, where: Location, deadline_at: datetime) -> Signalement:
+    """The report the bulk loader would store, with its location already known."""
+    return Signalement(
+        category_id=row.category_id,
+        location=Point(row.lon, row.lat, srid=4326),
+        territory_id=where.territory_id,
+        district_id=where.district_id,
+        team_id=where.team_id,
+        status=row.status,
+        priority=row.priority,
+        channel=row.channel,
+        address=row.address,
+        description=row.description,
+        source=SOURCE,
+        created_at=row.created_at,
+        updated_at=row.created_at,
+        processed_at=timezone.now(),
+        deadline_at=deadline_at,
+    )
+
+
+def history_of(signalement: Signalement, row: BulkRow) -> StatusChange:
+    """The history row the bulk loader writes: the report arrived in its current status."""
+    return StatusChange(
+        signalement=signalement, from_status="", to_status=row.status, created_at=row.created_at
+    )
+
+
+def save_loop(sample: list[tuple[BulkRow, Location]]) -> float:
+    with rolled_back(), Stopwatch() as watch:
+        due = deadlines([row for row, _ in sample])
+        for (row, where), deadline_at in zip(sample, due, strict=True):
+            signalement = signalement_of(row, where, deadline_at)
+            signalement.save()
+            history_of(signalement, row).save()
+    return watch.seconds
+
+
+def bulk_create(sample: list[tuple[BulkRow, Location]]) -> float:
+    with rolled_back(), Stopwatch() as watch:
+        due = deadlines([row for row, _ in sample])
+        signalements = Signalement.objects.bulk_create(
+            [signalement_of(row, where, d) for (row, where), d in zip(sample, due, strict=True)],
+            batch_size=BULK_CREATE_BATCH,
+        )
+        StatusChange.objects.bulk_create(
+            [
+                history_of(signalement, row)
+                for signalement, (row, _) in zip(signalements, sample, strict=True)
+            ],
+            batch_size=BULK_CREATE_BATCH,
+        )
+    return watch.seconds
+
+
+def insert_floor(sample: list[tuple[BulkRow, Location]]) -> float:
+    params = {
+        "source": SOURCE,
+        "category_id": [row.category_id for row, _ in sample],
+        "lon": [row.lon for row, _ in sample],
+        "lat": [row.lat for row, _ in sample],
+        "territory_id": [where.territory_id for _, where in sample],
+        "district_id": [where.district_id for _, where in sample],
+        "team_id": [where.team_id for _, where in sample],
+        "status": [row.status for row, _ in sample],
+        "priority": [row.priority for row, _ in sample],
+        "channel": [row.channel for row, _ in sample],
+        "created_at": [row.created_at for row, _ in sample],
+        "deadline_at": deadlines([row for row, _ in sample]),
+    }
+    with rolled_back(), connection.cursor() as cursor, Stopwatch() as watch:
+        cursor.execute(FLOOR_SQL, params)
+    return watch.seconds
+
+
+def bulk_load_rolled_back(rows: list[BulkRow]) -> float:
+    with rolled_back(), Stopwatch() as watch:
+        signalements_bulk_load(rows, source=SOURCE)
+    return watch.seconds
+
+
+@dataclass(frozen=True)
+class Fill:
+    reports: list[BulkRow]
+    load: LoadRun
+    generation_s: float
+    vacuum_s: float
+
+
+def fill(rows: int) -> Fill:
+    """Generate and load `rows` reports, then VACUUM ANALYZE so that the planner knows the table."""
+    with Stopwatch() as generation:
+        reports = synthetic_reports(territory_get(), rows)
+    load = bulk_load_timed(reports)
+    return Fill(reports, load, generation.seconds, vacuum_analyze())
+
+
+def run(rows: int, *, sample_size: int) -> Report:
+    filled = fill(rows)
+    load, generation_s, vacuum_s = filled.load, filled.generation_s, filled.vacuum_s
+    rate = load.inserted / load.seconds
+    sample_rows = filled.reports[:sample_size]
+    sample = [(row, locate(lon=row.lon, lat=row.lat, category_id=row.category_id)) for row in sample_rows]
+    sample_s = bulk_load_rolled_back(sample_rows)
+    save_s = save_loop(sample)
+    bulk_create_s = bulk_create(sample)
+    floor_s = insert_floor(sample)
+    plans = bulk_load_plans(sample_rows)
+
+    size = f"{sample_size:,}-row sample"
+    report = Report("load")
+    report.figures = [
+        Figure(
+            f"bulk loader, {load.inserted:,} rows, commit included",
+            rate,
+            "rows/s",
+            target=Target(TARGET_ROWS_PER_S),
+        ),
+        Figure(f"bulk loader, same {size}, rolled back", sample_size / sample_s, "rows/s"),
+        Figure(f"floor: one INSERT of the {size}, located, no history", sample_size / floor_s, "rows/s"),
+        Figure(
+            "bulk loader vs save() loop",
+            rate,
+            "rows/s",
+            baseline=f"Signalement.save() loop, {size}",
+            baseline_value=sample_size / save_s,
+            target=Target(TARGET_VS_SAVE, on_ratio=True),
+        ),
+        Figure(
+            "bulk loader vs bulk_create()",
+            rate,
+            "rows/s",
+            baseline=f"bulk_create(batch_size={BULK_CREATE_BATCH}), {size}",
+            baseline_value=sample_size / bulk_create_s,
+            target=Target(TARGET_VS_BULK_CREATE, on_ratio=True),
+        ),
+    ]
+    report.details = {
+        "rows_inserted": load.inserted,
+        "rows_outside": load.outside,
+        "generation_s": generation_s,
+        "load_s": load.seconds,
+        "vacuum_analyze_s": vacuum_s,
+        "steps_s": load.steps,
+        "sample_size": sample_size,
+        "sample_s": {
+            "bulk_loader": sample_s,
+            "save_loop": save_s,
+            "bulk_create": bulk_create_s,
+            "insert_floor": floor_s,
+        },
+        "sample_plans": plans,
+    }
+    report.notes = [
+        f"{load.inserted:,} reports over {YEARS} years generated in {generation_s:.1f} s (not timed), "
+        f"then VACUUM ANALYZE in {vacuum_s:.1f} s.",
+        "Baselines get territory, district and team precomputed (they do not locate), compute the same "
+        "deadlines, write the same history row, and run in one rolled-back transaction: foreign keys "
+        "checked as a commit would, but no commit per row (their kindest case).",
+        "Floor: what the table alone costs per row (its indexes, generated column, defaults, foreign keys), "
+        "without locate, history or COPY: a bound for any loader into this table as it is.",
+    ]
+    if load.outside:
+        report.notes.append(
+            f"{load.outside} generated points fell outside the territory and were not loaded."
+        )
+    return report

@@ -1,0 +1,109 @@
+"""Runs the benchmarks in order on the freshly loaded database. Import only once Django is set up."""
+
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import django
+from django.db import connection
+
+from . import bench_api, bench_load, bench_locate, bench_relocate
+from .measure import Report, Stopwatch
+
+SEED = 1
+SERVER_SETTINGS = (
+    "shared_buffers",
+    "work_mem",
+    "maintenance_work_mem",
+    "max_wal_size",
+    "synchronous_commit",
+    "jit",
+)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    rows: int
+    load_sample: int = 10_000
+    locate_points: int = 1_000
+    relocate_sample: int = 5_000
+    api_requests: int = 500
+
+
+def _step(label: str, action: Callable[[], T]) -> T:
+    print(f"… {label}", file=sys.stderr, flush=True)
+    with Stopwatch() as watch:
+        result = action()
+    print(f"  done in {watch.seconds:.1f} s", file=sys.stderr, flush=True)
+    return result
+
+
+def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
+    """The selected benchmarks, in order; the table is filled with `sizes.rows` reports first either way."""
+    reports: list[Report] = []
+    if "load" in selected:
+        sample = min(sizes.load_sample, sizes.rows)
+        reports.append(
+            _step(
+                f"load: {sizes.rows:,} reports, baselines on {sample:,}",
+                lambda: bench_load.run(sizes.rows, sample_size=sample),
+            )
+        )
+    else:
+        _step(f"fill: {sizes.rows:,} reports", lambda: bench_load.fill(sizes.rows))
+    if "locate" in selected:
+        reports.append(
+            _step(
+                f"locate: {sizes.locate_points:,} points",
+                lambda: bench_locate.run(points=sizes.locate_points, seed=SEED),
+            )
+        )
+    if "relocate" in selected:
+        sample = min(sizes.relocate_sample, sizes.rows)
+        reports.append(
+            _step(
+                f"relocate: {sizes.rows:,} reports, baseline on {sample:,}",
+                lambda: bench_relocate.run(sample_size=sample, seed=SEED),
+            )
+        )
+    if "api" in selected:
+        reports.append(
+            _step(
+                f"api: {sizes.api_requests:,} submissions",
+                lambda: bench_api.run(requests=sizes.api_requests, seed=SEED),
+            )
+        )
+    return reports
+
+
+def environment_describe() -> dict[str, Any]:
+    """What the figures depend on: versions, server settings, machine, code revision."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version'), postgis_lib_version()")
+        postgres, postgis = cursor.fetchone()
+        settings = {}
+        for name in SERVER_SETTINGS:
+            cursor.execute("SELECT current_setting(%s)", [name])
+            settings[name] = cursor.fetchone()[0]
+    revision = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=Path(__file__).parent
+    ).stdout.strip()
+    return {
+        "database": {
+            "name": connection.settings_dict["NAME"],
+            "postgres": f"PostgreSQL {postgres}",
+            "postgis": postgis,
+            "settings": settings,
+        },
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "cpus": os.cpu_count(),
+        "load_average_1_5_15min": os.getloadavg(),
+        "revision": revision,
+    }
