@@ -16,6 +16,8 @@ def quantity(value: float | None, unit: str) -> str:
         return ""
     if unit.endswith("/s"):
         return f"{value:,.0f} {unit}"
+    if unit == "×":
+        return f"{value:.3f}×"
     if unit == "ms" and value < 10:
         return f"{value:.3f} ms"
     return f"{value:,.1f} {unit}"

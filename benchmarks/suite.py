@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import django
 from django.db import connection
 
-from . import bench_api, bench_load, bench_locate, bench_relocate
+from . import bench_api, bench_crew, bench_desk, bench_load, bench_locate, bench_relocate
 from .measure import Report, Stopwatch
 
 SEED = 1
@@ -78,6 +78,26 @@ def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
                 f"api: {sizes.api_requests:,} submissions",
                 lambda: bench_api.run(requests=sizes.api_requests, seed=SEED),
             )
+        )
+    if "nearby" in selected:
+        reports.append(
+            _step(
+                "nearby: 500 lookups, baseline on 60",
+                lambda: bench_desk.nearby_run(points=500, baseline_points=60, seed=SEED),
+            )
+        )
+    if "cluster" in selected:
+        reports.append(
+            _step(
+                "cluster: all open reports, baseline on 300",
+                lambda: bench_desk.cluster_run(sample=300, seed=SEED),
+            )
+        )
+        reports.append(_step("queue page: 20 requests", lambda: bench_desk.queue_run(requests=20)))
+    if "route" in selected:
+        reports.append(_step("route: 5 × 200 stops", lambda: bench_crew.route_run(instances=5, seed=SEED)))
+        reports.append(
+            _step("work-list page: 50 and 500 items", lambda: bench_crew.worklist_run(requests=10))
         )
     return reports
 

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
@@ -28,17 +27,16 @@ def signalements_visible_to(user) -> QuerySet[Signalement]:
     return signalements_public()
 
 
-def nearby_open_signalements(
-    *, category: Category, location: Point, limit: int = NEARBY_LIMIT, exclude_id: int | None = None
-) -> list[Signalement]:
+def nearby_open_queryset(*, category: Category, location: Point) -> QuerySet[Signalement]:
     """Open reports of the same category within its duplicate radius and time window, nearest first.
 
     The distance test runs on the metric copy of the point, through its GiST index (ST_DWithin);
-    a Distance(...) <= radius filter would compute the distance of every row instead.
+    a Distance(...) <= radius filter would compute the distance of every row instead. PostGIS
+    transforms the WGS84 point (GDAL would build a new transformation, some 14 ms, each call).
     """
-    here = location.transform(settings.METRIC_SRID, clone=True)
+    here = location
     since = timezone.now() - timedelta(days=category.duplicate_window_days)
-    queryset = (
+    return (
         Signalement.objects.filter(
             category=category,
             status__in=OPEN_STATUSES,
@@ -46,9 +44,18 @@ def nearby_open_signalements(
             location_metric__dwithin=(here, D(m=category.duplicate_radius_m)),
         )
         .annotate(distance=Distance("location_metric", here))
+        .order_by("distance", "-created_at")
+    )
+
+
+def nearby_open_signalements(
+    *, category: Category, location: Point, limit: int = NEARBY_LIMIT, exclude_id: int | None = None
+) -> list[Signalement]:
+    """At most `limit` likely duplicates of a report at `location`, with their public photos."""
+    queryset = (
+        nearby_open_queryset(category=category, location=location)
         .select_related("category")
         .prefetch_related(Prefetch("photos", queryset=Photo.objects.filter(is_public=True)))
-        .order_by("distance", "-created_at")
     )
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.contrib.gis.db.models.functions import Transform
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -76,7 +77,10 @@ def work_list(*, team: Team, urgent_first: bool = True, **filters) -> list[Stop]
     points = np.array([s.location_metric.coords for s in reports])
     depot = None
     if team.depot is not None:
-        depot = np.array(team.depot.transform(settings.METRIC_SRID, clone=True).coords)
+        depot_metric = Team.objects.annotate(m=Transform("depot", settings.METRIC_SRID)).values_list(
+            "m", flat=True
+        )
+        depot = np.array(depot_metric.get(pk=team.pk).coords)
     forced = [
         i
         for i, s in enumerate(reports)
