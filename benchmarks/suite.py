@@ -4,6 +4,7 @@ import os
 import platform
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +37,15 @@ class Sizes:
     api_requests: int = 500
 
 
-def _step(label: str, action: Callable[[], T]) -> T:
+def _step(label: str, action: Callable[[], T]) -> T | Report:
+    """Run one benchmark; a failure is reported in the table instead of losing the others' figures."""
     print(f"… {label}", file=sys.stderr, flush=True)
     with Stopwatch() as watch:
-        result = action()
+        try:
+            result = action()
+        except Exception as exc:  # noqa: BLE001 - reported, the other benchmarks still count
+            traceback.print_exc()
+            return Report(label.split(":")[0], notes=[f"FAILED: {exc!r}"])
     print(f"  done in {watch.seconds:.1f} s", file=sys.stderr, flush=True)
     return result
 

@@ -1,5 +1,6 @@
 """Duplicate groups: found by a periodic clustering job, merged by an agent in one action, undone."""
 
+import hashlib
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -52,7 +53,8 @@ def duplicate_groups_propose() -> int:
         window = timedelta(days=category.duplicate_window_days)
         for members in clusters.values():
             for group in _split_by_time(members, window):
-                signature = f"{category.pk}:" + ",".join(map(str, sorted(group)))
+                members = f"{category.pk}:" + ",".join(map(str, sorted(group)))
+                signature = hashlib.sha256(members.encode()).hexdigest()
                 proposal, was_created = DuplicateGroup.objects.get_or_create(
                     signature=signature, defaults={"category": category}
                 )

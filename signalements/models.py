@@ -510,8 +510,9 @@ class DuplicateGroup(models.Model):
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
     members = models.ManyToManyField(Signalement, related_name="duplicate_groups")
     state = models.CharField(max_length=20, choices=State.choices, default=State.PROPOSED)
-    # The sorted member ids: the same group is proposed once, whatever the job's runs.
-    signature = models.CharField(max_length=500, unique=True)
+    # A hash of the category and sorted member ids: the same group is proposed once, whatever the
+    # job's runs (a group may have hundreds of members: the ids themselves would not fit).
+    signature = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:
