@@ -73,7 +73,7 @@ def _page(client: Client, slug: str, requests: int) -> tuple[float, float, int]:
             response = client.get(f"/equipe/{slug}/")
         assert response.status_code == 200
         timings.append(watch.seconds * 1000)
-    return (*percentiles(timings[1:]), response.content.decode().count('class="stop'))
+    return (*percentiles(timings[1:]), response.content.decode().count('<li class="stop'))
 
 
 def worklist_run(*, requests: int) -> Report:
