@@ -18,6 +18,11 @@ def _post_json(client, payload, **headers):
     return client.post(URL, data=json.dumps(payload), content_type="application/json", headers=headers)
 
 
+def _post_photos(client, photos: list, category: str = "dechets"):
+    location = json.dumps(point_geojson(*PLACE_SAINT_LAMBERT))
+    return client.post(URL, data={"category": category, "photos": photos, "location": location})
+
+
 def _stored() -> tuple[int, int, int, int]:
     return (
         Signalement.objects.count(),
@@ -152,14 +157,7 @@ def test_a_non_image_upload_is_refused_and_nothing_stored(client, liege):
     before = _stored()
     fake = SimpleUploadedFile("photo.jpg", b"%PDF-1.4 definitely not a picture", "image/jpeg")
 
-    response = client.post(
-        URL,
-        data={
-            "category": "dechets",
-            "photos": [fake],
-            "location": json.dumps(point_geojson(*PLACE_SAINT_LAMBERT)),
-        },
-    )
+    response = _post_photos(client, [fake])
 
     assert response.status_code == 400
     assert "photos" in response.json()
@@ -170,14 +168,7 @@ def test_an_oversized_photo_is_refused(client, liege, settings):
     settings.SIGNALEMENT_MAX_PHOTO_BYTES = 10_000
     big = SimpleUploadedFile("big.jpg", jpeg_bytes(size=(1200, 1200)) + b"\0" * 20_000, "image/jpeg")
 
-    response = client.post(
-        URL,
-        data={
-            "category": "dechets",
-            "photos": [big],
-            "location": json.dumps(point_geojson(*PLACE_SAINT_LAMBERT)),
-        },
-    )
+    response = _post_photos(client, [big])
 
     assert response.status_code == 400
     assert "taille maximale" in json.dumps(response.json()["photos"], ensure_ascii=False)
@@ -186,14 +177,7 @@ def test_an_oversized_photo_is_refused(client, liege, settings):
 def test_more_than_three_photos_are_refused(client, liege):
     photos = [SimpleUploadedFile(f"{i}.jpg", jpeg_bytes(), "image/jpeg") for i in range(4)]
 
-    response = client.post(
-        URL,
-        data={
-            "category": "dechets",
-            "photos": photos,
-            "location": json.dumps(point_geojson(*PLACE_SAINT_LAMBERT)),
-        },
-    )
+    response = _post_photos(client, photos)
 
     assert response.status_code == 400
     assert "photos" in response.json()

@@ -192,46 +192,23 @@ def test_tracking_by_token_through_the_api(client, dechets):
     assert client.get(f"/api/v1/tracking/{other.tracking_token[:-2]}zz/").status_code == 404
     assert client.get(f"/suivi/{report.reference}/").status_code == 404
 
-    assert (
-        client.post(
-            f"/api/v1/tracking/{report.tracking_token}/satisfaction/",
-            {"solved": True, "rating": 6},
+    def answer(token: str, rating: int) -> int:
+        return client.post(
+            f"/api/v1/tracking/{token}/satisfaction/",
+            {"solved": True, "rating": rating},
             content_type="application/json",
         ).status_code
-        == 400
+
+    assert answer(report.tracking_token, 6) == 400
+    assert answer(report.tracking_token, 5) == 201
+    assert answer(report.tracking_token, 5) == 400  # once only
+    assert answer(other.tracking_token, 5) == 400  # not resolved
+    comment = client.post(
+        f"/api/v1/tracking/{report.tracking_token}/comments/",
+        {"text": "Merci !"},
+        content_type="application/json",
     )
-    assert (
-        client.post(
-            f"/api/v1/tracking/{report.tracking_token}/satisfaction/",
-            {"solved": True, "rating": 5},
-            content_type="application/json",
-        ).status_code
-        == 201
-    )
-    assert (
-        client.post(
-            f"/api/v1/tracking/{report.tracking_token}/satisfaction/",
-            {"solved": True, "rating": 5},
-            content_type="application/json",
-        ).status_code
-        == 400
-    )
-    assert (
-        client.post(
-            f"/api/v1/tracking/{other.tracking_token}/satisfaction/",
-            {"solved": True, "rating": 5},
-            content_type="application/json",
-        ).status_code
-        == 400
-    )
-    assert (
-        client.post(
-            f"/api/v1/tracking/{report.tracking_token}/comments/",
-            {"text": "Merci !"},
-            content_type="application/json",
-        ).status_code
-        == 201
-    )
+    assert comment.status_code == 201
 
 
 def test_exif_gps_is_read_then_stripped():
