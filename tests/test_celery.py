@@ -1,6 +1,7 @@
 """A real Celery worker on Redis runs the side effects of a report once it is committed."""
 
 import json
+import os
 import time
 
 import pytest
@@ -13,7 +14,8 @@ from signalements.tasks import sweep_unprocessed
 
 from .conftest import PLACE_SAINT_LAMBERT, jpeg_bytes, point_geojson
 
-TEST_BROKER = "redis://127.0.0.1:6379/15"
+# Its own Redis database, so that parallel test runs on one machine do not take each other's tasks.
+TEST_BROKER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 
