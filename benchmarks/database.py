@@ -7,7 +7,8 @@ import dj_database_url
 import psycopg
 from psycopg import sql
 
-BENCH_DATABASE = "signalements_bench"
+# BENCH_DATABASE=signalements_bench_x gives parallel runs on one server their own database.
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "signalements_bench")
 DEFAULT_URL = "postgis://postgres@127.0.0.1:5432/signalements"
 
 
@@ -32,8 +33,8 @@ def _connect(url: str, dbname: str) -> psycopg.Connection:
 def database_recreate(url: str) -> None:
     """Drop the benchmark database (closing its sessions), create it again with PostGIS."""
     name = dj_database_url.parse(url)["NAME"]
-    if name != BENCH_DATABASE:
-        raise ValueError(f"refusing to recreate {name!r}: only {BENCH_DATABASE!r} is for benchmarks")
+    if name != BENCH_DATABASE or not name.startswith("signalements_bench"):
+        raise ValueError(f"refusing to recreate {name!r}: only signalements_bench* is for benchmarks")
     with _connect(url, "postgres") as connection:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
