@@ -49,8 +49,8 @@ SELECT category_id, ST_SetSRID(ST_MakePoint(lon, lat), 4326), territory_id, dist
             deadline_at)
 """
 PROFILED_STATEMENTS = {
-    "locate territory (CREATE TEMP TABLE … AS)": LOCATE_STAGING_SQL,
-    "INSERT … SELECT (district, team, report + history)": INSERT_SQL,
+    "locate district and territory (CREATE TEMP TABLE … AS)": LOCATE_STAGING_SQL,
+    "INSERT … SELECT (team, report + history)": INSERT_SQL,
 }
 
 

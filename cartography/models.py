@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, GistIndex
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 DEFAULT_DISTRICT_LAYER = "districts"
@@ -143,15 +145,29 @@ class DistrictPart(models.Model):
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
     layer = models.SlugField()
+    # Whether the layer is its territory's locating layer, kept by triggers (migration 0006) so
+    # that locating probes only these parts through a partial index, with no join.
+    locating = models.BooleanField(default=False)
     geom = models.PolygonField(srid=4326)
 
     class Meta:
         default_permissions = ()
+        indexes = [
+            GistIndex(fields=["geom"], name="districtpart_locating_gist", condition=Q(locating=True)),
+        ]
 
 
 class WorkZonePart(models.Model):
     work_zone = models.ForeignKey(WorkZone, on_delete=models.CASCADE, related_name="+")
     area = models.FloatField(help_text="Area of the whole zone in m², for precedence.")
+    # Copies of the zone's team, priority and categories (empty: every category) and of the team's
+    # active flag, kept by triggers (migration 0006): locating reads one table, with no join.
+    team = models.ForeignKey(
+        Team, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    priority = models.SmallIntegerField()
+    category_ids = ArrayField(models.BigIntegerField(), default=list)
+    team_active = models.BooleanField()
     geom = models.PolygonField(srid=4326)
 
     class Meta:

@@ -7,34 +7,34 @@ from django.db import connection
 # Every lookup goes through the GiST index of a subdivided table.
 
 
-def territory_sql(point: str) -> str:
-    return f"""(SELECT tp.territory_id FROM cartography_territorypart tp
-        WHERE ST_Intersects(tp.geom, {point}) ORDER BY tp.territory_id LIMIT 1)"""
-
-
-def district_sql(point: str, territory: str) -> str:
-    return f"""(SELECT dp.district_id
-        FROM cartography_districtpart dp
-        JOIN cartography_territory t ON t.id = dp.territory_id AND t.locating_layer = dp.layer
-        WHERE dp.territory_id = {territory} AND ST_Intersects(dp.geom, {point})
+def district_sql(point: str, territory: str | None = None) -> str:
+    """The district of the point in its territory's locating layer (parts flagged `locating`),
+    within `territory` when it is already known."""
+    within = f"AND dp.territory_id = {territory}" if territory else ""
+    return f"""(SELECT dp.district_id FROM cartography_districtpart dp
+        WHERE dp.locating {within} AND ST_Intersects(dp.geom, {point})
         ORDER BY dp.district_id LIMIT 1)"""
+
+
+def territory_sql(point: str, district: str) -> str:
+    """The district's territory; the territory's own outline is probed only where no district
+    covers the point (a territory without districts, or a gap between them)."""
+    return f"""COALESCE(
+        (SELECT dd.territory_id FROM cartography_district dd WHERE dd.id = {district}),
+        (SELECT tp.territory_id FROM cartography_territorypart tp
+          WHERE ST_Intersects(tp.geom, {point}) ORDER BY tp.territory_id LIMIT 1))"""
 
 
 def team_sql(point: str, category: str, territory: str) -> str:
     """A zone naming the category beats a catch-all zone (one with no category), then the higher
     priority wins, then the smaller zone; with no zone, the category's default team, if it serves
-    this territory (several cities may share one installation and its categories)."""
+    this territory (several cities may share one installation and its categories). Zone parts
+    carry their zone's team, priority and categories (migration 0006): no join."""
     return f"""COALESCE(
-        (SELECT wz.team_id
-           FROM cartography_workzonepart wp
-           JOIN cartography_workzone wz ON wz.id = wp.work_zone_id
-           JOIN cartography_team team ON team.id = wz.team_id AND team.is_active
-           LEFT JOIN cartography_workzone_categories wc
-                  ON wc.workzone_id = wz.id AND wc.category_id = {category}
-          WHERE ST_Intersects(wp.geom, {point})
-            AND (wc.id IS NOT NULL OR NOT EXISTS (
-                    SELECT 1 FROM cartography_workzone_categories any_wc WHERE any_wc.workzone_id = wz.id))
-          ORDER BY (wc.id IS NULL), wz.priority DESC, wp.area, wz.id
+        (SELECT wp.team_id FROM cartography_workzonepart wp
+          WHERE wp.team_active AND (wp.category_ids = '{{}}' OR {category} = ANY(wp.category_ids))
+            AND ST_Intersects(wp.geom, {point})
+          ORDER BY (wp.category_ids = '{{}}'), wp.priority DESC, wp.area, wp.work_zone_id
           LIMIT 1),
         (SELECT c.default_team_id
            FROM signalements_category c
@@ -43,11 +43,13 @@ def team_sql(point: str, category: str, territory: str) -> str:
           WHERE c.id = {category}))"""
 
 
+# MATERIALIZED: each lookup runs once, not once per reference to it.
 LOCATE_SQL = f"""
 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom),
-terr AS (SELECT {territory_sql("pt.geom")} AS id FROM pt)
-SELECT terr.id, {district_sql("pt.geom", "terr.id")}, {team_sql("pt.geom", "%(category_id)s", "terr.id")}
-FROM pt, terr
+dist AS MATERIALIZED (SELECT {district_sql("pt.geom")} AS id FROM pt),
+terr AS MATERIALIZED (SELECT {territory_sql("pt.geom", "dist.id")} AS id FROM pt, dist)
+SELECT terr.id, dist.id, {team_sql("pt.geom", "%(category_id)s", "terr.id")}
+FROM pt, dist, terr
 WHERE terr.id IS NOT NULL
 """
 

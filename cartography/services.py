@@ -16,7 +16,7 @@ UPDATE signalements_signalement s
        team_id = CASE WHEN s.team_is_manual THEN s.team_id ELSE loc.team_id END,
        updated_at = statement_timestamp()
   FROM (SELECT x.id,
-               {district_sql("x.location", "x.territory_id")} AS district_id,
+               {district_sql("x.location", territory="x.territory_id")} AS district_id,
                {team_sql("x.location", "x.category_id", "x.territory_id")} AS team_id
           FROM signalements_signalement x
          WHERE %(territory_id)s::bigint IS NULL OR x.territory_id = %(territory_id)s::bigint) loc

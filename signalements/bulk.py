@@ -60,9 +60,10 @@ STAGING_COLUMNS = (
 
 LOCATE_STAGING_SQL = f"""
 CREATE TEMP TABLE signalement_located ON COMMIT DROP AS
-SELECT st.*, p.geom, {territory_sql("p.geom")} AS territory_id
+SELECT st.*, p.geom, located.id AS district_id, {territory_sql("p.geom", "located.id")} AS territory_id
   FROM signalement_staging st,
-       LATERAL (SELECT ST_SetSRID(ST_MakePoint(st.lon, st.lat), 4326) AS geom) p
+       LATERAL (SELECT ST_SetSRID(ST_MakePoint(st.lon, st.lat), 4326) AS geom) p,
+       LATERAL (SELECT {district_sql("p.geom")} AS id) located
 """
 
 INSERT_SQL = f"""
@@ -71,7 +72,7 @@ WITH inserted AS (
         (category_id, location, address, territory_id, district_id, team_id, team_is_manual, status, priority,
          channel, description, source, external_id, created_at, updated_at, processed_at, deadline_at)
     SELECT l.category_id, l.geom, l.address, l.territory_id,
-           {district_sql("l.geom", "l.territory_id")},
+           l.district_id,
            {team_sql("l.geom", "l.category_id", "l.territory_id")},
            false, l.status, l.priority, l.channel, l.description, %(source)s, l.external_id,
            l.created_at, l.created_at, statement_timestamp(), l.deadline_at

@@ -39,7 +39,7 @@ def nearby_open_queryset(*, category: Category, location: Point) -> QuerySet[Sig
     return (
         Signalement.objects.filter(
             category=category,
-            status__in=OPEN_STATUSES,
+            status_open=True,  # through the partial spatial index of open reports
             created_at__gte=since,
             location_metric__dwithin=(here, D(m=category.duplicate_radius_m)),
         )

@@ -142,6 +142,64 @@ def test_an_inactive_team_is_skipped(liege):
     assert _team_at(PLACE_SAINT_LAMBERT, "dechets") == "liege-proprete-nord"
 
 
+def test_zone_category_edits_apply_at_once(liege):
+    zone = WorkZone.objects.get(team__slug="liege-hypercentre")
+    dechets = Category.objects.get(slug="dechets")
+
+    zone.categories.remove(dechets)
+    assert _team_at(PLACE_SAINT_LAMBERT, "dechets") == "liege-proprete-nord"
+
+    zone.categories.add(dechets)
+    assert _team_at(PLACE_SAINT_LAMBERT, "dechets") == "liege-hypercentre"
+
+    zone.categories.clear()  # a zone with no category takes every category, below the named ones
+    _new_category("statue-abimee")
+    assert _team_at(PLACE_SAINT_LAMBERT, "lampadaire-eteint") == "liege-eclairage"
+    assert _team_at(PLACE_SAINT_LAMBERT, "statue-abimee") == "liege-hypercentre"
+
+
+def test_zone_team_and_priority_edits_apply_at_once(liege):
+    zone = WorkZone.objects.get(team__slug="liege-hypercentre")
+    zone.team = Team.objects.get(slug="liege-voirie")
+    zone.save()
+    assert _team_at(PLACE_SAINT_LAMBERT, "dechets") == "liege-voirie"
+
+    zone.priority = -1000
+    zone.save()
+    assert _team_at(PLACE_SAINT_LAMBERT, "dechets") == "liege-proprete-nord"
+
+
+def test_an_inactive_team_counts_again_once_reactivated(liege):
+    Team.objects.filter(slug="liege-hypercentre").update(is_active=False)
+    Team.objects.filter(slug="liege-hypercentre").update(is_active=True)
+
+    assert _team_at(PLACE_SAINT_LAMBERT, "dechets") == "liege-hypercentre"
+
+
+def test_the_locating_layer_decides_which_districts_reports_get(liege):
+    lon, lat = PLACE_SAINT_LAMBERT
+    sub_municipality = locate(lon=lon, lat=lat, category_id=None).district_id
+    assert District.objects.get(pk=sub_municipality).layer == "districts"
+
+    liege.locating_layer = "sectors"
+    liege.save()
+    sector = District.objects.get(pk=locate(lon=lon, lat=lat, category_id=None).district_id)
+
+    assert sector.layer == "sectors"
+    assert sector.geom.contains(Point(lon, lat, srid=4326))
+
+
+def test_a_territory_without_districts_is_located_by_its_outline(liege):
+    from cartography.models import Territory
+
+    elsewhere = Territory.objects.create(
+        slug="elsewhere", name="Elsewhere", geom=MultiPolygon(Polygon.from_bbox((0, 0, 1, 1)), srid=4326)
+    )
+
+    located = locate(lon=0.5, lat=0.5, category_id=None)
+    assert (located.territory_id, located.district_id) == (elsewhere.pk, None)
+
+
 def test_subdivided_copies_follow_boundary_edits(liege):
     district = District.objects.get(territory=liege, layer="districts", code="62063A")
     lon, lat = PLACE_SAINT_LAMBERT
