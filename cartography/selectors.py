@@ -7,13 +7,28 @@ from django.db import connection
 # Every lookup goes through the GiST index of a subdivided table.
 
 
+# Rules over the subdivided parts (aliases dp and wp), shared by the one-point lookups below and
+# the set-based relocation (cartography.services), which joins parts to reports instead.
+DISTRICT_PART_RULE = "dp.locating"  # the territory's locating layer only
+DISTRICT_RANK = "dp.district_id"  # on a shared border, the lower id, whoever asks
+
+
+def zone_part_rule(category: str) -> str:
+    """The zone part serves the category: it names it or names none (a catch-all zone)."""
+    return f"wp.team_active AND (wp.category_ids = '{{}}' OR {category} = ANY(wp.category_ids))"
+
+
+# A zone naming the category beats a catch-all zone, then the higher priority, then the smaller zone.
+ZONE_RANK = "(wp.category_ids = '{}'), wp.priority DESC, wp.area, wp.work_zone_id"
+
+
 def district_sql(point: str, territory: str | None = None) -> str:
     """The district of the point in its territory's locating layer (parts flagged `locating`),
     within `territory` when it is already known."""
     within = f"AND dp.territory_id = {territory}" if territory else ""
     return f"""(SELECT dp.district_id FROM cartography_districtpart dp
-        WHERE dp.locating {within} AND ST_Intersects(dp.geom, {point})
-        ORDER BY dp.district_id LIMIT 1)"""
+        WHERE {DISTRICT_PART_RULE} {within} AND ST_Intersects(dp.geom, {point})
+        ORDER BY {DISTRICT_RANK} LIMIT 1)"""
 
 
 def territory_sql(point: str, district: str) -> str:
@@ -25,22 +40,24 @@ def territory_sql(point: str, district: str) -> str:
           WHERE ST_Intersects(tp.geom, {point}) ORDER BY tp.territory_id LIMIT 1))"""
 
 
-def team_sql(point: str, category: str, territory: str) -> str:
-    """A zone naming the category beats a catch-all zone (one with no category), then the higher
-    priority wins, then the smaller zone; with no zone, the category's default team, if it serves
-    this territory (several cities may share one installation and its categories). Zone parts
-    carry their zone's team, priority and categories (migration 0006): no join."""
-    return f"""COALESCE(
-        (SELECT wp.team_id FROM cartography_workzonepart wp
-          WHERE wp.team_active AND (wp.category_ids = '{{}}' OR {category} = ANY(wp.category_ids))
-            AND ST_Intersects(wp.geom, {point})
-          ORDER BY (wp.category_ids = '{{}}'), wp.priority DESC, wp.area, wp.work_zone_id
-          LIMIT 1),
-        (SELECT c.default_team_id
+def default_team_sql(category: str, territory: str) -> str:
+    """The category's default team, if it is active and serves this territory (several cities may
+    share one installation and its categories)."""
+    return f"""(SELECT c.default_team_id
            FROM signalements_category c
            JOIN cartography_team team ON team.id = c.default_team_id AND team.is_active
                 AND (team.territory_id IS NULL OR team.territory_id = {territory})
-          WHERE c.id = {category}))"""
+          WHERE c.id = {category})"""
+
+
+def team_sql(point: str, category: str, territory: str) -> str:
+    """The best zone serving the category at the point (ZONE_RANK), else the category's default
+    team. Zone parts carry their zone's team, priority and categories (migration 0006): no join."""
+    return f"""COALESCE(
+        (SELECT wp.team_id FROM cartography_workzonepart wp
+          WHERE {zone_part_rule(category)} AND ST_Intersects(wp.geom, {point})
+          ORDER BY {ZONE_RANK} LIMIT 1),
+        {default_team_sql(category, territory)})"""
 
 
 # MATERIALIZED: each lookup runs once, not once per reference to it.
