@@ -1,7 +1,6 @@
 import statistics
 from collections import Counter, defaultdict
 
-from django.conf import settings
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
@@ -9,41 +8,18 @@ from django.db import connection, transaction
 from signalements.models import Signalement
 
 from .models import District, Place, Territory
-from .selectors import DISTRICT_PART_RULE, DISTRICT_RANK, ZONE_RANK, default_team_sql, zone_part_rule
-
-# Relocation joins parts to reports rather than probing the parts once per report: each part
-# finds the reports in its box through the reports' spatial index, then the exact test runs on
-# WGS84 as in a one-point lookup, against one polygon at a time (PostGIS keeps it prepared).
-# The box is the part's, in the metric CRS, widened: an edge straight in degrees bends a little
-# once projected, and the exact test decides anyway.
-BOX_MARGIN_M = 50
-
-
-def _parts_over_reports(parts: str, part_alias: str, where: str) -> str:
-    return f"""{parts} {part_alias}
-        JOIN signalements_signalement r
-          ON r.location_metric && ST_Expand(ST_Transform({part_alias}.geom, {settings.METRIC_SRID}),
-                                            {BOX_MARGIN_M})
-         AND {where}
-         AND ST_Intersects({part_alias}.geom, r.location)"""
+from .selectors import default_team_sql, districts_of_points_sql, set_join_locating, zone_teams_of_points_sql
 
 
 def relocate_sql(*, territory_scoped: bool) -> str:
     in_territory = "r.territory_id = %(territory_id)s" if territory_scoped else "true"
-    districts = _parts_over_reports(
-        "cartography_districtpart",
-        "dp",
-        f"r.territory_id = dp.territory_id AND {DISTRICT_PART_RULE} AND {in_territory}",
-    )
-    zones = _parts_over_reports(
-        "cartography_workzonepart", "wp", f"{zone_part_rule('r.category_id')} AND {in_territory}"
-    )
+    reports = {"points": "signalements_signalement", "point": "location", "metric": "location_metric"}
     return f"""
 WITH district_of AS MATERIALIZED (
-    SELECT DISTINCT ON (r.id) r.id, dp.district_id FROM {districts} ORDER BY r.id, {DISTRICT_RANK}
+    {districts_of_points_sql(**reports, where=f"r.territory_id = dp.territory_id AND {in_territory}")}
 ),
 zone_team_of AS MATERIALIZED (
-    SELECT DISTINCT ON (r.id) r.id, wp.team_id FROM {zones} ORDER BY r.id, {ZONE_RANK}
+    {zone_teams_of_points_sql(**reports, category="r.category_id", where=in_territory)}
 ),
 located AS (
     SELECT r.id, d.district_id,
@@ -69,10 +45,7 @@ def signalements_relocate(*, territory_id: int | None = None) -> int:
     """Recompute district and team of every report, in one statement, after boundaries or work
     zones changed. Teams chosen by hand are kept. Returns the number of reports that moved."""
     with connection.cursor() as cursor:
-        # The two DISTINCT ON sorts hold a row per report: in memory rather than on disk. No JIT:
-        # the join's row estimates are far off, and compiling cost more than it saved (0.7 s).
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("SET LOCAL jit = off")
+        set_join_locating(cursor)
         sql = relocate_sql(territory_scoped=territory_id is not None)
         cursor.execute(sql, {"territory_id": territory_id})
         return cursor.rowcount
