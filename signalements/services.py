@@ -101,7 +101,9 @@ def signalement_submit(
                 district_id=located.district_id,
                 team_id=located.team_id,
                 idempotency_key=idempotency_key or None,
-                deadline_at=deadline_for(timezone.now(), category.deadline_days),
+                deadline_at=deadline_for(
+                    timezone.now(), category.deadline_days, territory_id=located.territory_id
+                ),
             )
             StatusChange.objects.create(
                 signalement=signalement, from_status="", to_status=Status.NEW, author=author
