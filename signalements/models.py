@@ -431,6 +431,8 @@ class Notification(models.Model):
         SUBMITTED = "submitted", _("Signalement reçu")
         STATUS = "status", _("Changement de statut")
         REPLY = "reply", _("Réponse publique")
+        MERGED = "merged", _("Fusionné dans un autre signalement")
+        UNMERGED = "unmerged", _("Fusion annulée")
 
     signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
