@@ -512,7 +512,15 @@ class ResponseTemplate(models.Model):
     """A ready-made public reply an agent can start from, per category and status."""
 
     title = models.CharField(_("titre"), max_length=120)
-    text = models.TextField(_("texte"))
+    text = models.TextField(
+        _("texte"),
+        help_text=_(
+            "Ces champs sont remplacés à l'insertion dans la réponse : {reference} (référence du "
+            "signalement), {category} (catégorie), {status} (statut actuel), {address} (adresse), "
+            "{district} (quartier), {team} (équipe responsable), {team_phone} (téléphone public de "
+            "l'équipe), {team_email} (e-mail public de l'équipe)."
+        ),
+    )
     category = models.ForeignKey(
         Category,
         on_delete=models.CASCADE,
@@ -521,7 +529,13 @@ class ResponseTemplate(models.Model):
         related_name="response_templates",
         verbose_name=_("catégorie"),
     )
-    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, blank=True)
+    status = models.CharField(
+        _("statut"),
+        max_length=20,
+        choices=Status.choices,
+        blank=True,
+        help_text=_("Proposé pour un signalement dans ce statut ou qui peut y passer ; vide : toujours."),
+    )
 
     class Meta:
         verbose_name = _("modèle de réponse")

@@ -24,6 +24,7 @@ from cartography.geocoding import get_geocoder
 
 from ..duplicates import signalement_unmerge, signalements_merge
 from ..models import DuplicateGroup, Status
+from ..responses import response_template_render, response_templates_for
 from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
 from ..selectors import is_role, reporter_history, signalements_for_staff, signalements_queue
 from ..services import (
@@ -38,7 +39,15 @@ from ..services import (
 )
 from ..statistics import desk_statistics
 from ..workflow import allowed_next
-from .forms import BulkForm, MessageForm, QueueFilter, RegisterForm, TransitionForm, TriageForm, templates_for
+from .forms import (
+    BulkForm,
+    MessageForm,
+    QueueFilter,
+    RegisterForm,
+    TemplatePickForm,
+    TransitionForm,
+    TriageForm,
+)
 
 QUEUE_PAGE = 50
 MAP_LIMIT = 2000
@@ -195,6 +204,13 @@ def detail(request, reference: str):
         except (ValidationError, TransitionError) as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("desk-detail", reference=reference)
+    templates = list(response_templates_for(signalement=signalement))
+    rendered = {t.pk: response_template_render(template=t, signalement=signalement) for t in templates}
+    pick_form = TemplatePickForm(
+        request.GET if "template" in request.GET else None,
+        templates=response_templates_for(signalement=signalement),
+    )
+    reply = rendered[pick_form.cleaned_data["template"].pk] if pick_form.is_valid() else ""
     return render(
         request,
         "signalements/desk/detail.html",
@@ -205,8 +221,10 @@ def detail(request, reference: str):
             "comments": signalement.comments.select_related("author"),
             "photos": signalement.photos.all(),
             "candidates": signalement.duplicate_candidates.select_related("candidate"),
-            "transition_form": TransitionForm(allowed=allowed),
-            "message_form": MessageForm(),
+            "transition_form": TransitionForm(allowed=allowed, auto_id="transition_%s"),
+            "message_form": MessageForm(initial={"text": reply}, auto_id="message_%s"),
+            "pick_form": pick_form,
+            "rendered_templates": {str(pk): text for pk, text in rendered.items()},
             "triage_form": TriageForm(
                 initial={
                     "category": signalement.category,
@@ -214,7 +232,7 @@ def detail(request, reference: str):
                     "team": signalement.team,
                 }
             ),
-            "templates": templates_for(signalement.category),
+            "templates": templates,
             "can_triage": can_triage,
             "can_move": can_move,
             "earlier": reporter_history(email=getattr(getattr(signalement, "reporter", None), "email", ""))[
