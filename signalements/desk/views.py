@@ -117,7 +117,7 @@ def queue(request):
             "page": page,
             "query": query.urlencode(),
             "now": timezone.now(),
-            "bulk_form": BulkForm(),
+            "bulk_form": BulkForm(auto_id="bulk_%s"),  # the filters have a "team" field too
             "can_write": is_role(request.user, *WRITERS),
             "tile_url": settings.LEAFLET_CONFIG["TILES"][0][1],
         },
@@ -243,16 +243,31 @@ def detail(request, reference: str):
     )
 
 
+def _picked_place(posted) -> tuple[str, str, str] | None:
+    """The "lon;lat;label" of a search result button, or None (a bad value is left to the form)."""
+    if posted is None or not posted.get("place"):
+        return None
+    lon, _sep, rest = posted["place"].partition(";")
+    lat, _sep, label = rest.partition(";")
+    return lon, lat, label
+
+
 @staff_only(AGENT, ADMINISTRATOR)
 def register(request):
     """A report received by phone, e-mail or at the counter, through the same intake service."""
-    form = RegisterForm(request.POST or None)
+    posted = request.POST.copy() if request.method == "POST" else None
+    picked = _picked_place(posted)
+    if picked is not None:  # an address found by the search: its point and label, then the form again
+        posted["lon"], posted["lat"], posted["address"] = picked
+    form = RegisterForm(posted)
     results, earlier = [], []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         earlier = reporter_history(email=data["contact_email"], phone=data["contact_phone"])
         if request.POST.get("action") == "search":
             results = get_geocoder().search(data["address"]) if data["address"] else []
+        elif picked is not None:
+            messages.success(request, _("Point placé : %(place)s.") % {"place": data["address"]})
         elif data["lon"] is None or data["lat"] is None:
             form.add_error("address", _("Placez le point sur la carte ou choisissez une adresse trouvée."))
         else:
