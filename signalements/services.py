@@ -285,8 +285,18 @@ def photo_add(*, signalement: Signalement, photo: CleanPhoto, is_public: bool = 
     return added
 
 
+@transaction.atomic
 def reporter_updates_set(*, signalement: Signalement, wants_updates: bool) -> None:
-    ReporterContact.objects.filter(signalement=signalement).update(wants_updates=wants_updates)
+    """Start or stop the reporter's e-mails, including those of the report this one was merged into
+    (the reporter follows it through a support carried over by the merge)."""
+    reporter = ReporterContact.objects.filter(signalement=signalement).first()
+    if reporter is None:
+        return
+    ReporterContact.objects.filter(pk=reporter.pk).update(wants_updates=wants_updates)
+    if reporter.email:
+        Support.objects.filter(merged_from=signalement, email__iexact=reporter.email).update(
+            wants_updates=wants_updates
+        )
 
 
 def satisfaction_record(

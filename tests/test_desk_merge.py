@@ -125,3 +125,20 @@ def test_after_a_merge_the_master_s_news_reach_the_duplicate_s_followers_who_wan
         "bart@example.org",
         "neighbour@example.org",
     ]
+
+
+def test_a_merged_reporter_who_stops_e_mails_on_their_page_stops_the_master_s_too(
+    reports, client, mailoutbox
+):
+    from signalements.services import signalement_transition
+
+    master, duplicate = reports
+    signalements_merge(master=master, duplicates=[duplicate])
+    notifications_send()
+    mailoutbox.clear()
+
+    client.post(f"/suivi/{duplicate.tracking_token}/", {"action": "updates-off"})
+    signalement_transition(signalement=master, to_status="acknowledged")
+    notifications_send()
+
+    assert sorted(m.to[0] for m in mailoutbox) == ["alice@example.org", "neighbour@example.org"]

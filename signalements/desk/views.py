@@ -120,6 +120,8 @@ def queue(request):
             "bulk_form": BulkForm(auto_id="bulk_%s"),  # the filters have a "team" field too
             "can_write": is_role(request.user, *WRITERS),
             "tile_url": settings.LEAFLET_CONFIG["TILES"][0][1],
+            "map_center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
+            "map_zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
         },
     )
 
