@@ -1,19 +1,22 @@
 """Public holidays loaded per territory from the holidays library, and the deadlines that skip them."""
 
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from cartography.models import Territory
 from signalements.deadlines import WorkingCalendar, deadline_for
-from signalements.models import PublicHoliday
+from signalements.models import Category, PublicHoliday
+from signalements.services import signalement_submit
 from signalements.tasks import public_holidays_next_year
+
+from .conftest import PLACE_SAINT_LAMBERT
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -139,3 +142,20 @@ def test_the_yearly_beat_job_tops_up_next_year_for_every_loaded_territory(liege,
     assert PublicHoliday.objects.filter(territory=liege, date=date(next_year, 7, 21)).count() == 1
     assert PublicHoliday.objects.filter(territory=elsewhere, date=date(next_year, 7, 14)).count() == 1
     assert not PublicHoliday.objects.filter(territory=elsewhere, date=date(next_year, 7, 21)).exists()
+
+
+def test_a_new_report_s_deadline_skips_its_own_territory_s_holidays_only(liege, elsewhere):
+    today = timezone.localdate()
+    PublicHoliday.objects.bulk_create(
+        [
+            PublicHoliday(territory=elsewhere, date=today + timedelta(days=i), name="Ailleurs")
+            for i in range(60)
+        ]
+    )
+    category = Category.objects.get(slug="nid-de-poule")
+
+    signalement, _ = signalement_submit(category=category, location=Point(*PLACE_SAINT_LAMBERT, srid=4326))
+
+    own = WorkingCalendar(territory_id=liege.pk).deadline(timezone.now(), category.deadline_days)
+    assert signalement.deadline_at.date() == own.date()
+    assert WorkingCalendar().deadline(timezone.now(), category.deadline_days) > own  # every territory's days
