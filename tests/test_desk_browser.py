@@ -140,8 +140,16 @@ def test_the_duplicates_page_is_accessible_and_merges_by_keyboard(desk):
     page.keyboard.press("Enter")
 
     page.get_by_text("Fusionné dans").wait_for()
-    assert Signalement.objects.filter(status="duplicate").count() == 1
+    duplicate = Signalement.objects.get(status="duplicate")
     assert_accessible(page)
+
+    page.goto(page.base_url + f"/bureau/signalements/{duplicate.reference}/")
+    assert_accessible(page)
+    tab_to(page, "button[value=unmerge]")
+    page.keyboard.press("Enter")
+    page.get_by_text("Enregistré.").wait_for()
+    duplicate.refresh_from_db()
+    assert duplicate.duplicate_of is None
 
 
 def test_the_statistics_page_is_accessible(desk):
