@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "signalements.tasks.deadlines_digest",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Deadlines reach into next year from the autumn on: load its public holidays in advance.
+    "public-holidays-next-year": {
+        "task": "signalements.tasks.public_holidays_next_year",
+        "schedule": crontab(month_of_year=10, day_of_month=1, hour=3, minute=30),
+    },
     "sweep-unprocessed-signalements": {
         "task": "signalements.tasks.sweep_unprocessed",
         "schedule": crontab(minute="*/5"),

@@ -149,7 +149,8 @@ class SignalementAdmin(LeafletGeoAdmin):
 
 @admin.register(PublicHoliday)
 class PublicHolidayAdmin(admin.ModelAdmin):
-    list_display = ["date", "name"]
+    list_display = ["date", "name", "territory", "country", "subdivision"]
+    list_filter = ["territory", "country"]
     date_hierarchy = "date"
 
 

@@ -9,8 +9,17 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import OPEN_STATUSES, Category, DuplicateGroup, Signalement, Status, StatusChange, Support
-from .services import history_note
+from .models import (
+    OPEN_STATUSES,
+    Category,
+    DuplicateGroup,
+    Notification,
+    Signalement,
+    Status,
+    StatusChange,
+    Support,
+)
+from .services import enqueue_notifications, history_note
 
 CLUSTER_SQL = f"""
 SELECT cluster, id, created_at
@@ -64,10 +73,36 @@ def duplicate_groups_propose() -> int:
     return created
 
 
+def _notify_merged(
+    duplicate: Signalement, change: StatusChange, followers: list[tuple[str, str, bool]]
+) -> None:
+    """Queue one e-mail per person following the duplicate, telling them it was merged; the
+    unique (status change, recipient) row makes it one e-mail whatever the retries."""
+    recipients: dict[str, str] = {}
+    for email, language, wants_updates in followers:
+        if wants_updates:
+            recipients.setdefault(email.lower(), language)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                signalement=duplicate,
+                kind=Notification.Kind.MERGED,
+                status_change=change,
+                recipient=email,
+                language=language,
+            )
+            for email, language in recipients.items()
+        ],
+        ignore_conflicts=True,
+    )
+    if recipients:
+        transaction.on_commit(lambda: enqueue_notifications(duplicate.pk))
+
+
 @transaction.atomic
 def signalements_merge(*, master: Signalement, duplicates: list[Signalement], author=None) -> None:
-    """Point the duplicates to the master: their reporter and followers follow the master, the
-    support counts add up, each side's history says so."""
+    """Point the duplicates to the master: their reporter and followers follow the master and are
+    told so by e-mail, the support counts add up, each side's history says so."""
     master = Signalement.objects.select_for_update().get(pk=master.pk)
     if not master.is_open:
         raise ValidationError({"master": _("Le signalement principal doit être ouvert.")})
@@ -77,31 +112,33 @@ def signalements_merge(*, master: Signalement, duplicates: list[Signalement], au
             raise ValidationError(
                 {"duplicates": _("%(ref)s ne peut pas être fusionné.") % {"ref": duplicate.reference}}
             )
-        followers = [(s.email, s.language) for s in duplicate.supports.exclude(email="")]
+        followers = [(s.email, s.language, s.wants_updates) for s in duplicate.supports.exclude(email="")]
         reporter = getattr(duplicate, "reporter", None)
         if reporter is not None and reporter.email and reporter.wants_updates:
-            followers.append((reporter.email, reporter.language))
+            followers.append((reporter.email, reporter.language, True))
         Support.objects.bulk_create(
             [
                 Support(
                     signalement=master,
                     email=email,
                     language=language,
+                    wants_updates=wants_updates,
                     merged_from=duplicate,
                     supporter_key=f"merged:{duplicate.pk}:{index}",
                 )
-                for index, (email, language) in enumerate(followers)
+                for index, (email, language, wants_updates) in enumerate(followers)
             ]
         )
         count = 1 + duplicate.support_count
         added += count
-        StatusChange.objects.create(
+        change = StatusChange.objects.create(
             signalement=duplicate,
             from_status=duplicate.status,
             to_status=Status.DUPLICATE,
             author=author,
             text=_("Même problème que %(ref)s : suivez-le à sa place.") % {"ref": master.reference},
         )
+        _notify_merged(duplicate, change, followers)
         Signalement.objects.filter(pk=duplicate.pk).update(
             status=Status.DUPLICATE, duplicate_of=master, updated_at=timezone.now()
         )
@@ -127,18 +164,40 @@ def signalement_unmerge(*, duplicate: Signalement, author=None) -> None:
     before = duplicate.history.filter(to_status=Status.DUPLICATE).order_by("-created_at", "-id").first()
     previous = before.from_status if before and before.from_status else Status.NEW
     removed = min(1 + duplicate.support_count, master.support_count)  # what the merge added
+    merge_notices = Notification.objects.filter(
+        signalement=duplicate, kind=Notification.Kind.MERGED, status_change=before
+    )
+    # Not sent yet: never say it. A sender holding a row's lock finishes first; the row is then sent.
+    merge_notices.filter(sent_at__isnull=True).delete()
+    told = list(merge_notices.values_list("recipient", "language"))
     Support.objects.filter(signalement=master, merged_from=duplicate).delete()
     Signalement.objects.filter(pk=master.pk).update(support_count=F("support_count") - removed)
     Signalement.objects.filter(pk=duplicate.pk).update(
         status=previous, duplicate_of=None, updated_at=timezone.now()
     )
-    StatusChange.objects.create(
+    change = StatusChange.objects.create(
         signalement=duplicate,
         from_status=Status.DUPLICATE,
         to_status=previous,
         author=author,
         text=_("Ce n'est finalement pas un doublon de %(ref)s.") % {"ref": master.reference},
     )
+    # Those already told of the merge learn that it was undone; nobody else hears of either.
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                signalement=duplicate,
+                kind=Notification.Kind.UNMERGED,
+                status_change=change,
+                recipient=email,
+                language=language,
+            )
+            for email, language in told
+        ],
+        ignore_conflicts=True,
+    )
+    if told:
+        transaction.on_commit(lambda: enqueue_notifications(duplicate.pk))
     history_note(
         signalement=master, author=author, text=_("Fusion de %(ref)s annulée.") % {"ref": duplicate.reference}
     )

@@ -443,6 +443,8 @@ class Notification(models.Model):
         SUBMITTED = "submitted", _("Signalement reçu")
         STATUS = "status", _("Changement de statut")
         REPLY = "reply", _("Réponse publique")
+        MERGED = "merged", _("Fusionné dans un autre signalement")
+        UNMERGED = "unmerged", _("Fusion annulée")
 
     signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -473,15 +475,46 @@ class Notification(models.Model):
 
 
 class PublicHoliday(models.Model):
-    """A day off for the city's teams: deadlines count working days only."""
+    """A day off for the city's teams: deadlines count working days only.
 
-    date = models.DateField(_("date"), unique=True)
+    Typed in the admin, or loaded from the `holidays` library for a territory's country and
+    subdivision (load_holidays); loaded rows keep that country so the yearly job can top them up.
+    """
+
+    territory = models.ForeignKey(
+        "cartography.Territory",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("territoire"),
+        help_text=_("Vide : le jour est férié dans tous les territoires."),
+    )
+    date = models.DateField(_("date"))
     name = models.CharField(_("nom"), max_length=120)
+    country = models.CharField(
+        _("pays"),
+        max_length=2,
+        blank=True,
+        default="",
+        help_text=_("Code ISO 3166-1 du calendrier importé ; vide pour un jour saisi à la main."),
+    )
+    subdivision = models.CharField(_("subdivision"), max_length=10, blank=True, default="")
 
     class Meta:
         verbose_name = _("jour férié")
         verbose_name_plural = _("jours fériés")
         ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory", "date"],
+                name="holiday_once_per_territory",
+                condition=Q(territory__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["date"], name="holiday_once_everywhere", condition=Q(territory__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
@@ -491,7 +524,15 @@ class ResponseTemplate(models.Model):
     """A ready-made public reply an agent can start from, per category and status."""
 
     title = models.CharField(_("titre"), max_length=120)
-    text = models.TextField(_("texte"))
+    text = models.TextField(
+        _("texte"),
+        help_text=_(
+            "Ces champs sont remplacés à l'insertion dans la réponse : {reference} (référence du "
+            "signalement), {category} (catégorie), {status} (statut actuel), {address} (adresse), "
+            "{district} (quartier), {team} (équipe responsable), {team_phone} (téléphone public de "
+            "l'équipe), {team_email} (e-mail public de l'équipe)."
+        ),
+    )
     category = models.ForeignKey(
         Category,
         on_delete=models.CASCADE,
@@ -500,7 +541,13 @@ class ResponseTemplate(models.Model):
         related_name="response_templates",
         verbose_name=_("catégorie"),
     )
-    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, blank=True)
+    status = models.CharField(
+        _("statut"),
+        max_length=20,
+        choices=Status.choices,
+        blank=True,
+        help_text=_("Proposé pour un signalement dans ce statut ou qui peut y passer ; vide : toujours."),
+    )
 
     class Meta:
         verbose_name = _("modèle de réponse")

@@ -23,13 +23,23 @@ def _render(notification: Notification) -> tuple[str, str]:
         "status_change": notification.status_change,
         "comment": notification.comment,
     }
-    if notification.kind != Notification.Kind.SUBMITTED:
-        # Followers other than the reporter get the public page, not the reporter's private link.
-        reporter_email = getattr(getattr(signalement, "reporter", None), "email", "")
-        if notification.recipient.lower() != reporter_email.lower():
+    reporter_email = getattr(getattr(signalement, "reporter", None), "email", "")
+    is_reporter = notification.recipient.lower() == reporter_email.lower()
+    context["is_reporter"] = is_reporter
+    if notification.kind == Notification.Kind.MERGED:
+        # The duplicate's reporter keeps their own private link (its page now follows the master);
+        # nobody gets the master's link, which belongs to another reporter.
+        master = signalement.duplicate_of
+        context["master"] = master
+        if not is_reporter:
             context["tracking_url"] = settings.SITE_URL + reverse(
-                "public-signalement", args=[signalement.reference]
+                "public-signalement", args=[master.reference]
             )
+    elif notification.kind != Notification.Kind.SUBMITTED and not is_reporter:
+        # Followers other than the reporter get the public page, not the reporter's private link.
+        context["tracking_url"] = settings.SITE_URL + reverse(
+            "public-signalement", args=[signalement.reference]
+        )
     with translation.override(notification.language):
         subject = render_to_string(f"signalements/email/{notification.kind}_subject.txt", context).strip()
         body = render_to_string(f"signalements/email/{notification.kind}.txt", context)
@@ -54,6 +64,8 @@ def notifications_send(*, signalement_id: int | None = None) -> int:
                     "signalement__reporter",
                     "signalement__team",
                     "signalement__category",
+                    "signalement__duplicate_of__category",
+                    "signalement__duplicate_of__team",
                     "status_change",
                     "comment",
                 )

@@ -73,7 +73,15 @@ class TrackingView:
 def tracking_view(*, token: str) -> TrackingView | None:
     """What the reporter sees through the private link: never internal notes or private texts."""
     signalement = (
-        Signalement.objects.select_related("category", "district", "team", "reporter")
+        Signalement.objects.select_related(
+            "category",
+            "district",
+            "team",
+            "reporter",
+            "duplicate_of__category",
+            "duplicate_of__district",
+            "duplicate_of__team",
+        )
         .filter(tracking_token=token)
         .first()
     )

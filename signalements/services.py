@@ -101,7 +101,9 @@ def signalement_submit(
                 district_id=located.district_id,
                 team_id=located.team_id,
                 idempotency_key=idempotency_key or None,
-                deadline_at=deadline_for(timezone.now(), category.deadline_days),
+                deadline_at=deadline_for(
+                    timezone.now(), category.deadline_days, territory_id=located.territory_id
+                ),
             )
             StatusChange.objects.create(
                 signalement=signalement, from_status="", to_status=Status.NEW, author=author
@@ -283,8 +285,18 @@ def photo_add(*, signalement: Signalement, photo: CleanPhoto, is_public: bool = 
     return added
 
 
+@transaction.atomic
 def reporter_updates_set(*, signalement: Signalement, wants_updates: bool) -> None:
-    ReporterContact.objects.filter(signalement=signalement).update(wants_updates=wants_updates)
+    """Start or stop the reporter's e-mails, including those of the report this one was merged into
+    (the reporter follows it through a support carried over by the merge)."""
+    reporter = ReporterContact.objects.filter(signalement=signalement).first()
+    if reporter is None:
+        return
+    ReporterContact.objects.filter(pk=reporter.pk).update(wants_updates=wants_updates)
+    if reporter.email:
+        Support.objects.filter(merged_from=signalement, email__iexact=reporter.email).update(
+            wants_updates=wants_updates
+        )
 
 
 def satisfaction_record(

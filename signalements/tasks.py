@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from .deadlines import public_holidays_top_up
 from .duplicates import duplicate_groups_propose
 from .models import Notification, Signalement
 from .notifications import notifications_send, teams_overdue_digest
@@ -49,3 +50,8 @@ def duplicates_cluster() -> int:
 @shared_task
 def deadlines_digest() -> int:
     return teams_overdue_digest()
+
+
+@shared_task
+def public_holidays_next_year() -> int:
+    return public_holidays_top_up(year=timezone.localdate().year + 1)

@@ -5,7 +5,7 @@ import hashlib
 
 from django.contrib.gis.geos import Point
 from django.utils.translation import get_language, gettext
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
@@ -165,10 +165,12 @@ class TrackingSerializer(SignalementOutputSerializer):
     photos = serializers.SerializerMethodField()
     wants_updates = serializers.SerializerMethodField()
     satisfaction_asked = serializers.SerializerMethodField()
+    merged_into = serializers.SerializerMethodField()
 
     class Meta(SignalementOutputSerializer.Meta):
         fields = [
             *SignalementOutputSerializer.Meta.fields,
+            "merged_into",
             "history",
             "messages",
             "photos",
@@ -193,6 +195,13 @@ class TrackingSerializer(SignalementOutputSerializer):
     def get_wants_updates(self, obj) -> bool | None:
         reporter = getattr(obj, "reporter", None)
         return reporter.wants_updates if reporter else None
+
+    @extend_schema_field(SignalementOutputSerializer(allow_null=True))
+    def get_merged_into(self, obj) -> dict | None:
+        """The report this one was merged into, as the public sees it (never its private link)."""
+        if obj.duplicate_of is None:
+            return None
+        return SignalementOutputSerializer(obj.duplicate_of, context=self.context).data
 
     def get_satisfaction_asked(self, obj) -> bool:
         return obj.status in (Status.RESOLVED, Status.CLOSED) and not hasattr(obj, "satisfaction")

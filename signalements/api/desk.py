@@ -11,6 +11,7 @@ from cartography.models import Team
 from ..desk.forms import STAFF_CHANNELS, QueueFilter
 from ..duplicates import signalement_unmerge, signalements_merge
 from ..models import Category, Priority, ReporterContact, Status
+from ..responses import response_template_render, response_templates_for
 from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
 from ..selectors import is_role, signalements_for_staff, signalements_queue
 from ..services import (
@@ -205,3 +206,32 @@ class DeskUnmergeView(DeskDetailView):
     def post(self, request, reference: str):
         signalement_unmerge(duplicate=self.get_object(reference), author=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResponseTemplateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    category = serializers.CharField(allow_null=True, help_text="Category slug; null: every category.")
+    status = serializers.CharField(help_text="Status it is meant for; empty: any.")
+    text = serializers.CharField(help_text="The text with this report's details filled in.")
+
+
+class DeskTemplatesView(DeskDetailView):
+    @extend_schema(
+        responses=ResponseTemplateSerializer(many=True),
+        summary="Modèles de réponse applicables à ce signalement, avec leur texte rempli",
+    )
+    def get(self, request, reference: str):
+        signalement = self.get_object(reference)
+        return Response(
+            [
+                {
+                    "id": template.pk,
+                    "title": template.title,
+                    "category": template.category.slug if template.category else None,
+                    "status": template.status,
+                    "text": response_template_render(template=template, signalement=signalement),
+                }
+                for template in response_templates_for(signalement=signalement).select_related("category")
+            ]
+        )

@@ -32,6 +32,11 @@ urlpatterns = [
         desk.DeskMessageView.as_view(),
         name="desk-api-messages",
     ),
+    path(
+        "desk/signalements/<str:reference>/templates/",
+        desk.DeskTemplatesView.as_view(),
+        name="desk-api-templates",
+    ),
     path("desk/signalements/<str:reference>/merge/", desk.DeskMergeView.as_view(), name="desk-api-merge"),
     path(
         "desk/signalements/<str:reference>/unmerge/", desk.DeskUnmergeView.as_view(), name="desk-api-unmerge"

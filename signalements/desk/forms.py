@@ -1,6 +1,5 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cartography.models import District, Team
@@ -104,7 +103,17 @@ class RegisterForm(Form):
     )
 
 
-def templates_for(category: Category, status: str = ""):
-    return ResponseTemplate.objects.filter(
-        Q(category=category) | Q(category__isnull=True), Q(status=status) | Q(status="")
+class TemplatePickForm(Form):
+    """Choose a ready-made reply: without JavaScript the page comes back with it in the reply box."""
+
+    template = forms.ModelChoiceField(
+        label=_("Modèle de réponse"),
+        queryset=ResponseTemplate.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Ce modèle ne s'applique pas à ce signalement.")},
     )
+
+    def __init__(self, *args, templates=None, **kwargs):
+        kwargs.setdefault("auto_id", "pick_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates

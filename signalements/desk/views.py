@@ -24,6 +24,7 @@ from cartography.geocoding import get_geocoder
 
 from ..duplicates import signalement_unmerge, signalements_merge
 from ..models import DuplicateGroup, Status
+from ..responses import response_template_render, response_templates_for
 from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
 from ..selectors import is_role, reporter_history, signalements_for_staff, signalements_queue
 from ..services import (
@@ -38,7 +39,15 @@ from ..services import (
 )
 from ..statistics import desk_statistics
 from ..workflow import allowed_next
-from .forms import BulkForm, MessageForm, QueueFilter, RegisterForm, TransitionForm, TriageForm, templates_for
+from .forms import (
+    BulkForm,
+    MessageForm,
+    QueueFilter,
+    RegisterForm,
+    TemplatePickForm,
+    TransitionForm,
+    TriageForm,
+)
 
 QUEUE_PAGE = 50
 MAP_LIMIT = 2000
@@ -108,9 +117,11 @@ def queue(request):
             "page": page,
             "query": query.urlencode(),
             "now": timezone.now(),
-            "bulk_form": BulkForm(),
+            "bulk_form": BulkForm(auto_id="bulk_%s"),  # the filters have a "team" field too
             "can_write": is_role(request.user, *WRITERS),
             "tile_url": settings.LEAFLET_CONFIG["TILES"][0][1],
+            "map_center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
+            "map_zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
         },
     )
 
@@ -195,6 +206,13 @@ def detail(request, reference: str):
         except (ValidationError, TransitionError) as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("desk-detail", reference=reference)
+    templates = list(response_templates_for(signalement=signalement))
+    rendered = {t.pk: response_template_render(template=t, signalement=signalement) for t in templates}
+    pick_form = TemplatePickForm(
+        request.GET if "template" in request.GET else None,
+        templates=response_templates_for(signalement=signalement),
+    )
+    reply = rendered[pick_form.cleaned_data["template"].pk] if pick_form.is_valid() else ""
     return render(
         request,
         "signalements/desk/detail.html",
@@ -205,8 +223,10 @@ def detail(request, reference: str):
             "comments": signalement.comments.select_related("author"),
             "photos": signalement.photos.all(),
             "candidates": signalement.duplicate_candidates.select_related("candidate"),
-            "transition_form": TransitionForm(allowed=allowed),
-            "message_form": MessageForm(),
+            "transition_form": TransitionForm(allowed=allowed, auto_id="transition_%s"),
+            "message_form": MessageForm(initial={"text": reply}, auto_id="message_%s"),
+            "pick_form": pick_form,
+            "rendered_templates": {str(pk): text for pk, text in rendered.items()},
             "triage_form": TriageForm(
                 initial={
                     "category": signalement.category,
@@ -214,7 +234,7 @@ def detail(request, reference: str):
                     "team": signalement.team,
                 }
             ),
-            "templates": templates_for(signalement.category),
+            "templates": templates,
             "can_triage": can_triage,
             "can_move": can_move,
             "earlier": reporter_history(email=getattr(getattr(signalement, "reporter", None), "email", ""))[
@@ -225,16 +245,31 @@ def detail(request, reference: str):
     )
 
 
+def _picked_place(posted) -> tuple[str, str, str] | None:
+    """The "lon;lat;label" of a search result button, or None (a bad value is left to the form)."""
+    if posted is None or not posted.get("place"):
+        return None
+    lon, _sep, rest = posted["place"].partition(";")
+    lat, _sep, label = rest.partition(";")
+    return lon, lat, label
+
+
 @staff_only(AGENT, ADMINISTRATOR)
 def register(request):
     """A report received by phone, e-mail or at the counter, through the same intake service."""
-    form = RegisterForm(request.POST or None)
+    posted = request.POST.copy() if request.method == "POST" else None
+    picked = _picked_place(posted)
+    if picked is not None:  # an address found by the search: its point and label, then the form again
+        posted["lon"], posted["lat"], posted["address"] = picked
+    form = RegisterForm(posted)
     results, earlier = [], []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         earlier = reporter_history(email=data["contact_email"], phone=data["contact_phone"])
         if request.POST.get("action") == "search":
             results = get_geocoder().search(data["address"]) if data["address"] else []
+        elif picked is not None:
+            messages.success(request, _("Point placé : %(place)s.") % {"place": data["address"]})
         elif data["lon"] is None or data["lat"] is None:
             form.add_error("address", _("Placez le point sur la carte ou choisissez une adresse trouvée."))
         else:

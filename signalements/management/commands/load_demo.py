@@ -10,6 +10,7 @@ from django.contrib.gis.geos import MultiPolygon, Point
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from cartography.models import District, Team, Territory, WorkZone
 from cartography.services import signalements_relocate
@@ -88,6 +89,17 @@ class Command(BaseCommand):
                 **extra,
             )
         self.stdout.write(f"{categories_load()} categories")
+        if "holidays" in city:
+            # Before the reports: their deadlines skip these days.
+            this_year = timezone.localdate().year
+            call_command(
+                "load_holidays",
+                territory=territory.slug,
+                country=city["holidays"]["country"],
+                subdivision=city["holidays"].get("subdivision", ""),
+                years=f"{this_year - reports_years(city)}-{this_year + 1}",
+                stdout=self.stdout,
+            )
         with transaction.atomic():
             self.teams_load(territory, city.get("teams", []))
             self.users_load(city.get("users", []))
@@ -200,6 +212,10 @@ class Command(BaseCommand):
         )
         result = signalements_bulk_load(synthetic_rows(batch), source=source)
         self.stdout.write(f"{result.inserted} demo reports generated")
+
+
+def reports_years(city: dict) -> int:
+    return city.get("reports", {}).get("years", 3)
 
 
 def synthetic_rows(batch) -> list[BulkRow]:

@@ -4,7 +4,7 @@
   if (!el) { return; }
   var map = L.map(el);
   L.tileLayer(el.dataset.tiles, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
-  map.setView([50.63, 5.57], 12);
+  map.setView([parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)], parseInt(el.dataset.zoom, 10));
   fetch(el.dataset.url).then(function (r) { return r.json(); }).then(function (data) {
     var layer = L.geoJSON(data, {
       pointToLayer: function (feature, latlng) {
