@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("cartography", "0006_locate_without_joins"),
-        ("signalements", "0010_duplicate_group_signature_hash"),
+        ("signalements", "0013_response_template_placeholders"),
     ]
 
     operations = [
