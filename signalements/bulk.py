@@ -3,10 +3,11 @@ intake (cartography.selectors, parts joined to the staged points), then one INSE
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from cartography.selectors import (
     default_team_sql,
@@ -17,7 +18,6 @@ from cartography.selectors import (
 )
 
 from .deadlines import WorkingCalendar
-from .models import Category
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ STAGING_DDL = """
 CREATE TEMP TABLE signalement_staging (
     id bigint GENERATED ALWAYS AS IDENTITY, row_no integer NOT NULL, external_id text,
     lon double precision NOT NULL, lat double precision NOT NULL,
-    category_id bigint NOT NULL, created_at timestamptz NOT NULL, deadline_at timestamptz NOT NULL,
+    category_id bigint NOT NULL, created_at timestamptz NOT NULL,
     status text NOT NULL, priority text NOT NULL,
     channel text NOT NULL, address text NOT NULL, description text NOT NULL
 ) ON COMMIT DROP
@@ -58,7 +58,6 @@ STAGING_COLUMNS = (
     "lat",
     "category_id",
     "created_at",
-    "deadline_at",
     "status",
     "priority",
     "channel",
@@ -103,8 +102,12 @@ WITH inserted AS (
            l.district_id,
            COALESCE(l.zone_team_id, {default_team_sql("l.category_id", "l.territory_id")}),
            false, l.status, l.priority, l.channel, l.description, %(source)s, l.external_id,
-           l.created_at, l.created_at, statement_timestamp(), l.deadline_at
+           l.created_at, l.created_at, statement_timestamp(), dl.deadline_at
       FROM signalement_located l
+      JOIN signalements_category c ON c.id = l.category_id
+      JOIN signalement_deadlines dl
+        ON dl.territory_id = l.territory_id AND dl.deadline_days = c.deadline_days
+       AND dl.day = (l.created_at AT TIME ZONE %(tz)s)::date
      WHERE l.territory_id IS NOT NULL
      ORDER BY l.row_no
     ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING
@@ -120,6 +123,34 @@ history AS (
 SELECT count(*) FROM inserted
 """
 
+# Deadlines depend on the territory's holidays, known once the rows are located: computed once per
+# (territory, local day, working days), a few thousand for years of reports, not once per row.
+DEADLINE_KEYS_SQL = """
+SELECT DISTINCT l.territory_id, (l.created_at AT TIME ZONE %(tz)s)::date, c.deadline_days
+  FROM signalement_located l JOIN signalements_category c ON c.id = l.category_id
+ WHERE l.territory_id IS NOT NULL
+"""
+DEADLINES_DDL = """
+CREATE TEMP TABLE signalement_deadlines (
+    territory_id bigint NOT NULL, day date NOT NULL, deadline_days integer NOT NULL,
+    deadline_at timestamptz NOT NULL
+) ON COMMIT DROP
+"""
+
+
+def _deadlines_stage(cursor, tz) -> None:
+    cursor.execute(DEADLINE_KEYS_SQL, {"tz": tz.key})
+    keys = cursor.fetchall()
+    calendars: dict[int, WorkingCalendar] = {}
+    cursor.execute(DEADLINES_DDL)
+    with cursor.copy("COPY signalement_deadlines FROM STDIN") as copy:
+        for territory_id, day, days in keys:
+            calendar = calendars.get(territory_id) or calendars.setdefault(
+                territory_id, WorkingCalendar(territory_id=territory_id)
+            )
+            noon = timezone.make_aware(datetime.combine(day, time(12)), tz)
+            copy.write_row((territory_id, day, days, calendar.deadline(noon, days)))
+
 
 @transaction.atomic
 def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResult:
@@ -129,11 +160,13 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
     (source, external_id) is already stored are skipped, so a file can be loaded again safely.
     """
     result = BulkResult()
-    calendar = WorkingCalendar()
-    deadline_days = dict(Category.objects.values_list("id", "deadline_days"))
+    tz = timezone.get_current_timezone()
     with connection.cursor() as cursor:
         # ON COMMIT DROP does not fire when the caller's transaction is still open.
-        cursor.execute("DROP TABLE IF EXISTS signalement_staging, signalement_points, signalement_located")
+        cursor.execute(
+            "DROP TABLE IF EXISTS signalement_staging, signalement_points, signalement_located, "
+            "signalement_deadlines"
+        )
         cursor.execute(STAGING_DDL)
         with cursor.copy(f"COPY signalement_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
             for r in rows:
@@ -145,7 +178,6 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
                         r.lat,
                         r.category_id,
                         r.created_at,
-                        calendar.deadline(r.created_at, deadline_days[r.category_id]),
                         r.status,
                         r.priority,
                         r.channel,
@@ -161,7 +193,8 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
         result.outside = [row_no for (row_no,) in cursor.fetchall()]
         cursor.execute("SELECT count(*) FROM signalement_located WHERE territory_id IS NOT NULL")
         candidates = cursor.fetchone()[0]
-        cursor.execute(INSERT_SQL, {"source": source})
+        _deadlines_stage(cursor, tz)
+        cursor.execute(INSERT_SQL, {"source": source, "tz": tz.key})
         result.inserted = cursor.fetchone()[0]
     result.already_loaded = candidates - result.inserted
     return result

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cartography.models import Territory
 from signalements.deadlines import WorkingCalendar, deadline_for
-from signalements.models import Category, PublicHoliday
+from signalements.models import Category, PublicHoliday, Signalement
 from signalements.services import signalement_submit
 from signalements.tasks import public_holidays_next_year
 
@@ -159,3 +159,30 @@ def test_a_new_report_s_deadline_skips_its_own_territory_s_holidays_only(liege, 
     own = WorkingCalendar(territory_id=liege.pk).deadline(timezone.now(), category.deadline_days)
     assert signalement.deadline_at.date() == own.date()
     assert WorkingCalendar().deadline(timezone.now(), category.deadline_days) > own  # every territory's days
+
+
+def test_a_bulk_import_counts_each_report_s_own_territory_s_holidays(liege, elsewhere):
+    from signalements.bulk import BulkRow, signalements_bulk_load
+
+    monday = datetime(2031, 3, 3, 9, 0, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    PublicHoliday.objects.filter(date__year=2031).delete()
+    PublicHoliday.objects.create(territory=liege, date=date(2031, 3, 4), name="Liège seulement")
+    PublicHoliday.objects.create(territory=elsewhere, date=date(2031, 3, 5), name="Ailleurs seulement")
+    category = Category.objects.get(slug="nid-de-poule")
+    rows = [
+        BulkRow(
+            row=1,
+            lon=PLACE_SAINT_LAMBERT[0],
+            lat=PLACE_SAINT_LAMBERT[1],
+            category_id=category.pk,
+            created_at=monday,
+            external_id="h-1",
+        ),
+    ]
+
+    signalements_bulk_load(rows, source="holidays")
+
+    stored = Signalement.objects.get(source="holidays", external_id="h-1")
+    expected = WorkingCalendar(territory_id=liege.pk).deadline(monday, category.deadline_days)
+    assert stored.deadline_at == expected
+    assert expected != WorkingCalendar().deadline(monday, category.deadline_days)
