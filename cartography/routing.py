@@ -17,7 +17,8 @@ DRIVING_M_PER_S = 20 / 3.6  # urban average, stops included
 
 EXACT_UP_TO = 10
 NEIGHBOURS = 8
-# Measured on 200 real report locations: about 1.5 % from the best known tours in ~60 ms.
+# On 200 real report locations: 1 % on average (2.3 % at worst) above tours found with 150 times
+# the kicks, in 40-80 ms of CPU on a shared 2-core machine.
 KICKS = 400
 KICKS_FULL_UP_TO = 200  # stops; beyond, fewer kicks so that a long list costs about as much
 KICK_SPAN = 30  # longest segment a kick swaps, in stops: repairs stay local

@@ -1,5 +1,4 @@
-"""Crews: scoped work lists in route order, exports, updates from the street (the order itself:
-test_routing.py)."""
+"""Crews: scoped work lists in route order, exports, updates from the street."""
 
 import io
 import json
