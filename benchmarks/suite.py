@@ -101,7 +101,7 @@ def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
         )
         reports.append(_step("queue page: 20 requests", lambda: bench_desk.queue_run(requests=20)))
     if "route" in selected:
-        reports.append(_step("route: 5 × 200 stops", lambda: bench_crew.route_run(instances=5, seed=SEED)))
+        reports.append(_step("route: 10 × 200 stops", lambda: bench_crew.route_run(instances=10, seed=SEED)))
         reports.append(
             _step("work-list page: 50 and 500 items", lambda: bench_crew.worklist_run(requests=10))
         )

@@ -1,13 +1,11 @@
 """Crews: scoped work lists in route order, exports, updates from the street."""
 
 import io
-import itertools
 import json
 from datetime import timedelta
 from xml.etree import ElementTree as ET
 
 import geopandas
-import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
@@ -15,7 +13,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from cartography.models import Team
-from cartography.routing import order_stops, tour_length
 from signalements.models import Category, Signalement
 from signalements.worklists import work_list
 
@@ -39,37 +36,6 @@ def voirie(liege) -> Team:
 
 def pothole(at: Point, **kw) -> Signalement:
     return SignalementFactory(category=Category.objects.get(slug="nid-de-poule"), location=at, **kw)
-
-
-# --- route order ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_the_route_is_optimal_on_small_cases_checked_by_brute_force(seed):
-    rng = np.random.default_rng(seed)
-    points, depot = rng.uniform(0, 2000, (7, 2)), rng.uniform(0, 2000, 2)
-
-    best = min(tour_length(list(p), points, depot) for p in itertools.permutations(range(7)))
-
-    assert tour_length(order_stops(points, start=depot), points, depot) == pytest.approx(best)
-
-
-def test_forced_stops_come_first_in_their_own_best_order():
-    points = np.array([[100, 0], [200, 0], [300, 0], [5000, 0], [5100, 0]], dtype=float)
-
-    order = order_stops(points, start=np.zeros(2), first=[4, 3])
-
-    assert order[:2] == [3, 4] and sorted(order[2:]) == [0, 1, 2]
-
-
-def test_larger_routes_are_good_tours():
-    rng = np.random.default_rng(1)
-    points = rng.uniform(0, 3000, (60, 2))
-    order = order_stops(points, start=np.zeros(2))
-
-    assert sorted(order) == list(range(60))
-    nearest_only = order_stops(points, start=np.zeros(2), polish=False)
-    assert tour_length(order, points, np.zeros(2)) <= tour_length(nearest_only, points, np.zeros(2)) + 1e-6
 
 
 # --- work lists -------------------------------------------------------------------------------
