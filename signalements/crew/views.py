@@ -1,5 +1,7 @@
 """Crew pages: the day's work list as a map and a numbered list in route order, from a phone."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -17,7 +19,7 @@ from ..roles import ADMINISTRATOR, AGENT
 from ..selectors import is_role
 from ..services import comment_add, photo_add, signalement_transition
 from ..workflow import allowed_next
-from ..worklists import WORK_STATUSES, teams_of, work_list, work_list_reorder, work_list_reset
+from ..worklists import WORK_STATUSES, Stop, teams_of, work_list, work_list_reorder, work_list_reset
 from .exports import as_csv, as_geojson, as_gpx
 
 OUTCOMES = {
@@ -58,6 +60,46 @@ def _filters(request) -> dict:
     return filters
 
 
+@dataclass(frozen=True)
+class StopRow:
+    """A stop as the list shows it, its text made once per page rather than by template tags per stop."""
+
+    number: int
+    reference: str
+    url: str
+    category: str
+    place: str
+    status: str
+    forced: bool
+    leg: str
+    up_label: str
+    down_label: str
+
+
+def _rows(stops: list[Stop], *, list_url: str) -> list[StopRow]:
+    statuses = {value: str(label) for value, label in Status.choices}
+    leg = _("%(m)s m, %(walk)s min à pied, %(drive)s min en voiture")
+    up, down = _("Monter l'arrêt %(n)s"), _("Descendre l'arrêt %(n)s")
+    rows = []
+    for stop in stops:
+        s = stop.signalement
+        rows.append(
+            StopRow(
+                number=stop.number,
+                reference=s.reference,
+                url=f"{list_url}{s.reference}/",
+                category=s.category.name,
+                place=s.address or (s.district.name if s.district else ""),
+                status=statuses[s.status],
+                forced=stop.forced,
+                leg=leg % {"m": round(stop.leg_m), "walk": stop.walk_min, "drive": stop.drive_min},
+                up_label=up % {"n": stop.number},
+                down_label=down % {"n": stop.number},
+            )
+        )
+    return rows
+
+
 def crew_home(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -74,7 +116,8 @@ def crew_list(request, slug: str):
             work_list_reset(team=team)
         else:
             order = request.POST.getlist("order")
-            ref, move = request.POST.get("ref"), request.POST.get("action")
+            move, _sep, ref = request.POST.get("action", "").partition(":")
+            ref = ref or request.POST.get("ref")
             if ref in order and move in ("up", "down"):
                 i = order.index(ref)
                 j = i - 1 if move == "up" else i + 1
@@ -105,6 +148,7 @@ def crew_list(request, slug: str):
         {
             "team": team,
             "stops": stops,
+            "rows": _rows(stops, list_url=request.path) if fmt != "print" else [],
             "query": query.urlencode(),
             "total_m": sum(s.leg_m for s in stops),
             "categories": Category.objects.filter(is_active=True),
