@@ -8,6 +8,7 @@ from django.test import Client
 from cartography.models import Team
 from signalements.models import Category, CrewUpdate, StatusChange
 
+from .browser import small_targets
 from .conftest import PLACE_SAINT_LAMBERT, jpeg_bytes
 from .factories import SignalementFactory
 from .test_citizen_browser import assert_accessible
@@ -131,3 +132,27 @@ def test_updates_made_offline_are_queued_then_applied_once_when_back_online(phon
     )
     assert again[0] == 200 and again[1]["status"] == "resolved"
     assert rows.count() == 1 and CrewUpdate.objects.filter(signalement=report).count() == 1
+
+
+def test_the_crew_pages_pass_axe_with_large_targets_on_a_phone(phone):
+    report = SignalementFactory(
+        category=Category.objects.get(slug="nid-de-poule"),
+        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
+        priority="urgent",
+    )
+    log_in(phone, "crew-voirie")
+
+    phone.goto(phone.base_url + "/equipe/liege-voirie/")
+    phone.wait_for_function("document.querySelector('#crew-map .stop-icon') !== null")
+    phone.get_by_text("Filtrer").click()
+    assert_accessible(phone)
+    assert small_targets(phone) == []
+
+    phone.goto(f"{phone.base_url}/equipe/liege-voirie/{report.reference}/")
+    assert_accessible(phone)
+    assert small_targets(phone) == []
+
+    phone.goto(phone.base_url + "/equipe/liege-voirie/?format=print")
+    phone.wait_for_function("document.querySelector('#crew-map .stop-icon') !== null")
+    assert_accessible(phone)
+    assert small_targets(phone) == []
