@@ -382,6 +382,10 @@ def crew_update_record(
     note = note.strip()
     if outcome and outcome not in CREW_OUTCOME_STATUS:
         raise ValidationError({"outcome": _("Résultat inconnu.")})
+    if not (outcome or note or photo):
+        raise ValidationError(
+            {"outcome": _("Rien à enregistrer : choisissez un résultat ou écrivez une note.")}
+        )
     if idempotency_key is not None and len(idempotency_key) > 128:
         raise ValidationError({"idempotency_key": _("La clé d'idempotence dépasse 128 caractères.")})
     if idempotency_key:

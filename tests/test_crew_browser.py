@@ -71,7 +71,7 @@ def wait_until_kept(page, urls: list[str]) -> None:
     raise AssertionError(f"not kept for offline use: {urls}")
 
 
-def test_updates_made_offline_are_queued_then_applied_once_when_back_online(phone):
+def test_updates_made_offline_are_queued_then_applied_once_when_back_online(phone, tmp_path):
     team = Team.objects.get(slug="liege-voirie")
     team.depot = Point(*PLACE_SAINT_LAMBERT, srid=4326)
     team.save()
@@ -98,6 +98,9 @@ def test_updates_made_offline_are_queued_then_applied_once_when_back_online(phon
     )
     assert phone.evaluate(never_kept) == "none"
     phone.get_by_label("Note").fill("Rebouché hors ligne")
+    photo = tmp_path / "offline.jpg"
+    photo.write_bytes(jpeg_bytes(size=(800, 600)))
+    phone.get_by_label("Photo").set_input_files(str(photo))
     phone.get_by_role("button", name="Fait").click()
     phone.get_by_text("Enregistré sur ce téléphone").wait_for()
     phone.get_by_text("Une mise à jour attend d'être envoyée.").wait_for()
@@ -113,7 +116,7 @@ def test_updates_made_offline_are_queued_then_applied_once_when_back_online(phon
 
     phone.get_by_text("Mise à jour envoyée à").wait_for()
     report.refresh_from_db()
-    assert report.status == "resolved"
+    assert report.status == "resolved" and report.photos.count() == 1
     rows = StatusChange.objects.filter(signalement=report, to_status="resolved")
     assert [r.text for r in rows] == ["Rebouché hors ligne"]
     update = CrewUpdate.objects.get(signalement=report)
@@ -132,6 +135,7 @@ def test_updates_made_offline_are_queued_then_applied_once_when_back_online(phon
     )
     assert again[0] == 200 and again[1]["status"] == "resolved"
     assert rows.count() == 1 and CrewUpdate.objects.filter(signalement=report).count() == 1
+    assert report.photos.count() == 1
 
 
 def test_the_crew_pages_pass_axe_with_large_targets_on_a_phone(phone):

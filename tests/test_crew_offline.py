@@ -101,6 +101,15 @@ def test_bad_input_gets_per_field_messages(crew, voirie):
     assert report.status == "new"
 
 
+def test_an_empty_update_is_refused_and_leaves_no_trace(crew, voirie):
+    report = pothole(near(100, 0))
+
+    page = crew.post(f"/equipe/liege-voirie/{report.reference}/", {"note": "  "}, follow=True)
+
+    assert "Rien à enregistrer" in page.content.decode()
+    assert not CrewUpdate.objects.filter(signalement=report).exists()
+
+
 def test_the_database_refuses_a_second_update_under_one_key(voirie):
     report = pothole(near(100, 0))
     fields = {"signalement": report, "team": voirie, "status": "new", "idempotency_key": "same"}
