@@ -1,15 +1,17 @@
 """Crews' updates sent again (offline queue, lost answer) are applied once; the offline worker."""
 
+import threading
 import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
 from cartography.models import Team
 from signalements.models import CrewUpdate, Signalement, StatusChange
+from signalements.services import crew_update_record
 
 from .conftest import jpeg_bytes
 from .test_crews import near, pothole
@@ -150,3 +152,37 @@ def test_the_offline_worker_is_served_for_the_crew_pages(client, db):
     assert "no-cache" in response["Cache-Control"]
     body = response.content.decode()
     assert "/static/signalements/crew-offline.js" in body and "/static/signalements/site.css" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_resends_at_the_same_moment_apply_the_update_once(liege):
+    report = pothole(near(100, 0))
+    team = Team.objects.get(slug="liege-voirie")
+    author = get_user_model().objects.get(username="crew-voirie")
+    start = threading.Barrier(2)
+    results = []
+
+    def resend():
+        try:
+            start.wait()
+            update, applied = crew_update_record(
+                signalement=Signalement.objects.get(pk=report.pk),
+                team=team,
+                author=author,
+                outcome="done",
+                note="Rebouché",
+                idempotency_key="same-moment",
+            )
+            results.append((update.pk, applied))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=resend) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(applied for _, applied in results) == [False, True]
+    assert len({pk for pk, _ in results}) == 1
+    assert resolved_rows(report) == 1
