@@ -160,3 +160,48 @@ def test_the_crew_pages_pass_axe_with_large_targets_on_a_phone(phone):
     phone.wait_for_function("document.querySelector('#crew-map .stop-icon') !== null")
     assert_accessible(phone)
     assert small_targets(phone) == []
+
+
+def test_an_update_whose_request_gets_no_answer_is_kept_then_sent(phone):
+    report = SignalementFactory(
+        category=Category.objects.get(slug="nid-de-poule"),
+        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
+    )
+    item_url = f"{phone.base_url}/equipe/liege-voirie/{report.reference}/"
+    log_in(phone, "crew-voirie")
+    phone.goto(item_url)
+
+    def no_answer(route):  # the phone shows a network, the request goes nowhere
+        return route.abort() if route.request.method == "POST" else route.fallback()
+
+    phone.route(item_url, no_answer)
+    phone.get_by_label("Note").fill("Cône posé")
+    phone.get_by_role("button", name="Je commence").click()
+    phone.get_by_text("Enregistré sur ce téléphone").wait_for()
+    report.refresh_from_db()
+    assert report.status == "new"
+
+    phone.unroute(item_url)
+    phone.reload()
+    phone.get_by_text("Mise à jour envoyée à").wait_for()
+    report.refresh_from_db()
+    assert report.status == "in_progress"
+    assert [c.text for c in report.comments.all()] == ["Cône posé"]
+
+
+def test_an_update_the_server_refuses_shows_its_message(phone, tmp_path):
+    report = SignalementFactory(
+        category=Category.objects.get(slug="nid-de-poule"),
+        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
+    )
+    not_a_photo = tmp_path / "note.jpg"
+    not_a_photo.write_text("pas une image")
+    log_in(phone, "crew-voirie")
+    phone.goto(f"{phone.base_url}/equipe/liege-voirie/{report.reference}/")
+
+    phone.get_by_label("Photo").set_input_files(str(not_a_photo))
+    phone.get_by_role("button", name="Fait").click()
+
+    phone.get_by_text("Ce fichier n'est pas une image lisible").wait_for()
+    report.refresh_from_db()
+    assert report.status == "new" and not report.crew_updates.exists()

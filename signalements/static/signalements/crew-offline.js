@@ -143,7 +143,17 @@
   var form = document.querySelector("form.outcome");
   if (form) {
     var lastSignature = null;
+    var queue = function (update) {
+      return run("readwrite", function (store) { store.put(update); }).then(function () {
+        last = [text.queued];
+        form.reset();
+        lastSignature = null;
+        return refresh();
+      });
+    };
     form.addEventListener("submit", function (event) {
+      if (form.dataset.native) { return; }  // the server's own answer (an error) is wanted
+      event.preventDefault();
       var button = event.submitter;
       var photo = form.querySelector("[name=photo]").files[0] || null;
       var note = form.querySelector("[name=note]").value;
@@ -154,8 +164,6 @@
         form.querySelector("[name=idempotency_key]").value = newKey();
         lastSignature = signature;
       }
-      if (navigator.onLine) { return; }
-      event.preventDefault();
       var update = {
         key: form.querySelector("[name=idempotency_key]").value,
         url: text.api.replace("REFERENCE", form.dataset.reference),
@@ -166,13 +174,28 @@
         photoName: photo ? photo.name : "",
         queuedAt: Date.now()
       };
-      run("readwrite", function (store) { store.put(update); }).then(function () {
-        last = [text.queued];
-        form.reset();
-        lastSignature = null;
-        return refresh();
-      });
+      if (!navigator.onLine) { queue(update); return; }
+      // Online, or so the phone believes: a request that never gets an answer is queued too, and
+      // its key makes the later resend harmless if the server did receive it.
+      var body = new FormData(form);
+      if (outcome) { body.append("outcome", outcome); }
+      var buttons = form.querySelectorAll("button");
+      var busy = function (yes) { buttons.forEach(function (b) { b.disabled = yes; }); };
+      busy(true);
+      fetch(location.href, {method: "POST", body: body, credentials: "same-origin", redirect: "manual"})
+        .then(function (response) {
+          busy(false);
+          if (response.type === "opaqueredirect") {
+            location.assign(form.dataset.next);
+          } else if (response.status >= 502) {
+            return queue(update);
+          } else {
+            form.dataset.native = "1";
+            form.requestSubmit(button);
+          }
+        }, function () { busy(false); return queue(update); });
     });
+    setInterval(function () { if (navigator.onLine) { sendAll(); } }, 60000);
   }
 
   if (!navigator.onLine) {
