@@ -205,3 +205,32 @@ def test_an_update_the_server_refuses_shows_its_message(phone, tmp_path):
     phone.get_by_text("Ce fichier n'est pas une image lisible").wait_for()
     report.refresh_from_db()
     assert report.status == "new" and not report.crew_updates.exists()
+
+
+def test_a_waiting_update_is_sent_only_by_the_person_who_made_it(phone):
+    report = SignalementFactory(
+        category=Category.objects.get(slug="nid-de-poule"),
+        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
+    )
+    item_url = f"{phone.base_url}/equipe/liege-voirie/{report.reference}/"
+    log_in(phone, "crew-voirie")
+    phone.goto(item_url)
+    phone.context.set_offline(True)
+    phone.get_by_role("button", name="Je commence").click()
+    phone.get_by_text("Une mise à jour attend d'être envoyée.").wait_for()
+    phone.goto("about:blank")
+    phone.context.set_offline(False)
+
+    log_in(phone, "agent")  # someone else on the same phone
+    phone.goto(item_url)
+    phone.wait_for_load_state("networkidle")
+    assert phone.get_by_text("Une mise à jour attend").count() == 0
+    report.refresh_from_db()
+    assert report.status == "new"
+
+    log_in(phone, "crew-voirie")
+    phone.goto(item_url)
+    phone.get_by_text("Mise à jour envoyée à").wait_for()
+    report.refresh_from_db()
+    assert report.status == "in_progress"
+    assert report.history.get(to_status="in_progress").author.username == "crew-voirie"

@@ -38,7 +38,12 @@
     });
   }
 
-  function queued() { return run("readonly", function (store) { return store.getAll(); }); }
+  // Only the logged-in crew member's own updates: another's wait for them to log in again.
+  function queued() {
+    return run("readonly", function (store) { return store.getAll(); }).then(function (all) {
+      return all.filter(function (update) { return update.user === text.user; });
+    });
+  }
 
   function csrfToken() {
     var cookie = document.cookie.split("; ").filter(function (c) { return c.indexOf("csrftoken=") === 0; })[0];
@@ -172,6 +177,7 @@
         note: note,
         photo: photo,
         photoName: photo ? photo.name : "",
+        user: text.user,
         queuedAt: Date.now()
       };
       if (!navigator.onLine) { queue(update); return; }
@@ -204,10 +210,21 @@
   }
   window.addEventListener("online", function () { last = []; sendAll(); });
   window.addEventListener("offline", function () { last = []; refresh(); });
-  refresh().then(sendAll);
+  // Someone else logged in on this phone: the pages kept for the previous person go.
+  var previous = localStorage.getItem("crew-user");
+  localStorage.setItem("crew-user", text.user);
+  var cleared = previous && previous !== text.user && "caches" in window
+    ? caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (n) { return n.indexOf("crew-pages-") === 0; })
+        .map(function (n) { return caches.delete(n); }));
+    })
+    : Promise.resolve();
+  cleared.then(refresh).then(sendAll);
 
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register(text.worker, {scope: text.scope}).then(function () {
+    cleared.then(function () {
+      return navigator.serviceWorker.register(text.worker, {scope: text.scope});
+    }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
       var list = document.querySelector("ol.stops");
