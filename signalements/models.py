@@ -592,3 +592,41 @@ class WorkListPosition(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["team", "signalement"], name="worklist_position_once"),
         ]
+
+
+class CrewUpdate(models.Model):
+    """An update sent by a crew from the street: started, done or cannot be done, with a note.
+
+    A phone that queued it offline, or lost the answer, sends it again under the same client-made
+    key; the unique key makes the database refuse a second application."""
+
+    class Outcome(models.TextChoices):
+        START = "start", _("je commence")
+        DONE = "done", _("fait")
+        CANNOT = "cannot", _("impossible à faire")
+
+    signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="crew_updates")
+    team = models.ForeignKey("cartography.Team", on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices)  # the report's, once applied
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("mise à jour de terrain")
+        verbose_name_plural = _("mises à jour de terrain")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                name="crewupdate_unique_idempotency_key",
+                condition=Q(idempotency_key__isnull=False),
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["", "start", "done", "cannot"]), name="crewupdate_outcome_valid"
+            ),
+        ]

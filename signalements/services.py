@@ -18,6 +18,7 @@ from .models import (
     Category,
     Channel,
     Comment,
+    CrewUpdate,
     DuplicateCandidate,
     Notification,
     Photo,
@@ -361,3 +362,83 @@ def signalement_recategorize(*, signalement: Signalement, category: Category, au
 def signalement_set_priority(*, signalement: Signalement, priority: str, author=None) -> None:
     Signalement.objects.filter(pk=signalement.pk).update(priority=priority, updated_at=timezone.now())
     signalement.priority = priority
+
+
+CREW_OUTCOME_STATUS = {
+    CrewUpdate.Outcome.START: Status.IN_PROGRESS,
+    CrewUpdate.Outcome.DONE: Status.RESOLVED,
+    CrewUpdate.Outcome.CANNOT: Status.ACKNOWLEDGED,
+}
+
+
+def _crew_update_replayed(update: CrewUpdate, *, signalement: Signalement, author) -> CrewUpdate:
+    if update.signalement_id != signalement.pk or update.author_id != getattr(author, "pk", None):
+        raise ValidationError({"idempotency_key": _("Cette clé a déjà servi pour une autre mise à jour.")})
+    return update
+
+
+def crew_update_record(
+    *,
+    signalement: Signalement,
+    team,
+    author,
+    outcome: str = "",
+    note: str = "",
+    photo: CleanPhoto | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[CrewUpdate, bool]:
+    """Apply a crew's update once: the photo, the status change (a public text when done) and
+    the note. An update the workflow does not allow becomes an internal note for the desk.
+
+    Returns the update and whether it was applied now: a known key returns the first one."""
+    note = note.strip()
+    if outcome and outcome not in CREW_OUTCOME_STATUS:
+        raise ValidationError({"outcome": _("Résultat inconnu.")})
+    if not (outcome or note or photo):
+        raise ValidationError(
+            {"outcome": _("Rien à enregistrer : choisissez un résultat ou écrivez une note.")}
+        )
+    if idempotency_key is not None and len(idempotency_key) > 128:
+        raise ValidationError({"idempotency_key": _("La clé d'idempotence dépasse 128 caractères.")})
+    if idempotency_key:
+        existing = CrewUpdate.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _crew_update_replayed(existing, signalement=signalement, author=author), False
+    try:
+        with transaction.atomic():
+            # The row comes first: a concurrent replay waits on the unique key, then fails.
+            update = CrewUpdate.objects.create(
+                signalement=signalement,
+                team=team,
+                author=author,
+                outcome=outcome,
+                note=note,
+                status=signalement.status,
+                idempotency_key=idempotency_key or None,
+            )
+            if photo is not None:
+                photo_add(signalement=signalement, photo=photo)
+            to_status = CREW_OUTCOME_STATUS.get(outcome)
+            if to_status is not None and to_status in allowed_next(signalement.status):
+                public = outcome == CrewUpdate.Outcome.DONE
+                signalement_transition(
+                    signalement=signalement, to_status=to_status, author=author, text=note if public else ""
+                )
+                if note and not public:
+                    comment_add(signalement=signalement, text=note, author=author, is_internal=True)
+            elif note or outcome:
+                # "Cannot be done" on a report the desk has not planned yet: a note for the desk.
+                prefix = _("Impossible : ") if outcome == CrewUpdate.Outcome.CANNOT else ""
+                comment_add(
+                    signalement=signalement, text=prefix + (note or "—"), author=author, is_internal=True
+                )
+            if update.status != signalement.status:
+                CrewUpdate.objects.filter(pk=update.pk).update(status=signalement.status)
+                update.status = signalement.status
+    except IntegrityError:
+        if idempotency_key:
+            existing = CrewUpdate.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return _crew_update_replayed(existing, signalement=signalement, author=author), False
+        raise
+    return update, True

@@ -20,6 +20,7 @@ urlpatterns = [
     path("suivi/<str:token>/", web.TrackingView.as_view(), name="tracking"),
     path("signalements/<str:reference>/", web.public_signalement, name="public-signalement"),
     path("equipe/", crew.crew_home, name="crew-home"),
+    path("equipe/sw.js", crew.crew_service_worker, name="crew-service-worker"),
     path("equipe/<slug:slug>/", crew.crew_list, name="crew-list"),
     path("equipe/<slug:slug>/<str:reference>/", crew.crew_item, name="crew-item"),
     path("bureau/", desk.queue, name="desk-queue"),

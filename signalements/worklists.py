@@ -1,10 +1,12 @@
 """A crew's work list: its open reports in a route order from the depot, with distances."""
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Transform
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -14,6 +16,18 @@ from cartography.routing import DRIVING_M_PER_S, WALKING_M_PER_S, order_stops
 
 from .models import Priority, Signalement, Status, WorkListPosition
 
+WORK_LIST_FIELDS = (
+    "reference",
+    "location",
+    "location_metric",
+    "address",
+    "status",
+    "priority",
+    "deadline_at",
+    "category",
+    "district__name",
+)
+ROUTE_CACHE_SECONDS = 6 * 3600
 WORK_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.PLANNED, Status.IN_PROGRESS)
 
 
@@ -43,8 +57,11 @@ def work_list_queryset(
     *, team: Team, category=None, priority=None, status=None, deadline_before=None, district=None, bbox=None
 ) -> QuerySet[Signalement]:
     """The team's open reports, inside its work zones when it has some, filtered."""
-    queryset = Signalement.objects.filter(team=team, status__in=WORK_STATUSES).select_related(
-        "category", "district"
+    queryset = (
+        Signalement.objects.filter(team=team, status__in=WORK_STATUSES)
+        .select_related("category", "district")
+        # What lists and exports show: a district's outline per row would cost more than the rest.
+        .only(*WORK_LIST_FIELDS)
     )
     zones = list(team.work_zones.values_list("geom", flat=True))
     if zones:
@@ -97,15 +114,32 @@ def work_list(*, team: Team, urgent_first: bool = True, **filters) -> list[Stop]
         )
         rest = [i for i in range(len(reports)) if reports[i].pk not in manual]
         tail_start = points[placed[-1]] if placed else depot
-        order = placed + [rest[k] for k in order_stops(points[rest], start=tail_start)] if rest else placed
+        order = placed + [rest[k] for k in _route_order(points[rest], start=tail_start)] if rest else placed
     else:
-        order = order_stops(points, start=depot, first=forced)
-    stops, previous = [], depot
-    for number, index in enumerate(order, start=1):
-        leg = float(np.linalg.norm(points[index] - previous)) if previous is not None else 0.0
-        stops.append(Stop(number=number, signalement=reports[index], leg_m=leg, forced=index in forced))
-        previous = points[index]
-    return stops
+        order = _route_order(points, start=depot, first=forced)
+    path = points[order]
+    legs = np.linalg.norm(np.diff(path, axis=0), axis=1).tolist()
+    legs.insert(0, float(np.linalg.norm(path[0] - depot)) if depot is not None else 0.0)
+    forced_set = set(forced)
+    return [
+        Stop(number=number, signalement=reports[index], leg_m=leg, forced=index in forced_set)
+        for number, (index, leg) in enumerate(zip(order, legs, strict=True), start=1)
+    ]
+
+
+def _route_order(points: np.ndarray, *, start: np.ndarray | None, first: list[int] = ()) -> list[int]:
+    """order_stops, remembered: the list page and its map data ask for the same stops in a row,
+    and a crew reloads its list all day while the stops rarely change."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (points, start if start is not None else np.empty(0), np.asarray(first, dtype=np.int64)):
+        digest.update(np.ascontiguousarray(part).tobytes())
+        digest.update(b"|")
+    key = f"worklist-route:{digest.hexdigest()}"
+    order = cache.get(key)
+    if order is None:
+        order = order_stops(points, start=start, first=first)
+        cache.set(key, order, ROUTE_CACHE_SECONDS)
+    return order
 
 
 @transaction.atomic

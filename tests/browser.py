@@ -38,3 +38,22 @@ def tab_to(page, selector: str, limit: int = 80) -> None:
         if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def small_targets(page, minimum: int = 44) -> list[tuple[str, str, int, int]]:
+    """Links, buttons and fields on screen smaller than minimum × minimum CSS pixels. Links inside a
+    sentence of the map's credits are exempt (WCAG 2.5.5 "inline")."""
+    return [
+        tuple(target)
+        for target in page.evaluate(
+            """(minimum) => Array.from(document.querySelectorAll(
+                    "a[href], button, input:not([type=hidden]), select, textarea, summary"))
+                .filter((e) => !e.closest(".leaflet-control-attribution"))
+                .map((e) => [e, e.getBoundingClientRect()])
+                .filter(([e, r]) => r.width > 0 && r.right > 0 && r.bottom > 0)
+                .filter(([e, r]) => r.width < minimum || r.height < minimum)
+                .map(([e, r]) => [e.tagName, (e.textContent || e.name || "").trim().slice(0, 40),
+                                  Math.round(r.width), Math.round(r.height)])""",
+            minimum,
+        )
+    ]

@@ -10,6 +10,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cartography.models import Team
@@ -99,6 +101,40 @@ def test_a_manual_order_is_kept(client, voirie):
     assert [s.signalement for s in work_list(team=voirie)] == [b, a, c]  # new items follow
     client.post("/equipe/liege-voirie/", {"action": "reset"})
     assert [s.signalement for s in work_list(team=voirie)] == [a, b, c]
+
+
+def test_a_stop_moves_up_with_its_own_button(client, voirie):
+    a, b = pothole(near(100, 0)), pothole(near(200, 0))
+    client.force_login(get_user_model().objects.get(username="crew-voirie"))
+    page = client.get("/equipe/liege-voirie/").content.decode()
+    assert f'value="up:{b.reference}"' in page
+
+    client.post("/equipe/liege-voirie/", {"order": [a.reference, b.reference], "action": f"up:{b.reference}"})
+
+    assert [s.signalement for s in work_list(team=voirie)] == [b, a]
+
+
+def test_the_list_page_costs_as_many_queries_for_thirty_stops_as_for_three(client, voirie):
+    client.force_login(get_user_model().objects.get(username="crew-voirie"))
+    counts = []
+    for total in (3, 30):
+        while Signalement.objects.filter(team=voirie).count() < total:
+            pothole(near(37 * Signalement.objects.count(), 20))
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/equipe/liege-voirie/").content.decode()
+        assert page.count('<li class="stop') == total
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_a_moved_depot_gives_a_new_route_although_the_last_one_is_remembered(voirie):
+    west, east = pothole(near(-1000, 0)), pothole(near(1200, 0))
+    assert [s.signalement for s in work_list(team=voirie)] == [west, east]
+
+    voirie.depot = near(1500, 0)
+    voirie.save()
+
+    assert [s.signalement for s in work_list(team=voirie)] == [east, west]
 
 
 # --- exports ----------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -10,12 +11,19 @@ from rest_framework.views import APIView
 
 from ..crew.exports import as_geojson
 from ..crew.views import _filters, _team_for
+from ..models import CrewUpdate
 from ..photos import photo_clean
-from ..services import comment_add, photo_add, signalement_transition
-from ..workflow import allowed_next
+from ..services import crew_update_record
 from ..worklists import work_list
 
-OUTCOMES = {"start": "in_progress", "done": "resolved", "cannot": "acknowledged"}
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Une clé unique par mise à jour, faite par l'appareil : la renvoyer (file d'attente hors "
+    "ligne, réponse perdue) renvoie la mise à jour déjà appliquée (200) sans l'appliquer deux fois.",
+)
 
 
 class WorkListView(APIView):
@@ -34,16 +42,29 @@ class WorkListView(APIView):
 
 
 class OutcomeSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=list(OUTCOMES))
+    outcome = serializers.ChoiceField(choices=CrewUpdate.Outcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     photo = serializers.FileField(required=False)
+
+
+class CrewUpdateOutputSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="signalement.reference")
+
+    class Meta:
+        model = CrewUpdate
+        fields = ["reference", "outcome", "note", "status", "idempotency_key", "created_at"]
 
 
 class OutcomeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(request=OutcomeSerializer, responses={201: None}, summary="En cours, fait ou impossible")
+    @extend_schema(
+        request=OutcomeSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: CrewUpdateOutputSerializer, 200: CrewUpdateOutputSerializer},
+        summary="En cours, fait ou impossible",
+    )
     def post(self, request, slug: str, reference: str):
         team = _team_for(request, slug)
         signalement = team.signalements.filter(reference=reference).first()
@@ -52,16 +73,16 @@ class OutcomeView(APIView):
         serializer = OutcomeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data.get("photo"):
-            photo_add(signalement=signalement, photo=photo_clean(data["photo"]))
-        to_status = OUTCOMES[data["outcome"]]
-        if to_status in allowed_next(signalement.status):
-            signalement_transition(
-                signalement=signalement,
-                to_status=to_status,
-                author=request.user,
-                text=data["note"] if data["outcome"] == "done" else "",
-            )
-        if data["note"] and data["outcome"] != "done":
-            comment_add(signalement=signalement, text=data["note"], author=request.user, is_internal=True)
-        return Response(status=status.HTTP_201_CREATED)
+        update, applied = crew_update_record(
+            signalement=signalement,
+            team=team,
+            author=request.user,
+            outcome=data["outcome"],
+            note=data["note"],
+            photo=photo_clean(data["photo"]) if data.get("photo") else None,
+            idempotency_key=request.headers.get("Idempotency-Key", "").strip() or None,
+        )
+        return Response(
+            CrewUpdateOutputSerializer(update).data,
+            status=status.HTTP_201_CREATED if applied else status.HTTP_200_OK,
+        )

@@ -1,5 +1,8 @@
 """Crew pages: the day's work list as a map and a numbered list in route order, from a phone."""
 
+import json
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -7,6 +10,8 @@ from django.contrib.gis.geos import Polygon
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cartography.models import District, Team
@@ -15,16 +20,9 @@ from ..models import Category, Priority, Status
 from ..photos import photo_clean
 from ..roles import ADMINISTRATOR, AGENT
 from ..selectors import is_role
-from ..services import comment_add, photo_add, signalement_transition
-from ..workflow import allowed_next
-from ..worklists import WORK_STATUSES, teams_of, work_list, work_list_reorder, work_list_reset
+from ..services import crew_update_record
+from ..worklists import WORK_STATUSES, Stop, teams_of, work_list, work_list_reorder, work_list_reset
 from .exports import as_csv, as_geojson, as_gpx
-
-OUTCOMES = {
-    "start": (Status.IN_PROGRESS, False),
-    "done": (Status.RESOLVED, True),
-    "cannot": (Status.ACKNOWLEDGED, False),
-}
 
 
 def _team_for(request, slug: str) -> Team:
@@ -58,6 +56,81 @@ def _filters(request) -> dict:
     return filters
 
 
+@dataclass(frozen=True)
+class StopRow:
+    """A stop as the list shows it, its text made once per page rather than by template tags per stop."""
+
+    number: int
+    reference: str
+    url: str
+    category: str
+    place: str
+    status: str
+    forced: bool
+    leg: str
+    up_label: str
+    down_label: str
+
+
+def _rows(stops: list[Stop], *, list_url: str) -> list[StopRow]:
+    statuses = {value: str(label) for value, label in Status.choices}
+    leg = _("%(m)s m, %(walk)s min à pied, %(drive)s min en voiture")
+    up, down = _("Monter l'arrêt %(n)s"), _("Descendre l'arrêt %(n)s")
+    rows = []
+    for stop in stops:
+        s = stop.signalement
+        rows.append(
+            StopRow(
+                number=stop.number,
+                reference=s.reference,
+                url=f"{list_url}{s.reference}/",
+                category=s.category.name,
+                place=s.address or (s.district.name if s.district else ""),
+                status=statuses[s.status],
+                forced=stop.forced,
+                leg=leg % {"m": round(stop.leg_m), "walk": stop.walk_min, "drive": stop.drive_min},
+                up_label=up % {"n": stop.number},
+                down_label=down % {"n": stop.number},
+            )
+        )
+    return rows
+
+
+OFFLINE_ASSETS = (
+    "signalements/site.css",
+    "signalements/crew-offline.js",
+    "signalements/crew-map.js",
+    "leaflet/leaflet.css",
+    "leaflet/leaflet.extras.css",
+    "leaflet/leaflet.js",
+    "leaflet/leaflet.extras.js",
+    "leaflet/draw/leaflet.draw.i18n.js",
+)
+
+
+def crew_service_worker(request):
+    """The crews' offline worker. Served under /equipe/ (not /static/) so that its scope covers
+    the crew pages; never cached by the browser, so that a new version installs on the next visit."""
+    response = render(
+        request,
+        "signalements/crew/sw.js",
+        {
+            "paths": json.dumps(
+                {
+                    "PRECACHE": [static(path) for path in OFFLINE_ASSETS],
+                    "SCOPE": reverse("crew-home"),
+                    "STATIC_URL": settings.STATIC_URL,
+                    "MEDIA_URL": settings.MEDIA_URL,
+                }
+            )
+        },
+        content_type="text/javascript; charset=utf-8",
+    )
+    response["Service-Worker-Allowed"] = reverse("crew-home")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
 def crew_home(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -74,7 +147,8 @@ def crew_list(request, slug: str):
             work_list_reset(team=team)
         else:
             order = request.POST.getlist("order")
-            ref, move = request.POST.get("ref"), request.POST.get("action")
+            move, _sep, ref = request.POST.get("action", "").partition(":")
+            ref = ref or request.POST.get("ref")
             if ref in order and move in ("up", "down"):
                 i = order.index(ref)
                 j = i - 1 if move == "up" else i + 1
@@ -105,6 +179,7 @@ def crew_list(request, slug: str):
         {
             "team": team,
             "stops": stops,
+            "rows": _rows(stops, list_url=request.path) if fmt != "print" else [],
             "query": query.urlencode(),
             "total_m": sum(s.leg_m for s in stops),
             "categories": Category.objects.filter(is_active=True),
@@ -125,30 +200,16 @@ def crew_item(request, slug: str, reference: str):
         team.signalements.select_related("category", "district"), reference=reference
     )
     if request.method == "POST":
-        outcome = OUTCOMES.get(request.POST.get("outcome"))
-        note = request.POST.get("note", "").strip()
         try:
-            if request.FILES.get("photo"):
-                photo_add(signalement=signalement, photo=photo_clean(request.FILES["photo"]))
-            if outcome is not None and outcome[0] in allowed_next(signalement.status):
-                to_status, public = outcome
-                signalement_transition(
-                    signalement=signalement,
-                    to_status=to_status,
-                    author=request.user,
-                    text=note if public else "",
-                )
-                if note and not public:
-                    comment_add(signalement=signalement, text=note, author=request.user, is_internal=True)
-            elif note or outcome is not None:
-                # "Cannot be done" on a report the desk has not planned yet: a note for the desk.
-                prefix = _("Impossible : ") if request.POST.get("outcome") == "cannot" else ""
-                comment_add(
-                    signalement=signalement,
-                    text=prefix + (note or "—"),
-                    author=request.user,
-                    is_internal=True,
-                )
+            crew_update_record(
+                signalement=signalement,
+                team=team,
+                author=request.user,
+                outcome=request.POST.get("outcome", ""),
+                note=request.POST.get("note", ""),
+                photo=photo_clean(request.FILES["photo"]) if request.FILES.get("photo") else None,
+                idempotency_key=request.POST.get("idempotency_key", "").strip() or None,
+            )
             messages.success(request, _("Enregistré."))
             return redirect("crew-list", slug=slug)
         except ValidationError as exc:
