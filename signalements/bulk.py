@@ -141,15 +141,13 @@ CREATE TEMP TABLE signalement_deadlines (
 def _deadlines_stage(cursor, tz) -> None:
     cursor.execute(DEADLINE_KEYS_SQL, {"tz": tz.key})
     keys = cursor.fetchall()
-    calendars: dict[int, WorkingCalendar] = {}
+    # Read before the COPY starts: the connection serves nothing else until it ends.
+    calendars = {territory_id: WorkingCalendar(territory_id=territory_id) for territory_id, _, _ in keys}
     cursor.execute(DEADLINES_DDL)
     with cursor.copy("COPY signalement_deadlines FROM STDIN") as copy:
         for territory_id, day, days in keys:
-            calendar = calendars.get(territory_id) or calendars.setdefault(
-                territory_id, WorkingCalendar(territory_id=territory_id)
-            )
             noon = timezone.make_aware(datetime.combine(day, time(12)), tz)
-            copy.write_row((territory_id, day, days, calendar.deadline(noon, days)))
+            copy.write_row((territory_id, day, days, calendars[territory_id].deadline(noon, days)))
 
 
 @transaction.atomic
