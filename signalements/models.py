@@ -233,9 +233,13 @@ class Signalement(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             GistIndex(fields=["location_metric"], name="signalement_loc_metric_gist"),
-            # Likely duplicates: open reports near a point (a few percent of the table).
+            # Likely duplicates: open reports of one category near a point (a few percent of the
+            # table). The category is in the index (btree_gist) so that one scan answers, rather than
+            # the planner ANDing it with a btree's tens of thousands of rows of that category.
             GistIndex(
-                fields=["location_metric"], name="signalement_open_loc_gist", condition=Q(status_open=True)
+                fields=["category", "location_metric"],
+                name="signalement_open_cat_loc_gist",
+                condition=Q(status_open=True),
             ),
             models.Index(fields=["category", "status", "created_at"], name="signalement_cat_status_date"),
             models.Index(fields=["district", "status"], name="signalement_district_status"),

@@ -16,6 +16,11 @@ from .test_citizen_browser import assert_accessible
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def go_offline_seen(page) -> None:
+    """Wait until the page itself sees the network gone: a tap before that would still send."""
+    page.wait_for_function("() => !navigator.onLine")
+
+
 def log_in(page, username: str) -> None:
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
@@ -90,6 +95,7 @@ def test_updates_made_offline_are_queued_then_applied_once_when_back_online(phon
     wait_until_kept(phone, [phone.url, map_data, item_url])
     phone.goto(item_url)
     phone.context.set_offline(True)
+    go_offline_seen(phone)
 
     phone.reload()  # from the copy the offline worker kept
     phone.get_by_text("Pas de réseau").wait_for()
@@ -216,6 +222,7 @@ def test_a_waiting_update_is_sent_only_by_the_person_who_made_it(phone):
     log_in(phone, "crew-voirie")
     phone.goto(item_url)
     phone.context.set_offline(True)
+    go_offline_seen(phone)
     phone.get_by_role("button", name="Je commence").click()
     phone.get_by_text("Une mise à jour attend d'être envoyée.").wait_for()
     phone.goto("about:blank")
