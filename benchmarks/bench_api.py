@@ -6,6 +6,7 @@ from django.db import connection
 from django.test import Client
 
 from config.celery import app as celery_app
+from config.process import web_process_tune
 from signalements.models import Category, Signalement
 
 from .data import random_points, territory_get
@@ -25,6 +26,7 @@ RETURNING id
 
 
 def run(*, requests: int, seed: int) -> Report:
+    web_process_tune()  # as config/wsgi.py tunes a served process
     territory = territory_get()
     rng = np.random.default_rng(seed)
     categories = dict(Category.objects.filter(is_active=True).values_list("slug", "id"))

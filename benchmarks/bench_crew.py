@@ -9,6 +9,7 @@ from django.test import Client
 
 from cartography.models import Team
 from cartography.routing import KICKS, order_stops, tour_length
+from config.process import web_process_tune
 from signalements.models import OPEN_STATUSES, Signalement
 
 from .measure import Figure, Report, Stopwatch, Target, percentiles
@@ -168,6 +169,7 @@ def _page(client: Client, slug: str, requests: int) -> tuple[float, float, int]:
 
 
 def worklist_run(*, requests: int) -> Report:
+    web_process_tune()  # as config/wsgi.py tunes a served process
     team = Team.objects.get(slug="liege-voirie")
     client = Client()
     client.force_login(get_user_model().objects.get(username="crew-voirie"))

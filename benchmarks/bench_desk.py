@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from config.process import web_process_tune
 from signalements.duplicates import duplicate_groups_propose
 from signalements.models import OPEN_STATUSES, Category, DuplicateGroup, Signalement
 from signalements.selectors import nearby_open_queryset
@@ -162,6 +163,7 @@ def cluster_run(*, sample: int, seed: int) -> Report:
 
 
 def queue_run(*, requests: int) -> Report:
+    web_process_tune()  # as config/wsgi.py tunes a served process
     client = Client()
     client.force_login(get_user_model().objects.get(username="agent"))
     timings, counts = [], []
