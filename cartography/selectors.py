@@ -23,22 +23,26 @@ def zone_part_rule(category: str) -> str:
 ZONE_RANK = "(wp.category_ids = '{}'), wp.priority DESC, wp.area, wp.work_zone_id"
 
 
-def district_sql(point: str, territory: str | None = None) -> str:
-    """The district of the point in its territory's locating layer (parts flagged `locating`),
-    within `territory` when it is already known."""
-    within = f"AND dp.territory_id = {territory}" if territory else ""
-    return f"""(SELECT dp.district_id FROM cartography_districtpart dp
-        WHERE {DISTRICT_PART_RULE} {within} AND ST_Intersects(dp.geom, {point})
-        ORDER BY {DISTRICT_RANK} LIMIT 1)"""
+def district_part_sql(point: str) -> str:
+    """The part (district_id, territory_id) of the locating layer that holds the point; on a shared
+    border, the lower district id."""
+    return f"""SELECT dp.district_id, dp.territory_id FROM cartography_districtpart dp
+        WHERE {DISTRICT_PART_RULE} AND ST_Intersects(dp.geom, {point})
+        ORDER BY {DISTRICT_RANK} LIMIT 1"""
+
+
+def territory_outline_sql(point: str) -> str:
+    """The territory whose outline holds the point: asked only where no district covers it (a
+    territory without districts, or a gap between them)."""
+    return f"""(SELECT tp.territory_id FROM cartography_territorypart tp
+          WHERE ST_Intersects(tp.geom, {point}) ORDER BY tp.territory_id LIMIT 1)"""
 
 
 def territory_sql(point: str, district: str) -> str:
-    """The district's territory; the territory's own outline is probed only where no district
-    covers the point (a territory without districts, or a gap between them)."""
+    """The district's territory, else the territory_outline_sql() answer."""
     return f"""COALESCE(
         (SELECT dd.territory_id FROM cartography_district dd WHERE dd.id = {district}),
-        (SELECT tp.territory_id FROM cartography_territorypart tp
-          WHERE ST_Intersects(tp.geom, {point}) ORDER BY tp.territory_id LIMIT 1))"""
+        {territory_outline_sql(point)})"""
 
 
 def default_team_sql(category: str, territory: str) -> str:
@@ -78,7 +82,7 @@ def _parts_over_points(parts: str, alias: str, points: str, point: str, metric: 
 
 
 def districts_of_points_sql(*, points: str, point: str, metric: str, where: str = "true") -> str:
-    """(id, district_id) of the rows of `points` (alias r) that lie in a district, as district_sql()."""
+    """(id, district_id) of the rows of `points` (alias r) that lie in a district, as district_part_sql()."""
     join = _parts_over_points("cartography_districtpart", "dp", points, point, metric, where)
     return f"""SELECT DISTINCT ON (r.id) r.id, dp.district_id FROM {join}
          WHERE {DISTRICT_PART_RULE} ORDER BY r.id, {DISTRICT_RANK}"""
@@ -102,14 +106,13 @@ def set_join_locating(cursor) -> None:
     cursor.execute("SET LOCAL jit = off")
 
 
-# MATERIALIZED: each lookup runs once, not once per reference to it.
+# Lateral joins rather than scalar subqueries: each lookup runs once, however often its answer is used.
 LOCATE_SQL = f"""
-WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom),
-dist AS MATERIALIZED (SELECT {district_sql("pt.geom")} AS id FROM pt),
-terr AS MATERIALIZED (SELECT {territory_sql("pt.geom", "dist.id")} AS id FROM pt, dist)
-SELECT terr.id, dist.id, {team_sql("pt.geom", "%(category_id)s", "terr.id")}
-FROM pt, dist, terr
-WHERE terr.id IS NOT NULL
+SELECT terr.id, district.district_id, {team_sql("pt.geom", "%(category_id)s", "terr.id")}
+  FROM (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom) pt
+  LEFT JOIN LATERAL ({district_part_sql("pt.geom")}) district ON true
+ CROSS JOIN LATERAL (SELECT COALESCE(district.territory_id, {territory_outline_sql("pt.geom")}) AS id) terr
+ WHERE terr.id IS NOT NULL
 """
 
 
