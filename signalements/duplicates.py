@@ -19,7 +19,7 @@ from .models import (
     StatusChange,
     Support,
 )
-from .services import enqueue_notifications, history_note
+from .services import history_note, notifications_queue
 
 CLUSTER_SQL = f"""
 SELECT cluster, id, created_at
@@ -82,21 +82,12 @@ def _notify_merged(
     for email, language, wants_updates in followers:
         if wants_updates:
             recipients.setdefault(email.lower(), language)
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                signalement=duplicate,
-                kind=Notification.Kind.MERGED,
-                status_change=change,
-                recipient=email,
-                language=language,
-            )
-            for email, language in recipients.items()
-        ],
-        ignore_conflicts=True,
+    notifications_queue(
+        signalement=duplicate,
+        kind=Notification.Kind.MERGED,
+        recipients=recipients.items(),
+        status_change=change,
     )
-    if recipients:
-        transaction.on_commit(lambda: enqueue_notifications(duplicate.pk))
 
 
 @transaction.atomic
@@ -183,21 +174,9 @@ def signalement_unmerge(*, duplicate: Signalement, author=None) -> None:
         text=_("Ce n'est finalement pas un doublon de %(ref)s.") % {"ref": master.reference},
     )
     # Those already told of the merge learn that it was undone; nobody else hears of either.
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                signalement=duplicate,
-                kind=Notification.Kind.UNMERGED,
-                status_change=change,
-                recipient=email,
-                language=language,
-            )
-            for email, language in told
-        ],
-        ignore_conflicts=True,
+    notifications_queue(
+        signalement=duplicate, kind=Notification.Kind.UNMERGED, recipients=told, status_change=change
     )
-    if told:
-        transaction.on_commit(lambda: enqueue_notifications(duplicate.pk))
     history_note(
         signalement=master, author=author, text=_("Fusion de %(ref)s annulée.") % {"ref": duplicate.reference}
     )

@@ -1,6 +1,7 @@
 """Write operations on reports. Views, serializers, admin and tasks call these, nothing else writes."""
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -179,14 +180,21 @@ def _notify_followers(signalement: Signalement, kind: str, **cause) -> None:
         .values_list("email", "language")
     ):
         recipients.setdefault(email.lower(), language)
-    Notification.objects.bulk_create(
-        [
-            Notification(signalement=signalement, kind=kind, recipient=email, language=language, **cause)
-            for email, language in recipients.items()
-        ],
-        ignore_conflicts=True,
-    )
-    transaction.on_commit(lambda: enqueue_notifications(signalement.pk))
+    notifications_queue(signalement=signalement, kind=kind, recipients=recipients.items(), **cause)
+
+
+def notifications_queue(
+    *, signalement: Signalement, kind: str, recipients: Iterable[tuple[str, str]], **cause
+) -> None:
+    """One e-mail row per (address, language), sent after commit; a row already there for the same
+    cause and address is kept, so that retries send nothing twice."""
+    rows = [
+        Notification(signalement=signalement, kind=kind, recipient=email, language=language, **cause)
+        for email, language in recipients
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows:
+        transaction.on_commit(lambda: enqueue_notifications(signalement.pk))
 
 
 def enqueue_notifications(signalement_id: int) -> None:
