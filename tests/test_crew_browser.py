@@ -16,6 +16,15 @@ from .test_citizen_browser import assert_accessible
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def pothole_near_the_centre(**fields):
+    """A new pothole report some 140 m east of place Saint-Lambert, in liege-voirie's zone."""
+    return SignalementFactory(
+        category=Category.objects.get(slug="nid-de-poule"),
+        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
+        **fields,
+    )
+
+
 def go_offline_seen(page) -> None:
     """Wait until the page itself sees the network gone: a tap before that would still send."""
     page.wait_for_function("() => !navigator.onLine")
@@ -32,10 +41,7 @@ def test_a_crew_member_marks_an_item_done_with_a_photo_from_a_phone(phone, tmp_p
     team = Team.objects.get(slug="liege-voirie")
     team.depot = Point(*PLACE_SAINT_LAMBERT, srid=4326)
     team.save()
-    report = SignalementFactory(
-        category=Category.objects.get(slug="nid-de-poule"),
-        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
-    )
+    report = pothole_near_the_centre()
     log_in(phone, "crew-voirie")
     photo = tmp_path / "done.jpg"
     photo.write_bytes(jpeg_bytes(size=(800, 600)))
@@ -80,10 +86,7 @@ def test_updates_made_offline_are_queued_then_applied_once_when_back_online(phon
     team = Team.objects.get(slug="liege-voirie")
     team.depot = Point(*PLACE_SAINT_LAMBERT, srid=4326)
     team.save()
-    report = SignalementFactory(
-        category=Category.objects.get(slug="nid-de-poule"),
-        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
-    )
+    report = pothole_near_the_centre()
     item_url = f"{phone.base_url}/equipe/liege-voirie/{report.reference}/"
     log_in(phone, "crew-voirie")
 
@@ -145,11 +148,7 @@ def test_updates_made_offline_are_queued_then_applied_once_when_back_online(phon
 
 
 def test_the_crew_pages_pass_axe_with_large_targets_on_a_phone(phone):
-    report = SignalementFactory(
-        category=Category.objects.get(slug="nid-de-poule"),
-        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
-        priority="urgent",
-    )
+    report = pothole_near_the_centre(priority="urgent")
     log_in(phone, "crew-voirie")
 
     phone.goto(phone.base_url + "/equipe/liege-voirie/")
@@ -169,10 +168,7 @@ def test_the_crew_pages_pass_axe_with_large_targets_on_a_phone(phone):
 
 
 def test_an_update_whose_request_gets_no_answer_is_kept_then_sent(phone):
-    report = SignalementFactory(
-        category=Category.objects.get(slug="nid-de-poule"),
-        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
-    )
+    report = pothole_near_the_centre()
     item_url = f"{phone.base_url}/equipe/liege-voirie/{report.reference}/"
     log_in(phone, "crew-voirie")
     phone.goto(item_url)
@@ -196,10 +192,7 @@ def test_an_update_whose_request_gets_no_answer_is_kept_then_sent(phone):
 
 
 def test_an_update_the_server_refuses_shows_its_message(phone, tmp_path):
-    report = SignalementFactory(
-        category=Category.objects.get(slug="nid-de-poule"),
-        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
-    )
+    report = pothole_near_the_centre()
     not_a_photo = tmp_path / "note.jpg"
     not_a_photo.write_text("pas une image")
     log_in(phone, "crew-voirie")
@@ -214,10 +207,7 @@ def test_an_update_the_server_refuses_shows_its_message(phone, tmp_path):
 
 
 def test_a_waiting_update_is_sent_only_by_the_person_who_made_it(phone):
-    report = SignalementFactory(
-        category=Category.objects.get(slug="nid-de-poule"),
-        location=Point(PLACE_SAINT_LAMBERT[0] + 0.002, PLACE_SAINT_LAMBERT[1], srid=4326),
-    )
+    report = pothole_near_the_centre()
     item_url = f"{phone.base_url}/equipe/liege-voirie/{report.reference}/"
     log_in(phone, "crew-voirie")
     phone.goto(item_url)
@@ -225,19 +215,24 @@ def test_a_waiting_update_is_sent_only_by_the_person_who_made_it(phone):
     go_offline_seen(phone)
     phone.get_by_role("button", name="Je commence").click()
     phone.get_by_text("Une mise à jour attend d'être envoyée.").wait_for()
-    phone.goto("about:blank")
-    phone.context.set_offline(False)
+    # The crew member closes the page: one left open (or kept by the browser's back-forward cache)
+    # would rightly send its update under its own session as soon as the network returns.
+    context = phone.context
+    phone.close()
+    context.set_offline(False)
 
-    log_in(phone, "agent")  # someone else on the same phone
-    phone.goto(item_url)
-    phone.wait_for_load_state("networkidle")
-    assert phone.get_by_text("Une mise à jour attend").count() == 0
+    other = context.new_page()
+    other.base_url = phone.base_url
+    log_in(other, "agent")  # someone else on the same phone
+    other.goto(item_url)
+    other.wait_for_load_state("networkidle")
+    assert other.get_by_text("Une mise à jour attend").count() == 0
     report.refresh_from_db()
     assert report.status == "new"
 
-    log_in(phone, "crew-voirie")
-    phone.goto(item_url)
-    phone.get_by_text("Mise à jour envoyée à").wait_for()
+    log_in(other, "crew-voirie")
+    other.goto(item_url)
+    other.get_by_text("Mise à jour envoyée à").wait_for()
     report.refresh_from_db()
     assert report.status == "in_progress"
     assert report.history.get(to_status="in_progress").author.username == "crew-voirie"
