@@ -5,7 +5,7 @@ from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.indexes import GistIndex
 from django.db.models import Q
-from django.db.models.functions import Cast, Concat, LPad, Now, Replace
+from django.db.models.functions import Cast, Concat, Now, Replace
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,6 +48,20 @@ def random_token() -> Replace:
         Cast(models.Func(function="gen_random_uuid", output_field=models.UUIDField()), models.TextField()),
         models.Value("-"),
         models.Value(""),
+    )
+
+
+def tracking_token() -> models.Func:
+    """The microsecond of insertion (14 hex digits), then 122 random bits as random_token() makes them.
+
+    The secret is the random part. The prefix makes each new token sort after the last, so that the
+    unique index grows at its right edge instead of taking a random page per report: 1M reports
+    bulk-loaded in 28 s instead of 35 s for the table alone (benchmarks/).
+    """
+    return models.Func(
+        template="lpad(to_hex((date_part('epoch', clock_timestamp()) * 1000000)::bigint), 14, '0') "
+        "|| replace(gen_random_uuid()::text, '-', '')",
+        output_field=models.CharField(),
     )
 
 
@@ -110,19 +124,18 @@ class Signalement(models.Model):
         _("référence"),
         max_length=20,
         editable=False,
+        # At least 7 digits, more once there are: lpad() would cut the 10,000,000th to S1000000.
         db_default=Concat(
             models.Value("S"),
-            LPad(
-                Cast(
-                    models.Func(
-                        models.Value("signalements_reference_seq"),
-                        function="nextval",
-                        output_field=models.BigIntegerField(),
-                    ),
-                    models.TextField(),
+            models.Func(
+                models.Func(
+                    models.Value("signalements_reference_seq"),
+                    function="nextval",
+                    output_field=models.BigIntegerField(),
                 ),
-                7,
-                models.Value("0"),
+                models.Value("FM999999999990000000"),
+                function="to_char",
+                output_field=models.TextField(),
             ),
         ),
     )
@@ -213,7 +226,7 @@ class Signalement(models.Model):
     tracking_token = models.CharField(
         max_length=64,
         editable=False,
-        db_default=random_token(),
+        db_default=tracking_token(),
     )
     idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)
     source = models.CharField(_("source d'import"), max_length=50, blank=True, default="", db_default="")
@@ -316,8 +329,14 @@ class StatusChange(models.Model):
     signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices)
+    # Imports and the citizens' own changes have no author: the index leaves them out.
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     text = models.TextField(blank=True)
     is_public = models.BooleanField(default=True)
@@ -327,6 +346,9 @@ class StatusChange(models.Model):
         verbose_name = _("changement de statut")
         verbose_name_plural = _("historique")
         ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["author"], name="statuschange_author", condition=Q(author__isnull=False)),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(to_status__in=Status.values), name="statuschange_to_valid"),
         ]

@@ -31,7 +31,21 @@ def test_references_and_tracking_tokens_are_made_by_the_database(liege):
 
     assert first.reference != second.reference
     assert int(second.reference[1:]) > int(first.reference[1:])
-    assert len(first.tracking_token) == 32 and first.tracking_token != second.tracking_token
+    # 14 hex digits of insertion time, then 32 random ones: later tokens sort after earlier ones.
+    assert len(first.tracking_token) == 46 and int(first.tracking_token, 16)
+    assert second.tracking_token > first.tracking_token
+    assert first.tracking_token[14:] != second.tracking_token[14:]
+
+
+def test_references_keep_every_digit_past_ten_million(liege):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('signalements_reference_seq', 9999998)")
+
+    last_short, first_long = SignalementFactory(), SignalementFactory()
+
+    assert (last_short.reference, first_long.reference) == ("S9999999", "S10000000")
 
 
 def test_the_metric_copy_follows_the_point(liege, settings):
