@@ -124,6 +124,9 @@ SIGNALEMENT_MAX_PHOTOS_TOTAL = 6  # with those the reporter adds later
 SIGNALEMENT_MAX_REQUEST_BYTES = int(os.environ.get("SIGNALEMENT_MAX_REQUEST_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(26 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Bulk loads check foreign keys once per key rather than once per row where the database role may
+# (signalements.bulk); false keeps PostgreSQL's row triggers in every case.
+SIGNALEMENT_BULK_SET_BASED_CHECKS = env_bool("SIGNALEMENT_BULK_SET_BASED_CHECKS", True)
 # A submission whose side effects were not done after this delay is picked up again by the sweep.
 SIGNALEMENT_SWEEP_AFTER = timedelta(minutes=int(os.environ.get("SIGNALEMENT_SWEEP_AFTER_MINUTES", "10")))
 

@@ -1,0 +1,161 @@
+"""The bulk loader (signalements.bulk) on real Liège boundaries: what it stores, in which order,
+and its foreign-key checks made once per key instead of once per row."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import shapely
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from signalements.bulk import REFERENCES, SET_BASED_CHECKS_SQL, BulkRow, signalements_bulk_load
+from signalements.management.commands.load_demo import synthetic_rows
+from signalements.models import Category, Signalement, StatusChange
+from signalements.synthetic import generate
+
+from .conftest import PLACE_SAINT_LAMBERT
+
+
+def synthetic(liege, count: int, *, seed: int = 3) -> list[BulkRow]:
+    end = datetime(2026, 11, 1, tzinfo=UTC)
+    batch = generate(
+        area_wgs84=shapely.from_wkb(bytes(liege.geom.wkb)),
+        metric_srid=settings.METRIC_SRID,
+        count=count,
+        start=end - timedelta(days=365),
+        end=end,
+        categories=list(Category.objects.values_list("slug", flat=True)),
+        seed=seed,
+    )
+    return synthetic_rows(batch)
+
+
+def stored(source: str) -> list[tuple]:
+    return list(
+        Signalement.objects.filter(source=source)
+        .order_by("created_at", "id")
+        .values_list(
+            "created_at", "category_id", "territory_id", "district_id", "team_id", "status", "deadline_at"
+        )
+    )
+
+
+def replication_role() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('session_replication_role')")
+        return cursor.fetchone()[0]
+
+
+def test_set_based_checks_store_what_the_row_triggers_store(liege, settings):
+    rows = synthetic(liege, 400)
+    with connection.cursor() as cursor:
+        cursor.execute(SET_BASED_CHECKS_SQL)
+        assert cursor.fetchone()[0], "the test role may switch row triggers off: this test needs it"
+
+    settings.SIGNALEMENT_BULK_SET_BASED_CHECKS = False
+    by_triggers = signalements_bulk_load(rows, source="triggers")
+    settings.SIGNALEMENT_BULK_SET_BASED_CHECKS = True
+    set_based = signalements_bulk_load(rows, source="set-based")
+
+    assert by_triggers.inserted == set_based.inserted == 400
+    assert stored("triggers") == stored("set-based")
+    assert StatusChange.objects.filter(signalement__source="set-based").count() == 400
+    assert replication_role() == "origin"  # the rest of the transaction checks its rows again
+
+
+def test_the_row_triggers_still_check_what_follows_a_load(liege):
+    signalements_bulk_load(synthetic(liege, 20), source="then")
+    report = Signalement.objects.filter(source="then").first()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Signalement.objects.filter(pk=report.pk).update(team_id=10**9)
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_a_referenced_row_gone_stops_the_load_naming_the_row(liege):
+    team_id = REFERENCES[3][0]
+    assert team_id == "team_id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE signalement_located ON COMMIT DROP AS "
+            "SELECT 7 AS row_no, id AS territory_id, NULL::bigint AS category_id, "
+            "NULL::bigint AS district_id, 999999::bigint AS team_id FROM cartography_territory LIMIT 1"
+        )
+        from signalements.bulk import _foreign_keys_check
+
+        with pytest.raises(IntegrityError, match="row 7: team_id 999999 is no longer in cartography_team"):
+            _foreign_keys_check(cursor)
+        cursor.execute("DROP TABLE signalement_located")
+
+
+def test_every_foreign_key_the_loader_fills_is_checked(liege):
+    from signalements.bulk import INSERT_SQL
+
+    inserted = INSERT_SQL.split("(", 2)[2].split(")", 1)[0]
+    columns = {name.strip() for name in inserted.split(",")}
+    keys = {field.column for field in Signalement._meta.concrete_fields if field.is_relation}
+
+    assert keys & columns == {column for column, _ in REFERENCES}
+
+
+def test_a_trigger_on_inserts_turns_the_set_based_path_off(liege):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION pg_temp.noop() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER audit AFTER INSERT ON signalements_signalement "
+            "FOR EACH ROW EXECUTE FUNCTION pg_temp.noop()"
+        )
+        cursor.execute(SET_BASED_CHECKS_SQL)
+        assert cursor.fetchone()[0] is False
+        result = signalements_bulk_load(synthetic(liege, 10), source="audited")
+        assert result.inserted == 10
+        assert replication_role() == "origin"
+        transaction.set_rollback(True)
+
+
+def test_reports_are_numbered_in_the_order_of_their_dates(liege):
+    category = Category.objects.get(slug="dechets")
+    base = datetime(2025, 3, 1, 10, tzinfo=UTC)
+    row = BulkRow(
+        row=1,
+        lon=PLACE_SAINT_LAMBERT[0],
+        lat=PLACE_SAINT_LAMBERT[1],
+        category_id=category.pk,
+        created_at=base,
+    )
+    rows = [
+        replace(row, row=i + 1, created_at=base + timedelta(days=offset))
+        for i, offset in enumerate([3, 1, 2])
+    ]
+
+    signalements_bulk_load(rows, source="order")
+
+    reports = list(Signalement.objects.filter(source="order").order_by("id"))
+    assert [r.created_at for r in reports] == sorted(r.created_at for r in reports)
+    assert [r.reference for r in reports] == sorted(r.reference for r in reports)
+    assert [r.tracking_token for r in reports] == sorted(r.tracking_token for r in reports)
+
+
+def test_a_row_repeated_in_the_file_or_already_stored_is_loaded_once(liege):
+    category = Category.objects.get(slug="dechets")
+    row = BulkRow(
+        row=1,
+        lon=PLACE_SAINT_LAMBERT[0],
+        lat=PLACE_SAINT_LAMBERT[1],
+        category_id=category.pk,
+        created_at=datetime(2025, 3, 1, 10, tzinfo=UTC),
+        external_id="A-1",
+    )
+    first = signalements_bulk_load([row, replace(row, row=2, description="the same, again")], source="file")
+    again = signalements_bulk_load(
+        [replace(row, row=1), replace(row, row=2, external_id="A-2")], source="file"
+    )
+
+    assert (first.inserted, first.already_loaded) == (1, 1)
+    assert (again.inserted, again.already_loaded) == (1, 1)
+    assert Signalement.objects.get(source="file", external_id="A-1").description == ""
+    assert Signalement.objects.filter(source="file").count() == 2
