@@ -4,6 +4,7 @@ import json
 import os
 import time
 
+import kombu.pools
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,14 +20,35 @@ TEST_BROKER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 
+def _reopen_connections() -> None:
+    """Close the app's connection and producer pools and forget this thread's result backend.
+
+    The app opens them once, on the broker of the first task published in the process (say by a
+    live-server test before this module), and publishes through them from then on: a worker, which
+    connects afresh, would wait on the new broker for tasks sent to the old one. Reopened on the
+    current URLs at the next task."""
+    kombu.pools.reset()
+    celery_app._pool = celery_app.amqp._producer_pool = None
+    celery_app._backend_cache = None
+    vars(celery_app._local).pop("backend", None)
+
+
+def _point_at(monkeypatch, url: str) -> None:
+    """Send and take tasks through url, in the code under test as in the worker. Celery reads
+    CELERY_BROKER_URL from the environment before its configuration (an assignment to
+    conf.broker_url is ignored when it is set), so that is what is set."""
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
+    _reopen_connections()
+
+
 @pytest.fixture
-def broker(settings):
-    saved = celery_app.conf.broker_url, celery_app.conf.result_backend
-    celery_app.conf.broker_url = celery_app.conf.result_backend = TEST_BROKER
+def broker(monkeypatch):
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", TEST_BROKER)  # also read before the configuration
+    _point_at(monkeypatch, TEST_BROKER)
     with celery_app.connection_for_write() as connection:
         connection.default_channel.client.flushdb()
     yield TEST_BROKER
-    celery_app.conf.broker_url, celery_app.conf.result_backend = saved
+    _reopen_connections()  # then monkeypatch restores the environment: the usual broker again
 
 
 @pytest.fixture
@@ -64,16 +86,20 @@ def test_a_worker_on_redis_processes_the_report_enqueued_on_commit(liege, worker
     assert max(thumbnail.width, thumbnail.height) == 320
 
 
-def test_a_broker_outage_keeps_the_report_and_the_sweep_catches_up(liege, broker, client, settings):
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+def test_a_broker_outage_keeps_the_report_and_the_sweep_catches_up(
+    liege, broker, client, settings, monkeypatch, caplog
+):
+    _point_at(monkeypatch, "redis://127.0.0.1:1/0")  # nothing listens there; results stay on TEST_BROKER
 
     response = _submit(client)
 
     assert response.status_code == 201
     reference = response.json()["reference"]
-    assert Signalement.objects.get(reference=reference).processed_at is None
+    signalement = Signalement.objects.get(reference=reference)
+    assert signalement.processed_at is None
+    assert f"broker unavailable, signalement {signalement.pk} left for the sweep" in caplog.text
 
-    celery_app.conf.broker_url = TEST_BROKER
+    _point_at(monkeypatch, TEST_BROKER)
     settings.SIGNALEMENT_SWEEP_AFTER = settings.SIGNALEMENT_SWEEP_AFTER * 0
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         assert sweep_unprocessed() >= 1
