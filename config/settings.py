@@ -173,7 +173,15 @@ LEAFLET_CONFIG = {
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
+# Every task is fire-and-forget: what it did is in the database (processed_at, sent_at), and
+# nothing reads a task's result. So no result is kept, and there is no result backend. Not only
+# tidiness: with results kept, .delay() first subscribes to the task's result on the backend, and
+# the Redis backend retries that connection 20 times, about 1 s apart, whatever the publish retry
+# policy says; with Redis down, each report waited ~19 s and the broker was not even tried.
+# CELERY_RESULT_BACKEND in the environment (Celery reads it first) still sets a backend; with
+# results ignored, publishing never touches it.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -186,6 +194,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Kombu's Redis transport ignores broker_connection_timeout: it goes by these. Without them, a
+# broker host that drops packets holds each connection attempt for the system's TCP timeout
+# (over two minutes on Linux), and a Redis that accepts connections but no longer answers holds a
+# publish forever. A healthy Redis answers in milliseconds; a worker's BRPOP, within 1 s.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": 5,
+}
 CELERY_BEAT_SCHEDULE = {
     "propose-duplicate-groups": {
         "task": "signalements.tasks.duplicates_cluster",

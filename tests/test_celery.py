@@ -1,7 +1,9 @@
 """A real Celery worker on Redis runs the side effects of a report once it is committed."""
 
 import json
+import logging
 import os
+import sys
 import time
 
 import kombu.pools
@@ -43,7 +45,6 @@ def _point_at(monkeypatch, url: str) -> None:
 
 @pytest.fixture
 def broker(monkeypatch):
-    monkeypatch.setenv("CELERY_RESULT_BACKEND", TEST_BROKER)  # also read before the configuration
     _point_at(monkeypatch, TEST_BROKER)
     with celery_app.connection_for_write() as connection:
         connection.default_channel.client.flushdb()
@@ -55,6 +56,43 @@ def broker(monkeypatch):
 def worker(broker):
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
         yield running
+
+
+REDIS_DOWN = "redis://127.0.0.1:1/0"  # nothing listens there: every connection is refused
+
+# socket.connect calls seen by the audit hook below, while a test sets a list here.
+_connects: list[tuple[object, bool]] | None = None
+_audit_hook_added = False
+
+
+def _record_connects(event: str, args: tuple) -> None:
+    """Audit hook: note each socket.connect and whether Celery's result backend code made it."""
+    if event != "socket.connect" or _connects is None:
+        return
+    frame, from_backend = sys._getframe(1), False
+    while frame is not None and not from_backend:
+        from_backend = frame.f_globals.get("__name__", "").startswith("celery.backends.")
+        frame = frame.f_back
+    _connects.append((args[1], from_backend))
+
+
+@pytest.fixture
+def connects():
+    """The connection attempts of the test, as the interpreter reports them (an audit hook stays for
+    the process: it is added once and does nothing outside this fixture)."""
+    global _connects, _audit_hook_added
+    if not _audit_hook_added:
+        sys.addaudithook(_record_connects)
+        _audit_hook_added = True
+    _connects = []
+    yield _connects
+    _connects = None
+
+
+def _capture_warnings(caplog) -> None:
+    """Each embedded worker after the first in a process leaves the root logger at ERROR (Celery's
+    logging setup), which would drop the warnings of a later test before caplog sees them."""
+    caplog.set_level(logging.WARNING, logger="signalements.services")
 
 
 def _wait_processed(reference: str, timeout: float = 20) -> Signalement:
@@ -89,7 +127,8 @@ def test_a_worker_on_redis_processes_the_report_enqueued_on_commit(liege, worker
 def test_a_broker_outage_keeps_the_report_and_the_sweep_catches_up(
     liege, broker, client, settings, monkeypatch, caplog
 ):
-    _point_at(monkeypatch, "redis://127.0.0.1:1/0")  # nothing listens there; results stay on TEST_BROKER
+    _point_at(monkeypatch, REDIS_DOWN)
+    _capture_warnings(caplog)
 
     response = _submit(client)
 
@@ -99,6 +138,34 @@ def test_a_broker_outage_keeps_the_report_and_the_sweep_catches_up(
     assert signalement.processed_at is None
     assert f"broker unavailable, signalement {signalement.pk} left for the sweep" in caplog.text
 
+    _point_at(monkeypatch, TEST_BROKER)
+    settings.SIGNALEMENT_SWEEP_AFTER = settings.SIGNALEMENT_SWEEP_AFTER * 0
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        assert sweep_unprocessed() >= 1
+        assert _wait_processed(reference).processed_at is not None
+
+
+def test_a_redis_outage_takes_the_report_without_waiting_on_the_result_backend(
+    liege, broker, client, settings, monkeypatch, caplog, connects
+):
+    """Broker and result backend on one Redis, as REDIS_URL sets them, and Redis down. Tasks keep
+    no result, so publishing does not subscribe to one: with results kept, Celery retried the
+    backend's connection 20 times before even trying the broker, and the citizen waited ~20 s."""
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", REDIS_DOWN)  # a backend set, the worst case
+    _point_at(monkeypatch, REDIS_DOWN)
+    _capture_warnings(caplog)
+
+    response = _submit(client)
+
+    assert response.status_code == 201
+    reference = response.json()["reference"]
+    signalement = Signalement.objects.get(reference=reference)
+    assert signalement.processed_at is None
+    assert f"broker unavailable, signalement {signalement.pk} left for the sweep" in caplog.text
+    assert [address for address, from_backend in connects if from_backend] == []
+    assert [address for address, from_backend in connects if not from_backend], "the broker was tried"
+
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", TEST_BROKER)  # Redis is back
     _point_at(monkeypatch, TEST_BROKER)
     settings.SIGNALEMENT_SWEEP_AFTER = settings.SIGNALEMENT_SWEEP_AFTER * 0
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
