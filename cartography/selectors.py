@@ -38,13 +38,6 @@ def territory_outline_sql(point: str) -> str:
           WHERE ST_Intersects(tp.geom, {point}) ORDER BY tp.territory_id LIMIT 1)"""
 
 
-def territory_sql(point: str, district: str) -> str:
-    """The district's territory, else the territory_outline_sql() answer."""
-    return f"""COALESCE(
-        (SELECT dd.territory_id FROM cartography_district dd WHERE dd.id = {district}),
-        {territory_outline_sql(point)})"""
-
-
 def default_team_sql(category: str, territory: str) -> str:
     """The category's default team, if it is active and serves this territory (several cities may
     share one installation and its categories)."""
@@ -82,9 +75,10 @@ def _parts_over_points(parts: str, alias: str, points: str, point: str, metric: 
 
 
 def districts_of_points_sql(*, points: str, point: str, metric: str, where: str = "true") -> str:
-    """(id, district_id) of the rows of `points` (alias r) that lie in a district, as district_part_sql()."""
+    """(id, district_id, territory_id) of the rows of `points` (alias r) that lie in a district, as
+    district_part_sql()."""
     join = _parts_over_points("cartography_districtpart", "dp", points, point, metric, where)
-    return f"""SELECT DISTINCT ON (r.id) r.id, dp.district_id FROM {join}
+    return f"""SELECT DISTINCT ON (r.id) r.id, dp.district_id, dp.territory_id FROM {join}
          WHERE {DISTRICT_PART_RULE} ORDER BY r.id, {DISTRICT_RANK}"""
 
 
@@ -98,12 +92,20 @@ def zone_teams_of_points_sql(
     return f"SELECT DISTINCT ON (r.id) r.id, wp.team_id FROM {join} ORDER BY r.id, {ZONE_RANK}"
 
 
-def set_join_locating(cursor) -> None:
+def set_join_locating(cursor, *, parallel: bool = False) -> None:
     """Session settings for the joins above, in the current transaction: their DISTINCT ON sorts
     hold a row per point, in memory rather than on disk; no JIT, as the joins' row estimates are far
-    off and compiling cost more than it saved (0.7 s at 100,000 reports)."""
+    off and compiling cost more than it saved (0.7 s at 100,000 reports).
+
+    `parallel`, for a statement that only reads (or creates a table as it reads): the parts are
+    shared out among parallel workers whatever the estimates, which are far too low to call for
+    them. Temporary tables are never read in parallel: the points must be in an ordinary table.
+    """
     cursor.execute("SET LOCAL work_mem = '256MB'")
     cursor.execute("SET LOCAL jit = off")
+    if parallel:
+        for name in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size"):
+            cursor.execute(f"SET LOCAL {name} = 0")
 
 
 # Lateral joins rather than scalar subqueries: each lookup runs once, however often its answer is used.

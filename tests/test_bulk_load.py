@@ -79,7 +79,7 @@ def test_a_referenced_row_gone_stops_the_load_naming_the_row(liege):
     assert team_id == "team_id"
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE signalement_located ON COMMIT DROP AS "
+            "CREATE UNLOGGED TABLE signalement_located AS "
             "SELECT 7 AS row_no, id AS territory_id, NULL::bigint AS category_id, "
             "NULL::bigint AS district_id, 999999::bigint AS team_id FROM cartography_territory LIMIT 1"
         )
