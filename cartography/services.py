@@ -11,10 +11,12 @@ from .models import District, Place, Territory
 from .selectors import default_team_sql, districts_of_points_sql, set_join_locating, zone_teams_of_points_sql
 
 
-def relocate_sql(*, territory_scoped: bool) -> str:
+def relocated_sql(*, territory_scoped: bool) -> str:
+    """CREATE TABLE … AS of the reports whose district or team the current boundaries change."""
     in_territory = "r.territory_id = %(territory_id)s" if territory_scoped else "true"
     reports = {"points": "signalements_signalement", "point": "location", "metric": "location_metric"}
     return f"""
+CREATE UNLOGGED TABLE signalement_relocated AS
 WITH district_of AS MATERIALIZED (
     {districts_of_points_sql(**reports, where=f"r.territory_id = dp.territory_id AND {in_territory}")}
 ),
@@ -22,18 +24,27 @@ zone_team_of AS MATERIALIZED (
     {zone_teams_of_points_sql(**reports, category="r.category_id", where=in_territory)}
 ),
 located AS (
-    SELECT r.id, d.district_id,
+    SELECT r.id, r.district_id AS was_district_id, r.team_id AS was_team_id, r.team_is_manual, d.district_id,
            COALESCE(z.team_id, {default_team_sql("r.category_id", "r.territory_id")}) AS team_id
       FROM signalements_signalement r
       LEFT JOIN district_of d ON d.id = r.id
       LEFT JOIN zone_team_of z ON z.id = r.id
      WHERE {in_territory}
 )
+SELECT id, district_id, team_id FROM located
+ WHERE was_district_id IS DISTINCT FROM district_id
+    OR (NOT team_is_manual AND was_team_id IS DISTINCT FROM team_id)
+"""
+
+
+# The rows are read again as they are now: a team chosen by hand since keeps it, and a row already
+# right is left alone.
+RELOCATE_SQL = """
 UPDATE signalements_signalement s
    SET district_id = loc.district_id,
        team_id = CASE WHEN s.team_is_manual THEN s.team_id ELSE loc.team_id END,
        updated_at = statement_timestamp()
-  FROM located loc
+  FROM signalement_relocated loc
  WHERE s.id = loc.id
    AND (s.district_id IS DISTINCT FROM loc.district_id
         OR (NOT s.team_is_manual AND s.team_id IS DISTINCT FROM loc.team_id))
@@ -42,13 +53,22 @@ UPDATE signalements_signalement s
 
 @transaction.atomic
 def signalements_relocate(*, territory_id: int | None = None) -> int:
-    """Recompute district and team of every report, in one statement, after boundaries or work
-    zones changed. Teams chosen by hand are kept. Returns the number of reports that moved."""
+    """Recompute district and team of every report, set-based, after boundaries or work zones
+    changed. Teams chosen by hand are kept. Returns the number of reports that moved.
+
+    What moves is found by a statement that only reads, so that parallel workers share the parts
+    out (an UPDATE is never parallel), then one UPDATE writes it. Relocations take turns.
+    """
     with connection.cursor() as cursor:
-        set_join_locating(cursor)
-        sql = relocate_sql(territory_scoped=territory_id is not None)
-        cursor.execute(sql, {"territory_id": territory_id})
-        return cursor.rowcount
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('signalements_relocate'))")
+        set_join_locating(cursor, parallel=True)
+        cursor.execute(
+            relocated_sql(territory_scoped=territory_id is not None), {"territory_id": territory_id}
+        )
+        cursor.execute(RELOCATE_SQL)
+        moved = cursor.rowcount
+        cursor.execute("DROP TABLE signalement_relocated")
+        return moved
 
 
 @transaction.atomic
