@@ -109,11 +109,14 @@ def set_join_locating(cursor, *, parallel: bool = False) -> None:
 
 
 # Lateral joins rather than scalar subqueries: each lookup runs once, however often its answer is used.
+# OFFSET 0 keeps the territory a subquery of its own: pulled up, its expression was copied into the
+# filter and the output, and every run initialised the outline lookup twice (p50 0.066 -> 0.058 ms).
 LOCATE_SQL = f"""
 SELECT terr.id, district.district_id, {team_sql("pt.geom", "%(category_id)s", "terr.id")}
   FROM (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom) pt
   LEFT JOIN LATERAL ({district_part_sql("pt.geom")}) district ON true
- CROSS JOIN LATERAL (SELECT COALESCE(district.territory_id, {territory_outline_sql("pt.geom")}) AS id) terr
+ CROSS JOIN LATERAL (
+       SELECT COALESCE(district.territory_id, {territory_outline_sql("pt.geom")}) AS id OFFSET 0) terr
  WHERE terr.id IS NOT NULL
 """
 
