@@ -210,6 +210,7 @@ def _deadlines_stage(cursor, tz) -> None:
         for territory_id, day, days in keys:
             noon = timezone.make_aware(datetime.combine(day, time(12)), tz)
             copy.write_row((territory_id, day, days, calendars[territory_id].deadline(noon, days)))
+    cursor.execute("ANALYZE signalement_deadlines")
 
 
 @transaction.atomic
@@ -247,6 +248,8 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
         for statement in POINTS_SQL:
             cursor.execute(statement)
         cursor.execute(LOCATE_STAGING_SQL)
+        # Row counts for the planner: guessed, the INSERT sorted 1M rows twice more for a merge join.
+        cursor.execute("ANALYZE signalement_located")
         cursor.execute(ALREADY_LOADED_SQL, {"source": source})
         result.already_loaded = cursor.rowcount
         cursor.execute("SELECT row_no FROM signalement_located WHERE territory_id IS NULL ORDER BY row_no")
