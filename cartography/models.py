@@ -20,6 +20,19 @@ class Territory(models.Model):
         default=DEFAULT_DISTRICT_LAYER,
         help_text=_("Couche de découpage dont le quartier est enregistré sur chaque signalement."),
     )
+    # Set by cartography.services.relocation_request, in the transaction of a boundary or work zone
+    # edit, to a new value at each request; cleared by territory_relocate once a relocation that
+    # started after that request has run. Written only by those UPDATE statements, never by save().
+    relocation_requested_at = models.DateTimeField(
+        _("relocalisation demandée le"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Une limite ou une zone de travail a changé depuis : les signalements de ce territoire "
+            "attendent d'être relocalisés."
+        ),
+    )
 
     class Meta:
         verbose_name = _("territoire")

@@ -1,9 +1,14 @@
+import logging
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
 
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest, Now
 
 from signalements.models import Signalement
 
@@ -122,3 +127,94 @@ def places_rebuild(*, territory: Territory) -> int:
         )
     Place.objects.bulk_create(places.values(), ignore_conflicts=True)
     return len(places)
+
+
+logger = logging.getLogger(__name__)
+
+# Relocation requests. A boundary or work zone edit marks its territory (relocation_requested_at) in
+# its own transaction, and hands the relocation to Celery once committed. A broker outage loses
+# nothing: the mark stays until a relocation that started after it has run, and a periodic sweep
+# relocates the territories still marked.
+
+
+def relocation_request(*, territory_ids: Iterable[int]) -> None:
+    """Record, in the current transaction, that the reports of these territories must be located
+    again; once the transaction commits, enqueue the relocation of each.
+
+    Each request gives the mark a new value, later than the one it replaces (even within one
+    microsecond), so that a relocation clears only the request it read before it started."""
+    ids = sorted(set(territory_ids))
+    if not ids:
+        return
+    Territory.objects.filter(pk__in=ids).update(
+        relocation_requested_at=Greatest(Now(), F("relocation_requested_at") + timedelta(microseconds=1))
+    )
+    for territory_id in ids:
+        transaction.on_commit(lambda territory_id=territory_id: relocation_enqueue(territory_id))
+
+
+def relocation_enqueue(territory_id: int) -> None:
+    """Hand a requested relocation to Celery. A broker outage must not fail the edit that asked for
+    it: the territory stays marked and the periodic sweep relocates it."""
+    from .tasks import relocate_signalements
+
+    try:
+        relocate_signalements.delay(territory_id)
+    except Exception:  # noqa: BLE001 - any broker error: the sweep is the safety net
+        logger.warning(
+            "broker unavailable, relocation of territory %s left for the sweep", territory_id, exc_info=True
+        )
+
+
+# Two relocations of one territory take turns on this lock (transaction-scoped), so that the second
+# one reads the mark as the first one left it.
+_LOCK = "SELECT {}(hashtext('cartography.territory_relocate'), %s::integer)"
+
+
+def territory_relocate(*, territory_id: int, requested_only: bool = False, wait: bool = True) -> int | None:
+    """Locate again every report of a territory, and settle the relocation request this covers.
+
+    The mark is read before the relocation statement starts, so the edit that set it is committed
+    and seen by that statement; it is cleared only if it still has the value read. An edit committed
+    while the relocation runs has given it a new value: it stays for the next relocation.
+
+    Returns the number of reports moved, or None when nothing ran: no request pending
+    (`requested_only`), or, without `wait`, another relocation of the territory running now (it
+    leaves the mark if it did not cover it). Called inside a transaction that edited boundaries (an
+    import), the relocation sees those edits and is committed with them. Relies on READ COMMITTED
+    (PostgreSQL's and Django's default): each statement sees what was committed before it began."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _LOCK.format("pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"), [territory_id]
+        )
+        if not wait and not cursor.fetchone()[0]:
+            return None
+        requested_at = (
+            Territory.objects.filter(pk=territory_id)
+            .values_list("relocation_requested_at", flat=True)
+            .first()
+        )
+        if requested_only and requested_at is None:
+            return None
+        moved = signalements_relocate(territory_id=territory_id)
+        if requested_at is not None:
+            Territory.objects.filter(pk=territory_id, relocation_requested_at=requested_at).update(
+                relocation_requested_at=None
+            )
+        return moved
+
+
+def relocations_run(*, territory_id: int | None = None, wait: bool = True) -> int:
+    """Relocate each territory whose request is pending (only this one if given); returns the
+    number of reports moved. One territory's failure is logged and leaves its mark for the next
+    sweep; the others still run."""
+    pending = Territory.objects.filter(relocation_requested_at__isnull=False)
+    if territory_id is not None:
+        pending = pending.filter(pk=territory_id)
+    moved = 0
+    for pk in pending.order_by("pk").values_list("pk", flat=True):
+        try:
+            moved += territory_relocate(territory_id=pk, requested_only=True, wait=wait) or 0
+        except DatabaseError:
+            logger.exception("relocation of territory %s failed, left for the sweep", pk)
+    return moved

@@ -220,6 +220,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "signalements.tasks.sweep_unprocessed",
         "schedule": crontab(minute="*/5"),
     },
+    # Territories whose boundaries or work zones changed while the broker was down (or whose
+    # relocation failed) are still marked: relocate their reports.
+    "sweep-pending-relocations": {
+        "task": "cartography.tasks.sweep_relocations",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # Address search: the local geocoder searches streets and districts loaded from data; set

@@ -6,7 +6,7 @@ from django.utils.text import slugify
 
 from cartography.importing import BoundaryFileError, read_boundaries
 from cartography.models import DEFAULT_DISTRICT_LAYER, District, Territory
-from cartography.services import signalements_relocate
+from cartography.services import territory_relocate
 
 
 class Command(BaseCommand):
@@ -79,9 +79,9 @@ class Command(BaseCommand):
                 )
                 created += was_created
                 updated += not was_created
-            moved = (
-                signalements_relocate(territory_id=territory.pk) if layer == territory.locating_layer else 0
-            )
+            # In the import's transaction, without the broker: the reports are located again with
+            # the new boundaries, and a relocation still pending from the admin is settled too.
+            moved = territory_relocate(territory_id=territory.pk) if layer == territory.locating_layer else 0
         self.stdout.write(
             self.style.SUCCESS(
                 f"{territory.slug}/{layer}: {created} created, {updated} updated, {len(errors)} rejected; "

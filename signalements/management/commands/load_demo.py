@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cartography.models import District, Team, Territory, WorkZone
-from cartography.services import signalements_relocate
+from cartography.services import territory_relocate
 from signalements.bulk import BulkRow, signalements_bulk_load
 from signalements.models import Category, CategoryGroup, Signalement
 from signalements.roles import ADMINISTRATOR, roles_sync
@@ -103,7 +103,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self.teams_load(territory, city.get("teams", []))
             self.users_load(city.get("users", []))
-            moved = signalements_relocate(territory_id=territory.pk)
+            moved = territory_relocate(territory_id=territory.pk)
         if moved:
             self.stdout.write(f"{moved} report(s) routed again after the teams changed")
         reports = city.get("reports", {})
