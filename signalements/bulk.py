@@ -12,7 +12,7 @@ from django.utils import timezone
 from cartography.selectors import (
     default_team_sql,
     districts_of_points_sql,
-    set_join_locating,
+    join_locating,
     territory_outline_sql,
     zone_teams_of_points_sql,
 )
@@ -104,12 +104,15 @@ SELECT l.*, COALESCE(l.zone_team_id, {default_team_sql("l.category_id", "l.terri
 # not loaded again. Loads take turns (LOAD_LOCK_SQL), so none can slip in between.
 ALREADY_LOADED_SQL = """
 DELETE FROM signalement_located l
- WHERE l.external_id IS NOT NULL AND l.territory_id IS NOT NULL
-   AND (EXISTS (SELECT 1 FROM signalements_signalement s
-                 WHERE s.source = %(source)s AND s.external_id = l.external_id)
-        OR EXISTS (SELECT 1 FROM signalement_located earlier
-                    WHERE earlier.external_id = l.external_id AND earlier.territory_id IS NOT NULL
-                      AND earlier.row_no < l.row_no))
+ USING (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY external_id ORDER BY row_no) AS nth
+                          FROM signalement_located
+                         WHERE external_id IS NOT NULL AND territory_id IS NOT NULL) numbered
+         WHERE nth > 1
+        UNION
+        SELECT again.id FROM signalement_located again
+          JOIN signalements_signalement s ON s.source = %(source)s AND s.external_id = again.external_id
+         WHERE again.territory_id IS NOT NULL) gone
+ WHERE l.id = gone.id
 """
 
 INSERT_SQL = """
@@ -244,10 +247,10 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
                         r.description,
                     )
                 )
-        set_join_locating(cursor, parallel=True)
-        for statement in POINTS_SQL:
-            cursor.execute(statement)
-        cursor.execute(LOCATE_STAGING_SQL)
+        with join_locating(cursor, parallel=True):
+            for statement in POINTS_SQL:
+                cursor.execute(statement)
+            cursor.execute(LOCATE_STAGING_SQL)
         # Row counts for the planner: guessed, the INSERT sorted 1M rows twice more for a merge join.
         cursor.execute("ANALYZE signalement_located")
         cursor.execute(ALREADY_LOADED_SQL, {"source": source})
