@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -92,20 +94,32 @@ def zone_teams_of_points_sql(
     return f"SELECT DISTINCT ON (r.id) r.id, wp.team_id FROM {join} ORDER BY r.id, {ZONE_RANK}"
 
 
-def set_join_locating(cursor, *, parallel: bool = False) -> None:
-    """Session settings for the joins above, in the current transaction: their DISTINCT ON sorts
-    hold a row per point, in memory rather than on disk; no JIT, as the joins' row estimates are far
-    off and compiling cost more than it saved (0.7 s at 100,000 reports).
+@contextmanager
+def join_locating(cursor, *, parallel: bool = False) -> Iterator[None]:
+    """Settings for the joins above, for the statements run inside the block: their DISTINCT ON
+    sorts hold a row per point, in memory rather than on disk; no JIT, as the joins' row estimates
+    are far off and compiling cost more than it saved (0.7 s at 100,000 reports).
 
-    `parallel`, for a statement that only reads (or creates a table as it reads): the parts are
+    `parallel`, for statements that only read (or create a table as they read): the parts are
     shared out among parallel workers whatever the estimates, which are far too low to call for
-    them. Temporary tables are never read in parallel: the points must be in an ordinary table.
+    them. The part tables ask for workers despite their size (parallel_workers, migration 0008);
+    smaller tables get none, so that a lookup run once per row never starts workers each time.
+    Temporary tables are never read in parallel: the points must be in an ordinary table.
+
+    The previous values come back after the block, not at the end of the transaction: a one-point
+    lookup later in the same transaction, planned with free workers, started two each time (90 ms).
+    If the block fails, the rollback of its transaction or savepoint restores them.
     """
-    cursor.execute("SET LOCAL work_mem = '256MB'")
-    cursor.execute("SET LOCAL jit = off")
+    wanted = {"work_mem": "256MB", "jit": "off"}
     if parallel:
-        for name in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size"):
-            cursor.execute(f"SET LOCAL {name} = 0")
+        wanted |= {"parallel_setup_cost": "0", "parallel_tuple_cost": "0"}
+    cursor.execute(f"SELECT {', '.join(['current_setting(%s)'] * len(wanted))}", list(wanted))
+    previous = dict(zip(wanted, cursor.fetchone(), strict=True))
+    for name, value in wanted.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    yield
+    for name, value in previous.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 # Lateral joins rather than scalar subqueries: each lookup runs once, however often its answer is used.

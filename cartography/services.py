@@ -13,7 +13,7 @@ from django.db.models.functions import Greatest, Now
 from signalements.models import Signalement
 
 from .models import District, Place, Territory
-from .selectors import default_team_sql, districts_of_points_sql, set_join_locating, zone_teams_of_points_sql
+from .selectors import default_team_sql, districts_of_points_sql, join_locating, zone_teams_of_points_sql
 
 
 def relocated_sql(*, territory_scoped: bool) -> str:
@@ -66,12 +66,12 @@ def signalements_relocate(*, territory_id: int | None = None) -> int:
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('signalements_relocate'))")
-        set_join_locating(cursor, parallel=True)
-        cursor.execute(
-            relocated_sql(territory_scoped=territory_id is not None), {"territory_id": territory_id}
-        )
-        cursor.execute(RELOCATE_SQL)
-        moved = cursor.rowcount
+        with join_locating(cursor, parallel=True):
+            cursor.execute(
+                relocated_sql(territory_scoped=territory_id is not None), {"territory_id": territory_id}
+            )
+            cursor.execute(RELOCATE_SQL)
+            moved = cursor.rowcount
         cursor.execute("DROP TABLE signalement_relocated")
         return moved
 
