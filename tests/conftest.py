@@ -8,6 +8,9 @@ from django.core.management import call_command
 from PIL import Image
 
 from cartography.models import Territory
+from config.celery import app as celery_app
+
+from .brokers import TEST_BROKER, _point_at, _reopen_connections
 
 
 def liege_load() -> None:
@@ -19,6 +22,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Real Liège boundaries, categories, teams and work zones, once for the session."""
     with django_db_blocker.unblock():
         liege_load()
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """The test broker, emptied, for the code under test and its workers; then the usual one."""
+    _point_at(monkeypatch, TEST_BROKER)
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.client.flushdb()
+    yield TEST_BROKER
+    _reopen_connections()  # then monkeypatch restores the environment: the usual broker again
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 
 import json
 import logging
-import os
 import sys
 import time
 
-import kombu.pools
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,41 +13,10 @@ from config.celery import app as celery_app
 from signalements.models import Signalement
 from signalements.tasks import sweep_unprocessed
 
+from .brokers import REDIS_DOWN, TEST_BROKER, _point_at
 from .conftest import PLACE_SAINT_LAMBERT, jpeg_bytes, point_geojson
 
-# Its own Redis database, so that parallel test runs on one machine do not take each other's tasks.
-TEST_BROKER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
-
-
-def _reopen_connections() -> None:
-    """Close the app's connection and producer pools and forget this thread's result backend.
-
-    The app opens them once, on the broker of the first task published in the process (say by a
-    live-server test before this module), and publishes through them from then on: a worker, which
-    connects afresh, would wait on the new broker for tasks sent to the old one. Reopened on the
-    current URLs at the next task."""
-    kombu.pools.reset()
-    celery_app._pool = celery_app.amqp._producer_pool = None
-    celery_app._backend_cache = None
-    vars(celery_app._local).pop("backend", None)
-
-
-def _point_at(monkeypatch, url: str) -> None:
-    """Send and take tasks through url, in the code under test as in the worker. Celery reads
-    CELERY_BROKER_URL from the environment before its configuration (an assignment to
-    conf.broker_url is ignored when it is set), so that is what is set."""
-    monkeypatch.setenv("CELERY_BROKER_URL", url)
-    _reopen_connections()
-
-
-@pytest.fixture
-def broker(monkeypatch):
-    _point_at(monkeypatch, TEST_BROKER)
-    with celery_app.connection_for_write() as connection:
-        connection.default_channel.client.flushdb()
-    yield TEST_BROKER
-    _reopen_connections()  # then monkeypatch restores the environment: the usual broker again
 
 
 @pytest.fixture
@@ -57,8 +24,6 @@ def worker(broker):
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
         yield running
 
-
-REDIS_DOWN = "redis://127.0.0.1:1/0"  # nothing listens there: every connection is refused
 
 # socket.connect calls seen by the audit hook below, while a test sets a list here.
 _connects: list[tuple[object, bool]] | None = None
@@ -124,12 +89,8 @@ def test_a_worker_on_redis_processes_the_report_enqueued_on_commit(liege, worker
     assert max(thumbnail.width, thumbnail.height) == 320
 
 
-def test_a_broker_outage_keeps_the_report_and_the_sweep_catches_up(
-    liege, broker, client, settings, monkeypatch, caplog
-):
-    _point_at(monkeypatch, REDIS_DOWN)
-    _capture_warnings(caplog)
-
+def _submitted_while_down(client, caplog) -> str:
+    """Submit with the broker down: the report is taken, left unprocessed for the sweep; its reference."""
     response = _submit(client)
 
     assert response.status_code == 201
@@ -137,12 +98,27 @@ def test_a_broker_outage_keeps_the_report_and_the_sweep_catches_up(
     signalement = Signalement.objects.get(reference=reference)
     assert signalement.processed_at is None
     assert f"broker unavailable, signalement {signalement.pk} left for the sweep" in caplog.text
+    return reference
 
-    _point_at(monkeypatch, TEST_BROKER)
+
+def _sweep_catches_up(reference: str, settings) -> None:
+    """With the broker back, the sweep hands the report to a real worker, which processes it."""
     settings.SIGNALEMENT_SWEEP_AFTER = settings.SIGNALEMENT_SWEEP_AFTER * 0
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         assert sweep_unprocessed() >= 1
         assert _wait_processed(reference).processed_at is not None
+
+
+def test_a_broker_outage_keeps_the_report_and_the_sweep_catches_up(
+    liege, broker, client, settings, monkeypatch, caplog
+):
+    _point_at(monkeypatch, REDIS_DOWN)
+    _capture_warnings(caplog)
+
+    reference = _submitted_while_down(client, caplog)
+
+    _point_at(monkeypatch, TEST_BROKER)
+    _sweep_catches_up(reference, settings)
 
 
 def test_a_redis_outage_takes_the_report_without_waiting_on_the_result_backend(
@@ -155,19 +131,10 @@ def test_a_redis_outage_takes_the_report_without_waiting_on_the_result_backend(
     _point_at(monkeypatch, REDIS_DOWN)
     _capture_warnings(caplog)
 
-    response = _submit(client)
-
-    assert response.status_code == 201
-    reference = response.json()["reference"]
-    signalement = Signalement.objects.get(reference=reference)
-    assert signalement.processed_at is None
-    assert f"broker unavailable, signalement {signalement.pk} left for the sweep" in caplog.text
+    reference = _submitted_while_down(client, caplog)
     assert [address for address, from_backend in connects if from_backend] == []
     assert [address for address, from_backend in connects if not from_backend], "the broker was tried"
 
     monkeypatch.setenv("CELERY_RESULT_BACKEND", TEST_BROKER)  # Redis is back
     _point_at(monkeypatch, TEST_BROKER)
-    settings.SIGNALEMENT_SWEEP_AFTER = settings.SIGNALEMENT_SWEEP_AFTER * 0
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        assert sweep_unprocessed() >= 1
-        assert _wait_processed(reference).processed_at is not None
+    _sweep_catches_up(reference, settings)

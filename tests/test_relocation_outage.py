@@ -24,21 +24,11 @@ from cartography.services import relocation_request, relocations_run, territory_
 from config.celery import app as celery_app
 from signalements.models import Signalement
 
+from .brokers import REDIS_DOWN, TEST_BROKER, _point_at
 from .conftest import PLACE_SAINT_LAMBERT
 from .factories import SignalementFactory
-from .test_celery import REDIS_DOWN, TEST_BROKER, _point_at, _reopen_connections
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
-
-
-@pytest.fixture
-def broker(monkeypatch):
-    """The test broker, emptied; then the usual one again."""
-    _point_at(monkeypatch, TEST_BROKER)
-    with celery_app.connection_for_write() as broker_connection:
-        broker_connection.default_channel.client.flushdb()
-    yield TEST_BROKER
-    _reopen_connections()
 
 
 @pytest.fixture
