@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest, Now
 
+from config.celery import delay_or_leave_for_sweep
 from signalements.models import Signalement
 
 from .models import District, Place, Territory
@@ -158,12 +159,9 @@ def relocation_enqueue(territory_id: int) -> None:
     it: the territory stays marked and the periodic sweep relocates it."""
     from .tasks import relocate_signalements
 
-    try:
-        relocate_signalements.delay(territory_id)
-    except Exception:  # noqa: BLE001 - any broker error: the sweep is the safety net
-        logger.warning(
-            "broker unavailable, relocation of territory %s left for the sweep", territory_id, exc_info=True
-        )
+    delay_or_leave_for_sweep(
+        relocate_signalements, territory_id, what=f"relocation of territory {territory_id}", logger=logger
+    )
 
 
 # Two relocations of one territory take turns on this lock (transaction-scoped), so that the second

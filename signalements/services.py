@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartography.selectors import locate
+from config.celery import delay_or_leave_for_sweep
 
 from .deadlines import deadline_for
 from .models import (
@@ -54,10 +55,9 @@ def enqueue_after_submit(signalement_id: int) -> None:
     unprocessed and the periodic sweep enqueues it again."""
     from .tasks import signalement_after_submit
 
-    try:
-        signalement_after_submit.delay(signalement_id)
-    except Exception:  # noqa: BLE001 - any broker error: the sweep is the safety net
-        logger.warning("broker unavailable, signalement %s left for the sweep", signalement_id, exc_info=True)
+    delay_or_leave_for_sweep(
+        signalement_after_submit, signalement_id, what=f"signalement {signalement_id}", logger=logger
+    )
 
 
 def signalement_submit(
@@ -200,12 +200,9 @@ def notifications_queue(
 def enqueue_notifications(signalement_id: int) -> None:
     from .tasks import notifications_deliver
 
-    try:
-        notifications_deliver.delay(signalement_id)
-    except Exception:  # noqa: BLE001 - the periodic sweep sends what is left
-        logger.warning(
-            "broker unavailable, notifications of %s left for the sweep", signalement_id, exc_info=True
-        )
+    delay_or_leave_for_sweep(
+        notifications_deliver, signalement_id, what=f"notifications of {signalement_id}", logger=logger
+    )
 
 
 class TransitionError(ValidationError):
