@@ -95,31 +95,38 @@ def zone_teams_of_points_sql(
 
 
 @contextmanager
-def join_locating(cursor, *, parallel: bool = False) -> Iterator[None]:
-    """Settings for the joins above, for the statements run inside the block: their DISTINCT ON
-    sorts hold a row per point, in memory rather than on disk; no JIT, as the joins' row estimates
-    are far off and compiling cost more than it saved (0.7 s at 100,000 reports).
+def local_settings(cursor, values: dict[str, str]) -> Iterator[None]:
+    """PostgreSQL settings for the statements run inside the block, in the current transaction.
+
+    The previous values come back after the block, not at the end of the transaction (as SET LOCAL
+    alone would do): the statements that follow in the caller's transaction run as before. If the
+    block fails, the rollback of its transaction or savepoint restores them.
+    """
+    cursor.execute(f"SELECT {', '.join(['current_setting(%s)'] * len(values))}", list(values))
+    previous = dict(zip(values, cursor.fetchone(), strict=True))
+    for name, value in values.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    yield
+    for name, value in previous.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+def join_locating(cursor, *, parallel: bool = False):
+    """local_settings() for the joins above: their DISTINCT ON sorts hold a row per point, in memory
+    rather than on disk; no JIT, as the joins' row estimates are far off and compiling cost more
+    than it saved (0.7 s at 100,000 reports).
 
     `parallel`, for statements that only read (or create a table as they read): the parts are
     shared out among parallel workers whatever the estimates, which are far too low to call for
     them. The part tables ask for workers despite their size (parallel_workers, migration 0008);
     smaller tables get none, so that a lookup run once per row never starts workers each time.
-    Temporary tables are never read in parallel: the points must be in an ordinary table.
-
-    The previous values come back after the block, not at the end of the transaction: a one-point
-    lookup later in the same transaction, planned with free workers, started two each time (90 ms).
-    If the block fails, the rollback of its transaction or savepoint restores them.
+    Temporary tables are never read in parallel: the points must be in an ordinary table. Left in
+    the transaction, free workers made each later one-point lookup start two (90 ms).
     """
-    wanted = {"work_mem": "256MB", "jit": "off"}
+    values = {"work_mem": "256MB", "jit": "off"}
     if parallel:
-        wanted |= {"parallel_setup_cost": "0", "parallel_tuple_cost": "0"}
-    cursor.execute(f"SELECT {', '.join(['current_setting(%s)'] * len(wanted))}", list(wanted))
-    previous = dict(zip(wanted, cursor.fetchone(), strict=True))
-    for name, value in wanted.items():
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-    yield
-    for name, value in previous.items():
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        values |= {"parallel_setup_cost": "0", "parallel_tuple_cost": "0"}
+    return local_settings(cursor, values)
 
 
 # Lateral joins rather than scalar subqueries: each lookup runs once, however often its answer is used.

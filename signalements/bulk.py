@@ -2,6 +2,7 @@
 intake (cartography.selectors, parts joined to the staged points), then one INSERT … SELECT."""
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -13,6 +14,7 @@ from cartography.selectors import (
     default_team_sql,
     districts_of_points_sql,
     join_locating,
+    local_settings,
     territory_outline_sql,
     zone_teams_of_points_sql,
 )
@@ -262,11 +264,11 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
         set_based = settings.SIGNALEMENT_BULK_SET_BASED_CHECKS and cursor.fetchone()[0]
         if set_based:
             _foreign_keys_check(cursor)
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(INSERT_SQL, {"source": source, "tz": tz.key})
-        result.inserted = cursor.fetchone()[0]
-        if set_based:
-            # A failed INSERT needs no reset: the rollback (of the savepoint, if nested) undoes the SET.
-            cursor.execute("SET LOCAL session_replication_role = origin")
+        row_triggers = (
+            local_settings(cursor, {"session_replication_role": "replica"}) if set_based else nullcontext()
+        )
+        with row_triggers:
+            cursor.execute(INSERT_SQL, {"source": source, "tz": tz.key})
+            result.inserted = cursor.fetchone()[0]
         cursor.execute(f"DROP TABLE {', '.join(WORK_TABLES)}")
     return result
