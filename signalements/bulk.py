@@ -80,7 +80,8 @@ STAGING_COLUMNS = {
 POINTS_SQL = (
     f"""
 CREATE UNLOGGED TABLE signalement_points AS
-SELECT st.*, p.geom, ST_Transform(p.geom, {settings.METRIC_SRID}) AS geom_metric
+SELECT st.id, st.row_no, st.external_id, st.category_id, st.created_at,
+       p.geom, ST_Transform(p.geom, {settings.METRIC_SRID}) AS geom_metric
   FROM signalement_staging st,
        LATERAL (SELECT ST_SetSRID(ST_MakePoint(st.lon, st.lat), 4326) AS geom) p
  ORDER BY CASE WHEN st.lon BETWEEN -180 AND 180 AND st.lat BETWEEN -90 AND 90
@@ -94,8 +95,10 @@ LOCATE_STAGING_SQL = f"""
 CREATE UNLOGGED TABLE signalement_located AS
 WITH district_of AS MATERIALIZED ({districts_of_points_sql(**_POINTS)}),
 zone_team_of AS MATERIALIZED ({zone_teams_of_points_sql(**_POINTS, category="r.category_id")})
-SELECT l.*, COALESCE(l.zone_team_id, {default_team_sql("l.category_id", "l.territory_id")}) AS team_id
-  FROM (SELECT r.*, d.district_id, z.team_id AS zone_team_id,
+SELECT l.id, l.row_no, l.external_id, l.category_id, l.created_at, l.geom, l.territory_id, l.district_id,
+       COALESCE(l.zone_team_id, {default_team_sql("l.category_id", "l.territory_id")}) AS team_id
+  FROM (SELECT r.id, r.row_no, r.external_id, r.category_id, r.created_at, r.geom, d.district_id,
+               z.team_id AS zone_team_id,
                COALESCE(d.territory_id, {territory_outline_sql("r.geom")}) AS territory_id
           FROM signalement_points r
           LEFT JOIN district_of d ON d.id = r.id
@@ -122,10 +125,11 @@ WITH inserted AS (
     INSERT INTO signalements_signalement
         (category_id, location, address, territory_id, district_id, team_id, team_is_manual, status, priority,
          channel, description, source, external_id, created_at, updated_at, processed_at, deadline_at)
-    SELECT l.category_id, l.geom, l.address, l.territory_id,
-           l.district_id, l.team_id, false, l.status, l.priority, l.channel, l.description, %(source)s,
+    SELECT l.category_id, l.geom, st.address, l.territory_id,
+           l.district_id, l.team_id, false, st.status, st.priority, st.channel, st.description, %(source)s,
            l.external_id, l.created_at, l.created_at, statement_timestamp(), dl.deadline_at
       FROM signalement_located l
+      JOIN signalement_staging st ON st.id = l.id
       JOIN signalements_category c ON c.id = l.category_id
       JOIN signalement_deadlines dl
         ON dl.territory_id = l.territory_id AND dl.deadline_days = c.deadline_days
