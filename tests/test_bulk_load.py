@@ -1,6 +1,7 @@
 """The bulk loader (signalements.bulk) on real Liège boundaries: what it stores, in which order,
 and its foreign-key checks made once per key instead of once per row."""
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,7 @@ import shapely
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
+from signalements import bulk
 from signalements.bulk import REFERENCES, SET_BASED_CHECKS_SQL, BulkRow, signalements_bulk_load
 from signalements.management.commands.load_demo import synthetic_rows
 from signalements.models import Category, Signalement, StatusChange
@@ -138,6 +140,26 @@ def test_reports_are_numbered_in_the_order_of_their_dates(liege):
     assert [r.created_at for r in reports] == sorted(r.created_at for r in reports)
     assert [r.reference for r in reports] == sorted(r.reference for r in reports)
     assert [r.tracking_token for r in reports] == sorted(r.tracking_token for r in reports)
+
+
+def test_loaded_reports_get_tracking_tokens_of_the_same_shape_each_with_its_own_secret(liege, monkeypatch):
+    # Blocks of two rows: the five rows take their secrets from three draws.
+    monkeypatch.setattr(bulk, "SECRET_BLOCK_ROWS", 2)
+    category = Category.objects.get(slug="dechets")
+    row = BulkRow(
+        row=1,
+        lon=PLACE_SAINT_LAMBERT[0],
+        lat=PLACE_SAINT_LAMBERT[1],
+        category_id=category.pk,
+        created_at=datetime(2025, 3, 1, 10, tzinfo=UTC),
+    )
+
+    signalements_bulk_load([replace(row, row=i) for i in range(1, 6)], source="tokens")
+
+    tokens = list(Signalement.objects.filter(source="tokens").values_list("tracking_token", flat=True))
+    assert len(tokens) == 5
+    assert all(re.fullmatch(r"[0-9a-f]{46}", token) for token in tokens)
+    assert len({token[14:] for token in tokens}) == 5
 
 
 def test_a_row_repeated_in_the_file_or_already_stored_is_loaded_once(liege):
