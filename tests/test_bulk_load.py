@@ -119,16 +119,24 @@ def test_a_trigger_on_inserts_turns_the_set_based_path_off(liege):
         transaction.set_rollback(True)
 
 
-def test_reports_are_numbered_in_the_order_of_their_dates(liege):
+def saint_lambert_row(**fields) -> BulkRow:
+    """One waste report on the Place Saint-Lambert, with `fields` changed."""
     category = Category.objects.get(slug="dechets")
-    base = datetime(2025, 3, 1, 10, tzinfo=UTC)
-    row = BulkRow(
-        row=1,
-        lon=PLACE_SAINT_LAMBERT[0],
-        lat=PLACE_SAINT_LAMBERT[1],
-        category_id=category.pk,
-        created_at=base,
+    return BulkRow(
+        **{
+            "row": 1,
+            "lon": PLACE_SAINT_LAMBERT[0],
+            "lat": PLACE_SAINT_LAMBERT[1],
+            "category_id": category.pk,
+            "created_at": datetime(2025, 3, 1, 10, tzinfo=UTC),
+        }
+        | fields
     )
+
+
+def test_reports_are_numbered_in_the_order_of_their_dates(liege):
+    base = datetime(2025, 3, 1, 10, tzinfo=UTC)
+    row = saint_lambert_row(created_at=base)
     rows = [
         replace(row, row=i + 1, created_at=base + timedelta(days=offset))
         for i, offset in enumerate([3, 1, 2])
@@ -145,14 +153,7 @@ def test_reports_are_numbered_in_the_order_of_their_dates(liege):
 def test_loaded_reports_get_tracking_tokens_of_the_same_shape_each_with_its_own_secret(liege, monkeypatch):
     # Blocks of two rows: the five rows take their secrets from three draws.
     monkeypatch.setattr(bulk, "SECRET_BLOCK_ROWS", 2)
-    category = Category.objects.get(slug="dechets")
-    row = BulkRow(
-        row=1,
-        lon=PLACE_SAINT_LAMBERT[0],
-        lat=PLACE_SAINT_LAMBERT[1],
-        category_id=category.pk,
-        created_at=datetime(2025, 3, 1, 10, tzinfo=UTC),
-    )
+    row = saint_lambert_row()
 
     signalements_bulk_load([replace(row, row=i) for i in range(1, 6)], source="tokens")
 
@@ -163,15 +164,7 @@ def test_loaded_reports_get_tracking_tokens_of_the_same_shape_each_with_its_own_
 
 
 def test_a_row_repeated_in_the_file_or_already_stored_is_loaded_once(liege):
-    category = Category.objects.get(slug="dechets")
-    row = BulkRow(
-        row=1,
-        lon=PLACE_SAINT_LAMBERT[0],
-        lat=PLACE_SAINT_LAMBERT[1],
-        category_id=category.pk,
-        created_at=datetime(2025, 3, 1, 10, tzinfo=UTC),
-        external_id="A-1",
-    )
+    row = saint_lambert_row(external_id="A-1")
     first = signalements_bulk_load([row, replace(row, row=2, description="the same, again")], source="file")
     again = signalements_bulk_load(
         [replace(row, row=1), replace(row, row=2, external_id="A-2")], source="file"
