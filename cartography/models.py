@@ -185,3 +185,45 @@ class WorkZonePart(models.Model):
 
     class Meta:
         default_permissions = ()
+
+
+# Locating one report probes a single table. A cell is a piece (ST_Subdivide) of a face of the
+# overlay of the territory outlines, the locating-layer districts and the work zones: inside a face
+# nothing the locate rules read changes, so its answer is computed once, for every category. Built
+# again at the commit of any transaction that changes what the rules read (migration 0009), while
+# LocateCellsState says the cells are stale in that transaction, and locate() reads the rules.
+
+
+class LocateCell(models.Model):
+    territory = models.ForeignKey(
+        Territory, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    district = models.ForeignKey(
+        District,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
+    # The team for a report without a category: the best catch-all zone, as the rules give it.
+    catch_all_team = models.ForeignKey(
+        Team, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
+    )
+    # team_ids[i] is the team of category_ids[i] here (NULL: none), for every category.
+    category_ids = ArrayField(models.BigIntegerField())
+    team_ids = ArrayField(models.BigIntegerField(null=True))
+    geom = models.PolygonField(srid=4326)
+
+    class Meta:
+        default_permissions = ()
+
+
+class LocateCellsState(models.Model):
+    """One row: whether the cells lag behind the rules' tables in the current transaction. No row
+    (a truncated table) counts as stale."""
+
+    stale = models.BooleanField()
+
+    class Meta:
+        default_permissions = ()

@@ -1,6 +1,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 from django.conf import settings
 from django.db import connection
@@ -142,6 +143,22 @@ SELECT terr.id, district.district_id, {team_sql("pt.geom", "%(category_id)s", "t
 """
 
 
+# The fast path: one probe of the locate cells (cartography.models.LocateCell), whose answers are
+# the rules above computed once per face. A row per cell holding the point (none: no territory),
+# or no row at all if the cells are stale in this transaction (or have no state row).
+LOCATE_CELL_SQL = """
+SELECT c.territory_id, c.district_id,
+       CASE WHEN %(category_id)s::bigint IS NULL THEN c.catch_all_team_id
+            ELSE c.team_ids[array_position(c.category_ids, %(category_id)s::bigint)] END,
+       c.id IS NOT NULL AND %(category_id)s::bigint IS NOT NULL
+           AND array_position(c.category_ids, %(category_id)s::bigint) IS NULL
+  FROM cartography_locatecellsstate s
+  LEFT JOIN cartography_locatecell c
+         ON ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+ WHERE s.id = 1 AND NOT s.stale
+"""
+
+
 @dataclass(frozen=True)
 class Location:
     territory_id: int
@@ -149,11 +166,27 @@ class Location:
     team_id: int | None
 
 
+def cell_answer(rows: list[tuple]) -> tuple | None | Literal[False]:
+    """The cells' answer (territory, district, team), None outside every territory, or False when
+    the cells cannot say: stale, a category they do not know, or a point on the edge of cells that
+    disagree (the rules break those ties)."""
+    if not rows or any(unknown for *_, unknown in rows):
+        return False
+    answers = {row[:3] for row in rows if row[0] is not None}
+    if len(answers) > 1:
+        return False
+    return answers.pop() if answers else None
+
+
 def locate(*, lon: float, lat: float, category_id: int | None) -> Location | None:
     """Territory, district and responsible team of a point, or None outside every territory."""
+    params = {"lon": lon, "lat": lat, "category_id": category_id}
     with connection.cursor() as cursor:
-        cursor.execute(LOCATE_SQL, {"lon": lon, "lat": lat, "category_id": category_id})
-        row = cursor.fetchone()
+        cursor.execute(LOCATE_CELL_SQL, params)
+        row = cell_answer(cursor.fetchall())
+        if row is False:
+            cursor.execute(LOCATE_SQL, params)
+            row = cursor.fetchone()
     if row is None:
         return None
     return Location(territory_id=row[0], district_id=row[1], team_id=row[2])

@@ -7,9 +7,10 @@ import pytest
 import shapely
 from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.db import connection, transaction
 
-from cartography.models import District, Team, WorkZone
-from cartography.selectors import locate
+from cartography.models import District, LocateCellsState, Team, WorkZone
+from cartography.selectors import LOCATE_CELL_SQL, LOCATE_SQL, Location, cell_answer, locate
 from cartography.services import signalements_relocate
 from signalements.models import Category, Signalement
 from signalements.services import signalement_submit
@@ -28,8 +29,35 @@ def _inner_point(feature: dict) -> tuple[float, float]:
     return point.x, point.y
 
 
+def _cells_build() -> None:
+    """Build the locate cells as the commit of the test's edits would (the deferred trigger)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS locatecells_refresh IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS locatecells_refresh DEFERRED")
+
+
+def _by_rules(params: dict) -> Location | None:
+    with connection.cursor() as cursor:
+        cursor.execute(LOCATE_SQL, params)
+        row = cursor.fetchone()
+    return None if row is None else Location(*row)
+
+
+def _by_cells(params: dict) -> Location | None | bool:
+    with connection.cursor() as cursor:
+        cursor.execute(LOCATE_CELL_SQL, params)
+        answer = cell_answer(cursor.fetchall())
+    return answer if answer in (None, False) else Location(*answer)
+
+
 def _team_at(point, category_slug: str) -> str | None:
-    location = locate(lon=point[0], lat=point[1], category_id=Category.objects.get(slug=category_slug).pk)
+    """The team locate() gives, once the test's edits are made (the cells are stale: the rules
+    answer), then through the cells built as the edits' commit would build them: the same."""
+    params = {"lon": point[0], "lat": point[1], "category_id": Category.objects.get(slug=category_slug).pk}
+    location = locate(**params)
+    assert location == _by_rules(params)
+    _cells_build()
+    assert _by_cells(params) == location
     return Team.objects.get(pk=location.team_id).slug if location.team_id else None
 
 
@@ -275,3 +303,98 @@ def test_relocation_agrees_with_the_one_point_lookup_for_every_report(liege):
         if (expected.district_id, expected.team_id) != (district_id, team_id):
             disagreements.append((location.coords, category_id))
     assert disagreements == []
+
+
+def test_the_locate_cells_give_the_rules_answer_across_the_territory(liege):
+    """On a 60 x 60 grid over Liège and beyond its edge, for every category and for none, one probe
+    of the cells answers as the rules do, and needs the rules nowhere."""
+    _cells_build()
+    assert LocateCellsState.objects.get().stale is False
+    xmin, ymin, xmax, ymax = liege.geom.extent
+    categories = [None, *Category.objects.values_list("pk", flat=True)]
+    compared = outside = 0
+    for i in range(60):
+        for j in range(60):
+            lon = xmin - 0.01 + (xmax - xmin + 0.02) * (i + 0.5) / 60
+            lat = ymin - 0.01 + (ymax - ymin + 0.02) * (j + 0.5) / 60
+            params = {"lon": lon, "lat": lat, "category_id": categories[(i * 60 + j) % len(categories)]}
+            expected = _by_rules(params)
+            assert _by_cells(params) == expected, params
+            compared += 1
+            outside += expected is None
+    assert compared == 3600 and outside > 1000 and compared - outside > 1000
+
+
+def test_an_uncommitted_edit_is_located_by_the_rules_until_its_commit_builds_the_cells(liege):
+    hypercentre = WorkZone.objects.get(team__slug="liege-hypercentre")
+    params = {
+        "lon": PLACE_SAINT_LAMBERT[0],
+        "lat": PLACE_SAINT_LAMBERT[1],
+        "category_id": Category.objects.get(slug="dechets").pk,
+    }
+    _cells_build()
+    WorkZone.objects.filter(pk=hypercentre.pk).update(priority=-1000)  # plain SQL, no model save
+
+    assert LocateCellsState.objects.get().stale is True
+    assert _by_cells(params) is False
+    assert Team.objects.get(pk=locate(**params).team_id).slug == "liege-proprete-nord"
+    _cells_build()
+    assert LocateCellsState.objects.get().stale is False
+    assert Team.objects.get(pk=_by_cells(params).team_id).slug == "liege-proprete-nord"
+
+
+def test_a_failed_build_leaves_the_cells_stale_and_lets_the_edit_through(liege):
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION cartography_locatecells_rebuild() RETURNS void LANGUAGE plpgsql"
+            " AS $$ BEGIN RAISE EXCEPTION 'broken geometry'; END $$"
+        )
+    Team.objects.filter(slug="liege-hypercentre").update(is_active=False)
+
+    _cells_build()
+
+    assert LocateCellsState.objects.get().stale is True
+    assert Team.objects.get(slug="liege-hypercentre").is_active is False
+    dechets = Category.objects.get(slug="dechets").pk
+    located = locate(lon=PLACE_SAINT_LAMBERT[0], lat=PLACE_SAINT_LAMBERT[1], category_id=dechets)
+    assert Team.objects.get(pk=located.team_id).slug == "liege-proprete-nord"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cells_are_built_when_an_edit_commits(liege):
+    params = {
+        "lon": PLACE_SAINT_LAMBERT[0],
+        "lat": PLACE_SAINT_LAMBERT[1],
+        "category_id": Category.objects.get(slug="dechets").pk,
+    }
+    lon, lat = PLACE_SAINT_LAMBERT
+    with transaction.atomic():
+        team = Team.objects.create(slug="square", name="Square", territory=liege)
+        square = Polygon.from_bbox((lon - 0.001, lat - 0.001, lon + 0.001, lat + 0.001))
+        zone = WorkZone.objects.create(
+            team=team, name="Square", geom=MultiPolygon(square, srid=4326), priority=50
+        )
+        zone.categories.add(params["category_id"])
+
+    assert LocateCellsState.objects.get().stale is False
+    assert _by_cells(params) == Location(liege.pk, locate(**params).district_id, team.pk)
+    assert _by_cells({**params, "lon": lon + 0.01}).team_id != team.pk
+
+
+def test_a_point_on_the_border_of_two_districts_is_settled_by_the_rules(liege):
+    """On a shared border the rules give the lower district id; the cells on either side disagree,
+    so locate() asks the rules rather than pick one."""
+    _cells_build()
+    first, second = None, None
+    districts = list(District.objects.filter(territory=liege, layer="districts").order_by("pk"))
+    for first in districts:
+        second = next((d for d in districts if d.pk > first.pk and d.geom.touches(first.geom)), None)
+        if second:
+            break
+    border = first.geom.boundary.intersection(second.geom.boundary)
+    lon, lat = border.coords[0][0] if border.geom_type != "Point" else border.coords
+    params = {"lon": lon, "lat": lat, "category_id": None}
+
+    assert _by_cells(params) is False
+    assert locate(**params) == _by_rules(params)
+    assert locate(**params).district_id == first.pk
