@@ -12,7 +12,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cartography.selectors import Location, locate
-from signalements.bulk import INSERT_SQL, LOCATE_STAGING_SQL, POINTS_SQL, BulkRow, signalements_bulk_load
+from signalements.bulk import (
+    INSERT_SQL,
+    LOCATE_STAGING_BY_CELLS_SQL,
+    LOCATE_STAGING_SQL,
+    POINTS_SQL,
+    BulkRow,
+    signalements_bulk_load,
+)
 from signalements.deadlines import WorkingCalendar
 from signalements.models import Category, Signalement, StatusChange
 
@@ -49,7 +56,10 @@ FLOOR_SQL = (
 )
 PROFILED_STATEMENTS = {
     "points, metric copy and spatial index (work table)": POINTS_SQL,
-    "locate: parts joined to points (CREATE UNLOGGED TABLE … AS, in parallel)": (LOCATE_STAGING_SQL,),
+    "locate: cells (parts if stale) joined to points (CREATE UNLOGGED TABLE … AS, in parallel)": (
+        LOCATE_STAGING_BY_CELLS_SQL,
+        LOCATE_STAGING_SQL,
+    ),
     "INSERT … SELECT (report + history)": (INSERT_SQL,),
 }
 

@@ -133,30 +133,60 @@ def join_locating(cursor, *, parallel: bool = False):
 # Lateral joins rather than scalar subqueries: each lookup runs once, however often its answer is used.
 # OFFSET 0 keeps the territory a subquery of its own: pulled up, its expression was copied into the
 # filter and the output, and every run initialised the outline lookup twice (p50 0.066 -> 0.058 ms).
-LOCATE_SQL = f"""
-SELECT terr.id, district.district_id, {team_sql("pt.geom", "%(category_id)s", "terr.id")}
-  FROM (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom) pt
-  LEFT JOIN LATERAL ({district_part_sql("pt.geom")}) district ON true
+def rules_at_point_sql(point: str, category: str) -> str:
+    """(territory_id, district_id, team_id) at the point by the rules, no row outside every territory."""
+    return f"""SELECT terr.id AS territory_id, district.district_id,
+       {team_sql(point, category, "terr.id")} AS team_id
+  FROM (SELECT) here
+  LEFT JOIN LATERAL ({district_part_sql(point)}) district ON true
  CROSS JOIN LATERAL (
-       SELECT COALESCE(district.territory_id, {territory_outline_sql("pt.geom")}) AS id OFFSET 0) terr
- WHERE terr.id IS NOT NULL
-"""
+       SELECT COALESCE(district.territory_id, {territory_outline_sql(point)}) AS id OFFSET 0) terr
+ WHERE terr.id IS NOT NULL"""
+
+
+LOCATE_SQL = rules_at_point_sql("ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)", "%(category_id)s")
+
+
+def _cell_columns(category: str) -> str:
+    """The team of the category in the cell c, and whether the cell does not know the category."""
+    return f"""CASE WHEN {category} IS NULL THEN c.catch_all_team_id
+            ELSE c.team_ids[array_position(c.category_ids, {category})] END AS team_id,
+       c.id IS NOT NULL AND {category} IS NOT NULL
+           AND array_position(c.category_ids, {category}) IS NULL AS unknown"""
 
 
 # The fast path: one probe of the locate cells (cartography.models.LocateCell), whose answers are
 # the rules above computed once per face. A row per cell holding the point (none: no territory),
 # or no row at all if the cells are stale in this transaction (or have no state row).
-LOCATE_CELL_SQL = """
-SELECT c.territory_id, c.district_id,
-       CASE WHEN %(category_id)s::bigint IS NULL THEN c.catch_all_team_id
-            ELSE c.team_ids[array_position(c.category_ids, %(category_id)s::bigint)] END,
-       c.id IS NOT NULL AND %(category_id)s::bigint IS NOT NULL
-           AND array_position(c.category_ids, %(category_id)s::bigint) IS NULL
+LOCATE_CELL_SQL = f"""
+SELECT c.territory_id, c.district_id, {_cell_columns("%(category_id)s::bigint")}
   FROM cartography_locatecellsstate s
   LEFT JOIN cartography_locatecell c
          ON ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
  WHERE s.id = 1 AND NOT s.stale
 """
+
+
+def cells_of_points_sql(*, points: str, point: str, metric: str, category: str) -> str:
+    """(id, territory_id, district_id, team_id, sure) of the rows of `points` (alias r) in a locate
+    cell, as LOCATE_CELL_SQL: `sure` is false where the cells cannot say alone (cell_answer()),
+    and the rules must answer. A row in no cell is in no territory, if the cells are fresh."""
+    join = _parts_over_points("cartography_locatecell", "c", points, point, metric, "true")
+    answer = ("territory_id", "district_id", "team_id")
+    agree = " AND ".join(
+        f"min({column}) IS NOT DISTINCT FROM max({column}) AND count({column}) IN (0, count(*))"
+        for column in answer
+    )
+    return f"""SELECT id, min(territory_id) AS territory_id, min(district_id) AS district_id,
+       min(team_id) AS team_id, {agree} AND NOT bool_or(unknown) AS sure
+  FROM (SELECT r.id, c.territory_id, c.district_id, {_cell_columns(category)} FROM {join} OFFSET 0) hit
+ GROUP BY id"""
+
+
+def cells_fresh(cursor) -> bool:
+    """Whether the locate cells hold the rules' answers in this transaction."""
+    cursor.execute("SELECT true FROM cartography_locatecellsstate WHERE id = 1 AND NOT stale")
+    return cursor.fetchone() is not None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Bulk loading of reports: COPY into a staging table, locate every row at once with the rules of
-intake (cartography.selectors, parts joined to the staged points), then one INSERT … SELECT."""
+intake (cartography.selectors: the locate cells, or the parts if they are stale, joined to the
+staged points), then one INSERT … SELECT."""
 
 import secrets
 from collections.abc import Iterable
@@ -12,10 +13,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cartography.selectors import (
+    cells_fresh,
+    cells_of_points_sql,
     default_team_sql,
     districts_of_points_sql,
     join_locating,
     local_settings,
+    rules_at_point_sql,
     territory_outline_sql,
     zone_teams_of_points_sql,
 )
@@ -118,6 +122,23 @@ SELECT {_carried("l")}, l.geom, l.territory_id, l.district_id,
           FROM signalement_points r
           LEFT JOIN district_of d ON d.id = r.id
           LEFT JOIN zone_team_of z ON z.id = r.id) l
+"""
+
+# With the locate cells fresh (cartography.models.LocateCell), one join of the cells to the points
+# instead of the two above (1M points: 5.4 s instead of 8.8 s); the few points on a border between
+# cells that disagree are asked of the rules one by one, as locate() does.
+LOCATE_STAGING_BY_CELLS_SQL = f"""
+CREATE UNLOGGED TABLE signalement_located AS
+WITH cell_of AS MATERIALIZED ({cells_of_points_sql(**_POINTS, category="r.category_id")})
+SELECT {_carried("r")}, r.geom, c.territory_id, c.district_id, c.team_id
+  FROM signalement_points r
+  LEFT JOIN cell_of c ON c.id = r.id
+ WHERE c.sure IS NOT false
+UNION ALL
+SELECT {_carried("r")}, r.geom, rules.territory_id, rules.district_id, rules.team_id
+  FROM signalement_points r
+  JOIN cell_of c ON c.id = r.id AND NOT c.sure
+  LEFT JOIN LATERAL ({rules_at_point_sql("r.geom", "r.category_id")}) rules ON true
 """
 
 # Rows of the file already stored under this source, and repeats within the file (the first kept):
@@ -283,7 +304,7 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
         with join_locating(cursor, parallel=True):
             for statement in POINTS_SQL:
                 cursor.execute(statement)
-            cursor.execute(LOCATE_STAGING_SQL)
+            cursor.execute(LOCATE_STAGING_BY_CELLS_SQL if cells_fresh(cursor) else LOCATE_STAGING_SQL)
         # Row counts for the planner: guessed, the INSERT sorted 1M rows twice more for a merge join.
         cursor.execute("ANALYZE signalement_located")
         cursor.execute(ALREADY_LOADED_SQL, {"source": source})

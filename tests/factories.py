@@ -2,7 +2,9 @@ from datetime import UTC, datetime
 
 import factory
 from django.contrib.gis.geos import Point
+from django.db import connection
 
+from cartography.models import District
 from cartography.selectors import locate
 from signalements.models import Category, Signalement
 
@@ -29,3 +31,23 @@ class SignalementFactory(factory.django.DjangoModelFactory):
         kwargs.setdefault("district_id", located.district_id)
         kwargs.setdefault("team_id", located.team_id)
         return super()._create(model_class, *args, **kwargs)
+
+
+def locate_cells_build() -> None:
+    """Build the locate cells as the commit of the test's edits would (the deferred trigger)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS locatecells_refresh IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS locatecells_refresh DEFERRED")
+
+
+def district_border_point(territory) -> tuple[float, float, int]:
+    """A point on the border of two of the territory's districts, and the lower of their ids (the
+    one the rules choose there)."""
+    districts = list(District.objects.filter(territory=territory, layer="districts").order_by("pk"))
+    for first in districts:
+        for second in districts:
+            if second.pk > first.pk and second.geom.touches(first.geom):
+                border = first.geom.boundary.intersection(second.geom.boundary)
+                lon, lat = border.coords if border.geom_type == "Point" else border.coords[0][0]
+                return lon, lat, first.pk
+    raise AssertionError("no two districts touch")

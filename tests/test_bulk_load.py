@@ -10,6 +10,8 @@ import shapely
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
+from cartography.models import Team
+from cartography.selectors import cells_fresh, cells_of_points_sql, locate
 from signalements import bulk
 from signalements.bulk import REFERENCES, SET_BASED_CHECKS_SQL, BulkRow, signalements_bulk_load
 from signalements.management.commands.load_demo import synthetic_rows
@@ -17,6 +19,7 @@ from signalements.models import Category, Signalement, StatusChange
 from signalements.synthetic import generate
 
 from .conftest import PLACE_SAINT_LAMBERT
+from .factories import district_border_point, locate_cells_build
 
 
 def synthetic(liege, count: int, *, seed: int = 3) -> list[BulkRow]:
@@ -194,3 +197,42 @@ def test_a_load_or_a_relocation_leaves_the_transaction_s_settings_as_they_were(l
     assert current() == before
     signalements_relocate(territory_id=liege.pk)
     assert current() == before
+
+
+def test_a_load_is_located_alike_through_the_cells_and_through_the_rules(liege):
+    """With the cells fresh the loader joins them to the points; stale (an edit in the loading
+    transaction), it joins the parts. Both give each row the district and team locate() gives,
+    a point on a district border included (the cells send it to the rules)."""
+    lon, lat, lower_id = district_border_point(liege)
+    rows = [*synthetic(liege, 1500, seed=11), saint_lambert_row(row=1501, lon=lon, lat=lat)]
+    locate_cells_build()
+    with connection.cursor() as cursor:
+        assert cells_fresh(cursor)
+        cursor.execute(
+            "CREATE TEMP TABLE border AS SELECT 1 AS id, %s::bigint AS category_id, g AS geom,"
+            " ST_Transform(g, %s) AS geom_metric FROM ST_SetSRID(ST_MakePoint(%s, %s), 4326) g",
+            [rows[-1].category_id, settings.METRIC_SRID, lon, lat],
+        )
+        points = {"points": "border", "point": "geom", "metric": "geom_metric"}
+        cursor.execute(f"SELECT sure FROM ({cells_of_points_sql(**points, category='r.category_id')}) c")
+        assert cursor.fetchall() == [(False,)], "the border point goes to the rules"
+    signalements_bulk_load(rows, source="by-cells")
+
+    Team.objects.filter(slug="liege-hypercentre").update(is_active=True)  # no change, but stale
+    with connection.cursor() as cursor:
+        assert not cells_fresh(cursor)
+    signalements_bulk_load(rows, source="by-rules")
+
+    def located(source: str) -> dict:
+        reports = Signalement.objects.filter(source=source).values_list(
+            "location", "category_id", "created_at", "territory_id", "district_id", "team_id"
+        )
+        return {(p.x, p.y, category, created): answer for p, category, created, *answer in reports}
+
+    by_cells, by_rules = located("by-cells"), located("by-rules")
+    assert len(by_cells) > 1400 and by_cells == by_rules
+    for (x, y, category_id, _), answer in list(by_cells.items())[:300]:
+        expected = locate(lon=x, lat=y, category_id=category_id)
+        assert [expected.territory_id, expected.district_id, expected.team_id] == answer
+    on_border = [answer for (x, y, *_), answer in by_cells.items() if (x, y) == (lon, lat)]
+    assert [district_id for _, district_id, _ in on_border] == [lower_id]

@@ -16,6 +16,7 @@ from signalements.models import Category, Signalement
 from signalements.services import signalement_submit
 
 from .conftest import PLACE_SAINT_LAMBERT
+from .factories import district_border_point, locate_cells_build
 
 DATA = Path(settings.BASE_DIR) / "fixtures" / "data"
 
@@ -27,13 +28,6 @@ def _features(name: str) -> list[dict]:
 def _inner_point(feature: dict) -> tuple[float, float]:
     point = shapely.geometry.shape(feature["geometry"]).representative_point()
     return point.x, point.y
-
-
-def _cells_build() -> None:
-    """Build the locate cells as the commit of the test's edits would (the deferred trigger)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS locatecells_refresh IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS locatecells_refresh DEFERRED")
 
 
 def _by_rules(params: dict) -> Location | None:
@@ -56,7 +50,7 @@ def _team_at(point, category_slug: str) -> str | None:
     params = {"lon": point[0], "lat": point[1], "category_id": Category.objects.get(slug=category_slug).pk}
     location = locate(**params)
     assert location == _by_rules(params)
-    _cells_build()
+    locate_cells_build()
     assert _by_cells(params) == location
     return Team.objects.get(pk=location.team_id).slug if location.team_id else None
 
@@ -308,7 +302,7 @@ def test_relocation_agrees_with_the_one_point_lookup_for_every_report(liege):
 def test_the_locate_cells_give_the_rules_answer_across_the_territory(liege):
     """On a 60 x 60 grid over Liège and beyond its edge, for every category and for none, one probe
     of the cells answers as the rules do, and needs the rules nowhere."""
-    _cells_build()
+    locate_cells_build()
     assert LocateCellsState.objects.get().stale is False
     xmin, ymin, xmax, ymax = liege.geom.extent
     categories = [None, *Category.objects.values_list("pk", flat=True)]
@@ -332,13 +326,13 @@ def test_an_uncommitted_edit_is_located_by_the_rules_until_its_commit_builds_the
         "lat": PLACE_SAINT_LAMBERT[1],
         "category_id": Category.objects.get(slug="dechets").pk,
     }
-    _cells_build()
+    locate_cells_build()
     WorkZone.objects.filter(pk=hypercentre.pk).update(priority=-1000)  # plain SQL, no model save
 
     assert LocateCellsState.objects.get().stale is True
     assert _by_cells(params) is False
     assert Team.objects.get(pk=locate(**params).team_id).slug == "liege-proprete-nord"
-    _cells_build()
+    locate_cells_build()
     assert LocateCellsState.objects.get().stale is False
     assert Team.objects.get(pk=_by_cells(params).team_id).slug == "liege-proprete-nord"
 
@@ -351,7 +345,7 @@ def test_a_failed_build_leaves_the_cells_stale_and_lets_the_edit_through(liege):
         )
     Team.objects.filter(slug="liege-hypercentre").update(is_active=False)
 
-    _cells_build()
+    locate_cells_build()
 
     assert LocateCellsState.objects.get().stale is True
     assert Team.objects.get(slug="liege-hypercentre").is_active is False
@@ -384,17 +378,10 @@ def test_the_cells_are_built_when_an_edit_commits(liege):
 def test_a_point_on_the_border_of_two_districts_is_settled_by_the_rules(liege):
     """On a shared border the rules give the lower district id; the cells on either side disagree,
     so locate() asks the rules rather than pick one."""
-    _cells_build()
-    first, second = None, None
-    districts = list(District.objects.filter(territory=liege, layer="districts").order_by("pk"))
-    for first in districts:
-        second = next((d for d in districts if d.pk > first.pk and d.geom.touches(first.geom)), None)
-        if second:
-            break
-    border = first.geom.boundary.intersection(second.geom.boundary)
-    lon, lat = border.coords[0][0] if border.geom_type != "Point" else border.coords
+    locate_cells_build()
+    lon, lat, lower_id = district_border_point(liege)
     params = {"lon": lon, "lat": lat, "category_id": None}
 
     assert _by_cells(params) is False
     assert locate(**params) == _by_rules(params)
-    assert locate(**params).district_id == first.pk
+    assert locate(**params).district_id == lower_id
