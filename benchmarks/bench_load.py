@@ -55,7 +55,7 @@ FLOOR_SQL = (
     f"SELECT {FLOOR_COLUMNS} FROM signalements_signalement ORDER BY id",
 )
 PROFILED_STATEMENTS = {
-    "points, metric copy and spatial index (work table)": POINTS_SQL,
+    "points and their spatial index (work table)": POINTS_SQL,
     "locate: cells (parts if stale) joined to points (CREATE UNLOGGED TABLE … AS, in parallel)": (
         LOCATE_STAGING_BY_CELLS_SQL,
         LOCATE_STAGING_SQL,

@@ -62,22 +62,31 @@ def team_sql(point: str, category: str, territory: str) -> str:
 
 
 # Many points at once (a relocation, a bulk load) join parts to points rather than probe the parts
-# once per point: each part finds the points in its box through the points' spatial index on their
-# metric copy, then the exact test runs on WGS84 as in a one-point lookup, one polygon at a time
-# (PostGIS keeps it prepared). The box is the part's, projected and widened: an edge straight in
-# degrees bends a little once projected, and the exact test decides anyway.
+# once per point: each part finds the points in its box through the points' spatial index, then
+# the exact test runs on WGS84 as in a one-point lookup, one polygon at a time (PostGIS keeps it
+# prepared). The reports' only spatial index is on their metric copy (`metric`): there the box is
+# the part's, projected and widened, as an edge straight in degrees bends a little once projected
+# (the exact test decides anyway). Points indexed as they are (no `metric`) meet the part's own box.
 BOX_MARGIN_M = 50
 
 
-def _parts_over_points(parts: str, alias: str, points: str, point: str, metric: str, where: str) -> str:
+def _parts_over_points(
+    parts: str, alias: str, points: str, point: str, metric: str | None, where: str
+) -> str:
+    if metric:
+        box = f"r.{metric} && ST_Expand(ST_Transform({alias}.geom, {settings.METRIC_SRID}), {BOX_MARGIN_M})"
+    else:
+        box = f"r.{point} && {alias}.geom"
     return f"""{parts} {alias}
         JOIN {points} r
-          ON r.{metric} && ST_Expand(ST_Transform({alias}.geom, {settings.METRIC_SRID}), {BOX_MARGIN_M})
+          ON {box}
          AND {where}
          AND ST_Intersects({alias}.geom, r.{point})"""
 
 
-def districts_of_points_sql(*, points: str, point: str, metric: str, where: str = "true") -> str:
+def districts_of_points_sql(
+    *, points: str, point: str, metric: str | None = None, where: str = "true"
+) -> str:
     """(id, district_id, territory_id) of the rows of `points` (alias r) that lie in a district, as
     district_part_sql()."""
     join = _parts_over_points("cartography_districtpart", "dp", points, point, metric, where)
@@ -86,7 +95,7 @@ def districts_of_points_sql(*, points: str, point: str, metric: str, where: str 
 
 
 def zone_teams_of_points_sql(
-    *, points: str, point: str, metric: str, category: str, where: str = "true"
+    *, points: str, point: str, metric: str | None = None, category: str, where: str = "true"
 ) -> str:
     """(id, team_id) of the rows of `points` (alias r) in a zone serving their category, as the
     first choice of team_sql()."""
@@ -167,7 +176,7 @@ SELECT c.territory_id, c.district_id, {_cell_columns("%(category_id)s::bigint")}
 """
 
 
-def cells_of_points_sql(*, points: str, point: str, metric: str, category: str) -> str:
+def cells_of_points_sql(*, points: str, point: str, metric: str | None = None, category: str) -> str:
     """(id, territory_id, district_id, team_id, sure) of the rows of `points` (alias r) in a locate
     cell, as LOCATE_CELL_SQL: `sure` is false where the cells cannot say alone (cell_answer()),
     and the rules must answer. A row in no cell is in no territory, if the cells are fresh."""

@@ -94,23 +94,24 @@ def _carried(alias: str) -> str:
     return ", ".join(f"{alias}.{column}" for column in CARRIED_COLUMNS)
 
 
-# The staged points with their metric copy and its spatial index, so that the parts can be joined
-# to them (cartography.selectors: districts_of_points_sql, zone_teams_of_points_sql). Stored in
-# geohash order: the points a part finds in its box then sit on a few neighbouring pages (3.7x
-# faster than one lookup per point on 100,000 points; 2.5x faster than unsorted).
+# The staged points and their spatial index, so that the cells or the parts can be joined to them
+# (cartography.selectors: cells_of_points_sql, districts_of_points_sql, zone_teams_of_points_sql).
+# Stored in geohash order: the points a part finds in its box then sit on a few neighbouring pages
+# (3.7x faster than one lookup per point on 100,000 points; 2.5x faster than unsorted). Indexed in
+# WGS84, as the parts are: no metric copy to compute (1M points: 5.6 s -> 1.6 s).
 POINTS_SQL = (
     f"""
 CREATE UNLOGGED TABLE signalement_points AS
-SELECT {_carried("st")}, p.geom, ST_Transform(p.geom, {settings.METRIC_SRID}) AS geom_metric
+SELECT {_carried("st")}, p.geom
   FROM signalement_staging st,
        LATERAL (SELECT ST_SetSRID(ST_MakePoint(st.lon, st.lat), 4326) AS geom) p
  ORDER BY CASE WHEN st.lon BETWEEN -180 AND 180 AND st.lat BETWEEN -90 AND 90
                THEN ST_GeoHash(p.geom, 7) END
 """,
-    "CREATE INDEX ON signalement_points USING gist (geom_metric)",
+    "CREATE INDEX ON signalement_points USING gist (geom)",
     "ANALYZE signalement_points",
 )
-_POINTS = {"points": "signalement_points", "point": "geom", "metric": "geom_metric"}
+_POINTS = {"points": "signalement_points", "point": "geom"}
 LOCATE_STAGING_SQL = f"""
 CREATE UNLOGGED TABLE signalement_located AS
 WITH district_of AS MATERIALIZED ({districts_of_points_sql(**_POINTS)}),

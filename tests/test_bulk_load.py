@@ -209,11 +209,11 @@ def test_a_load_is_located_alike_through_the_cells_and_through_the_rules(liege):
     with connection.cursor() as cursor:
         assert cells_fresh(cursor)
         cursor.execute(
-            "CREATE TEMP TABLE border AS SELECT 1 AS id, %s::bigint AS category_id, g AS geom,"
-            " ST_Transform(g, %s) AS geom_metric FROM ST_SetSRID(ST_MakePoint(%s, %s), 4326) g",
-            [rows[-1].category_id, settings.METRIC_SRID, lon, lat],
+            "CREATE TEMP TABLE border AS SELECT 1 AS id, %s::bigint AS category_id,"
+            " ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS geom",
+            [rows[-1].category_id, lon, lat],
         )
-        points = {"points": "border", "point": "geom", "metric": "geom_metric"}
+        points = {"points": "border", "point": "geom"}
         cursor.execute(f"SELECT sure FROM ({cells_of_points_sql(**points, category='r.category_id')}) c")
         assert cursor.fetchall() == [(False,)], "the border point goes to the rules"
     signalements_bulk_load(rows, source="by-cells")
