@@ -14,7 +14,13 @@ from config.celery import delay_or_leave_for_sweep
 from signalements.models import Signalement
 
 from .models import District, Place, Territory
-from .selectors import default_team_sql, districts_of_points_sql, join_locating, zone_teams_of_points_sql
+from .selectors import (
+    cells_fresh,
+    default_team_sql,
+    districts_of_points_sql,
+    join_locating,
+    zone_teams_of_points_sql,
+)
 
 
 def relocated_sql(*, territory_scoped: bool) -> str:
@@ -216,3 +222,21 @@ def relocations_run(*, territory_id: int | None = None, wait: bool = True) -> in
         except DatabaseError:
             logger.exception("relocation of territory %s failed, left for the sweep", pk)
     return moved
+
+
+# The locate cells are built at the commit of each edit (migration 0009). A build that failed left
+# them stale, and locating reads the rules until the next edit: this builds them again at once.
+_CELLS_MARK_SQL = """
+INSERT INTO cartography_locatecellsstate (id, stale) VALUES (1, true)
+ON CONFLICT (id) DO UPDATE SET stale = true WHERE %(force)s OR cartography_locatecellsstate.stale
+"""
+
+
+def locate_cells_refresh(*, force: bool = False) -> bool:
+    """Build the locate cells if they are stale (always, with `force`), now rather than at commit;
+    True if they are fresh afterwards. A failed build is logged by the database and returns False."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CELLS_MARK_SQL, {"force": force})
+        cursor.execute("SET CONSTRAINTS locatecells_refresh IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS locatecells_refresh DEFERRED")
+        return cells_fresh(cursor)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import relocations_run
+from .services import locate_cells_refresh, relocations_run
 
 
 @shared_task
@@ -18,3 +18,9 @@ def sweep_relocations() -> int:
     """Relocate the territories still marked (broker down when the edit was saved, or the task
     failed). One already being relocated is left to that relocation."""
     return relocations_run(wait=False)
+
+
+@shared_task
+def refresh_locate_cells() -> bool:
+    """Build the locate cells again if a build failed; nothing to do otherwise."""
+    return locate_cells_refresh()

@@ -226,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cartography.tasks.sweep_relocations",
         "schedule": crontab(minute="*/5"),
     },
+    # A locate cells build that failed at an edit's commit left locating on the slower rules.
+    "refresh-stale-locate-cells": {
+        "task": "cartography.tasks.refresh_locate_cells",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # Address search: the local geocoder searches streets and districts loaded from data; set

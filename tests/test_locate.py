@@ -1,17 +1,21 @@
 """The locate query against the real Liège boundaries, and work-zone precedence."""
 
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 import shapely
 from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from cartography.models import District, LocateCellsState, Team, WorkZone
 from cartography.selectors import LOCATE_CELL_SQL, LOCATE_SQL, Location, cell_answer, locate
-from cartography.services import signalements_relocate
+from cartography.services import locate_cells_refresh, signalements_relocate
+from cartography.tasks import refresh_locate_cells
 from signalements.models import Category, Signalement
 from signalements.services import signalement_submit
 
@@ -337,12 +341,20 @@ def test_an_uncommitted_edit_is_located_by_the_rules_until_its_commit_builds_the
     assert Team.objects.get(pk=_by_cells(params).team_id).slug == "liege-proprete-nord"
 
 
-def test_a_failed_build_leaves_the_cells_stale_and_lets_the_edit_through(liege):
-    with connection.cursor() as cursor:  # undone with the test's transaction
+def _rebuild_breaks() -> str:
+    """Make the cells' build fail, in the test's transaction; returns the definition to restore."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_functiondef('cartography_locatecells_rebuild'::regproc)")
+        definition = cursor.fetchone()[0]
         cursor.execute(
             "CREATE OR REPLACE FUNCTION cartography_locatecells_rebuild() RETURNS void LANGUAGE plpgsql"
             " AS $$ BEGIN RAISE EXCEPTION 'broken geometry'; END $$"
         )
+    return definition
+
+
+def test_a_failed_build_leaves_the_cells_stale_and_lets_the_edit_through(liege):
+    _rebuild_breaks()
     Team.objects.filter(slug="liege-hypercentre").update(is_active=False)
 
     locate_cells_build()
@@ -385,3 +397,32 @@ def test_a_point_on_the_border_of_two_districts_is_settled_by_the_rules(liege):
     assert _by_cells(params) is False
     assert locate(**params) == _by_rules(params)
     assert locate(**params).district_id == lower_id
+
+
+def test_the_refresh_builds_again_cells_a_failed_build_left_stale(liege):
+    definition = _rebuild_breaks()
+    Team.objects.filter(slug="liege-hypercentre").update(is_active=False)
+    locate_cells_build()
+    assert locate_cells_refresh() is False
+    with connection.cursor() as cursor:
+        cursor.execute(definition)  # the build works again
+
+    assert refresh_locate_cells() is True  # the beat task, run here
+
+    assert LocateCellsState.objects.get().stale is False
+    params = {
+        "lon": PLACE_SAINT_LAMBERT[0],
+        "lat": PLACE_SAINT_LAMBERT[1],
+        "category_id": Category.objects.get(slug="dechets").pk,
+    }
+    assert Team.objects.get(pk=_by_cells(params).team_id).slug == "liege-proprete-nord"
+
+
+def test_the_build_command_says_how_many_cells_or_why_it_failed(liege):
+    out = io.StringIO()
+    call_command("build_locate_cells", "--force", stdout=out)
+    assert re.fullmatch(r"\d{3,} locate cells, fresh\n", out.getvalue())
+
+    _rebuild_breaks()
+    with pytest.raises(CommandError, match="could not be built"):
+        call_command("build_locate_cells", "--force", stdout=out)
