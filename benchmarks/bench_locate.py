@@ -4,8 +4,7 @@ on the subdivided tables (LOCATE_SQL, its fallback), against the same rules on t
 import numpy as np
 from django.db import connection
 
-from cartography.models import LocateCellsState
-from cartography.selectors import LOCATE_CELL_SQL, LOCATE_SQL, cell_answer, locate
+from cartography.selectors import LOCATE_CELL_SQL, LOCATE_SQL, cells_answer, cells_fresh, locate
 from signalements.models import Category
 
 from .data import random_points, territory_get
@@ -61,8 +60,8 @@ def run(*, points: int, seed: int) -> Report:
     subdivided: dict[str, list[float]] = {"execution": [], "planning": []}
     whole: dict[str, list[float]] = {"execution": [], "planning": [], "round_trip": []}
     disagreements = fallbacks = 0
-    stale = LocateCellsState.objects.filter(stale=False).count() != 1
     with connection.cursor() as cursor:
+        stale = not cells_fresh(cursor)
         for params in queries[:WARM_UP]:
             for sql in (LOCATE_CELL_SQL, LOCATE_SQL, WHOLE_POLYGONS_LOCATE_SQL):
                 cursor.execute(sql, params)
@@ -75,8 +74,7 @@ def run(*, points: int, seed: int) -> Report:
                 execution, planning = explain_ms(cursor, sql, params)
                 times["execution"].append(execution)
                 times["planning"].append(planning)
-            cursor.execute(LOCATE_CELL_SQL, params)
-            fallbacks += cell_answer(cursor.fetchall()) is False
+            fallbacks += cells_answer(cursor, params) is False
         for params in queries:
             with Stopwatch() as watch:
                 located = locate(**params)

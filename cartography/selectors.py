@@ -153,7 +153,8 @@ def rules_at_point_sql(point: str, category: str) -> str:
  WHERE terr.id IS NOT NULL"""
 
 
-LOCATE_SQL = rules_at_point_sql("ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)", "%(category_id)s")
+_POINT_PARAMS = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
+LOCATE_SQL = rules_at_point_sql(_POINT_PARAMS, "%(category_id)s")
 
 
 def _cell_columns(category: str) -> str:
@@ -171,16 +172,17 @@ LOCATE_CELL_SQL = f"""
 SELECT c.territory_id, c.district_id, {_cell_columns("%(category_id)s::bigint")}
   FROM cartography_locatecellsstate s
   LEFT JOIN cartography_locatecell c
-         ON ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+         ON ST_Intersects(c.geom, {_POINT_PARAMS})
  WHERE s.id = 1 AND NOT s.stale
 """
 
 
-def cells_of_points_sql(*, points: str, point: str, metric: str | None = None, category: str) -> str:
+def cells_of_points_sql(*, points: str, point: str, category: str) -> str:
     """(id, territory_id, district_id, team_id, sure) of the rows of `points` (alias r) in a locate
-    cell, as LOCATE_CELL_SQL: `sure` is false where the cells cannot say alone (cell_answer()),
-    and the rules must answer. A row in no cell is in no territory, if the cells are fresh."""
-    join = _parts_over_points("cartography_locatecell", "c", points, point, metric, "true")
+    cell, as LOCATE_CELL_SQL: `sure` is false where the cells cannot say alone (cells_answer()),
+    and the rules must answer. A row in no cell is in no territory, if the cells are fresh. The
+    points' spatial index is on `point` itself (WGS84, as the cells)."""
+    join = _parts_over_points("cartography_locatecell", "c", points, point, None, "true")
     answer = ("territory_id", "district_id", "team_id")
     agree = " AND ".join(
         f"min({column}) IS NOT DISTINCT FROM max({column}) AND count({column}) IN (0, count(*))"
@@ -205,10 +207,12 @@ class Location:
     team_id: int | None
 
 
-def cell_answer(rows: list[tuple]) -> tuple | None | Literal[False]:
-    """The cells' answer (territory, district, team), None outside every territory, or False when
-    the cells cannot say: stale, a category they do not know, or a point on the edge of cells that
-    disagree (the rules break those ties)."""
+def cells_answer(cursor, params: dict) -> tuple | None | Literal[False]:
+    """The cells' answer at a point (LOCATE_CELL_SQL's parameters): (territory, district, team),
+    None outside every territory, or False when the cells cannot say: stale, a category they do
+    not know, or a point on the edge of cells that disagree (the rules break those ties)."""
+    cursor.execute(LOCATE_CELL_SQL, params)
+    rows = cursor.fetchall()
     if not rows or any(unknown for *_, unknown in rows):
         return False
     answers = {row[:3] for row in rows if row[0] is not None}
@@ -221,8 +225,7 @@ def locate(*, lon: float, lat: float, category_id: int | None) -> Location | Non
     """Territory, district and responsible team of a point, or None outside every territory."""
     params = {"lon": lon, "lat": lat, "category_id": category_id}
     with connection.cursor() as cursor:
-        cursor.execute(LOCATE_CELL_SQL, params)
-        row = cell_answer(cursor.fetchall())
+        row = cells_answer(cursor, params)
         if row is False:
             cursor.execute(LOCATE_SQL, params)
             row = cursor.fetchone()

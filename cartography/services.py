@@ -232,11 +232,16 @@ ON CONFLICT (id) DO UPDATE SET stale = true WHERE %(force)s OR cartography_locat
 """
 
 
+def locate_cells_build_pending(cursor) -> None:
+    """Run now the build that this transaction's commit would run (the deferred trigger), if any."""
+    cursor.execute("SET CONSTRAINTS locatecells_refresh IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS locatecells_refresh DEFERRED")
+
+
 def locate_cells_refresh(*, force: bool = False) -> bool:
     """Build the locate cells if they are stale (always, with `force`), now rather than at commit;
     True if they are fresh afterwards. A failed build is logged by the database and returns False."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_CELLS_MARK_SQL, {"force": force})
-        cursor.execute("SET CONSTRAINTS locatecells_refresh IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS locatecells_refresh DEFERRED")
+        locate_cells_build_pending(cursor)
         return cells_fresh(cursor)

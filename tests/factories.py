@@ -6,6 +6,7 @@ from django.db import connection
 
 from cartography.models import District
 from cartography.selectors import locate
+from cartography.services import locate_cells_build_pending
 from signalements.models import Category, Signalement
 
 from .conftest import PLACE_SAINT_LAMBERT
@@ -36,8 +37,7 @@ class SignalementFactory(factory.django.DjangoModelFactory):
 def locate_cells_build() -> None:
     """Build the locate cells as the commit of the test's edits would (the deferred trigger)."""
     with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS locatecells_refresh IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS locatecells_refresh DEFERRED")
+        locate_cells_build_pending(cursor)
 
 
 def district_border_point(territory) -> tuple[float, float, int]:

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from cartography.models import District, LocateCellsState, Team, WorkZone
-from cartography.selectors import LOCATE_CELL_SQL, LOCATE_SQL, Location, cell_answer, locate
+from cartography.selectors import LOCATE_SQL, Location, cells_answer, locate
 from cartography.services import locate_cells_refresh, signalements_relocate
 from cartography.tasks import refresh_locate_cells
 from signalements.models import Category, Signalement
@@ -43,9 +43,14 @@ def _by_rules(params: dict) -> Location | None:
 
 def _by_cells(params: dict) -> Location | None | bool:
     with connection.cursor() as cursor:
-        cursor.execute(LOCATE_CELL_SQL, params)
-        answer = cell_answer(cursor.fetchall())
+        answer = cells_answer(cursor, params)
     return answer if answer in (None, False) else Location(*answer)
+
+
+def _saint_lambert(category_slug: str) -> dict:
+    """locate()'s parameters for a report of the category on the Place Saint-Lambert."""
+    category_id = Category.objects.get(slug=category_slug).pk
+    return {"lon": PLACE_SAINT_LAMBERT[0], "lat": PLACE_SAINT_LAMBERT[1], "category_id": category_id}
 
 
 def _team_at(point, category_slug: str) -> str | None:
@@ -325,11 +330,7 @@ def test_the_locate_cells_give_the_rules_answer_across_the_territory(liege):
 
 def test_an_uncommitted_edit_is_located_by_the_rules_until_its_commit_builds_the_cells(liege):
     hypercentre = WorkZone.objects.get(team__slug="liege-hypercentre")
-    params = {
-        "lon": PLACE_SAINT_LAMBERT[0],
-        "lat": PLACE_SAINT_LAMBERT[1],
-        "category_id": Category.objects.get(slug="dechets").pk,
-    }
+    params = _saint_lambert("dechets")
     locate_cells_build()
     WorkZone.objects.filter(pk=hypercentre.pk).update(priority=-1000)  # plain SQL, no model save
 
@@ -361,18 +362,12 @@ def test_a_failed_build_leaves_the_cells_stale_and_lets_the_edit_through(liege):
 
     assert LocateCellsState.objects.get().stale is True
     assert Team.objects.get(slug="liege-hypercentre").is_active is False
-    dechets = Category.objects.get(slug="dechets").pk
-    located = locate(lon=PLACE_SAINT_LAMBERT[0], lat=PLACE_SAINT_LAMBERT[1], category_id=dechets)
-    assert Team.objects.get(pk=located.team_id).slug == "liege-proprete-nord"
+    assert Team.objects.get(pk=locate(**_saint_lambert("dechets")).team_id).slug == "liege-proprete-nord"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_cells_are_built_when_an_edit_commits(liege):
-    params = {
-        "lon": PLACE_SAINT_LAMBERT[0],
-        "lat": PLACE_SAINT_LAMBERT[1],
-        "category_id": Category.objects.get(slug="dechets").pk,
-    }
+    params = _saint_lambert("dechets")
     lon, lat = PLACE_SAINT_LAMBERT
     with transaction.atomic():
         team = Team.objects.create(slug="square", name="Square", territory=liege)
@@ -410,11 +405,7 @@ def test_the_refresh_builds_again_cells_a_failed_build_left_stale(liege):
     assert refresh_locate_cells() is True  # the beat task, run here
 
     assert LocateCellsState.objects.get().stale is False
-    params = {
-        "lon": PLACE_SAINT_LAMBERT[0],
-        "lat": PLACE_SAINT_LAMBERT[1],
-        "category_id": Category.objects.get(slug="dechets").pk,
-    }
+    params = _saint_lambert("dechets")
     assert Team.objects.get(pk=_by_cells(params).team_id).slug == "liege-proprete-nord"
 
 
