@@ -14,7 +14,8 @@ from django.utils import timezone
 from cartography.selectors import Location, locate
 from signalements.bulk import (
     INSERT_SQL,
-    LOCATE_STAGING_BY_CELLS_SQL,
+    LOCATE_BY_CELLS_SQL,
+    LOCATE_BY_RULES_WHERE_CELLS_CANNOT_SQL,
     LOCATE_STAGING_SQL,
     POINTS_SQL,
     BulkRow,
@@ -55,9 +56,12 @@ FLOOR_SQL = (
     f"SELECT {FLOOR_COLUMNS} FROM signalements_signalement ORDER BY id",
 )
 PROFILED_STATEMENTS = {
-    "points and their spatial index (work table)": POINTS_SQL,
-    "locate: cells (parts if stale) joined to points (CREATE UNLOGGED TABLE … AS, in parallel)": (
-        LOCATE_STAGING_BY_CELLS_SQL,
+    "locate: cells probed per point, in parallel (CREATE UNLOGGED TABLE … AS)": (LOCATE_BY_CELLS_SQL,),
+    "locate: the rules where the cells cannot say (edges, unknown categories)": (
+        LOCATE_BY_RULES_WHERE_CELLS_CANNOT_SQL,
+    ),
+    "locate if the cells are stale: points, their index, the parts joined to them": (
+        *POINTS_SQL,
         LOCATE_STAGING_SQL,
     ),
     "INSERT … SELECT (report + history)": (INSERT_SQL,),

@@ -157,7 +157,7 @@ _POINT_PARAMS = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
 LOCATE_SQL = rules_at_point_sql(_POINT_PARAMS, "%(category_id)s")
 
 
-def _cell_columns(category: str) -> str:
+def cell_columns(category: str) -> str:
     """The team of the category in the cell c, and whether the cell does not know the category."""
     return f"""CASE WHEN {category} IS NULL THEN c.catch_all_team_id
             ELSE c.team_ids[array_position(c.category_ids, {category})] END AS team_id,
@@ -169,7 +169,7 @@ def _cell_columns(category: str) -> str:
 # the rules above computed once per face. A row per cell holding the point (none: no territory),
 # or no row at all if the cells are stale in this transaction (or have no state row).
 LOCATE_CELL_SQL = f"""
-SELECT c.territory_id, c.district_id, {_cell_columns("%(category_id)s::bigint")}
+SELECT c.territory_id, c.district_id, {cell_columns("%(category_id)s::bigint")}
   FROM cartography_locatecellsstate s
   LEFT JOIN cartography_locatecell c
          ON ST_Intersects(c.geom, {_POINT_PARAMS})
@@ -177,21 +177,18 @@ SELECT c.territory_id, c.district_id, {_cell_columns("%(category_id)s::bigint")}
 """
 
 
-def cells_of_points_sql(*, points: str, point: str, category: str) -> str:
-    """(id, territory_id, district_id, team_id, sure) of the rows of `points` (alias r) in a locate
-    cell, as LOCATE_CELL_SQL: `sure` is false where the cells cannot say alone (cells_answer()),
-    and the rules must answer. A row in no cell is in no territory, if the cells are fresh. The
-    points' spatial index is on `point` itself (WGS84, as the cells)."""
-    join = _parts_over_points("cartography_locatecell", "c", points, point, None, "true")
-    answer = ("territory_id", "district_id", "team_id")
-    agree = " AND ".join(
-        f"min({column}) IS NOT DISTINCT FROM max({column}) AND count({column}) IN (0, count(*))"
-        for column in answer
-    )
-    return f"""SELECT id, min(territory_id) AS territory_id, min(district_id) AS district_id,
-       min(team_id) AS team_id, {agree} AND NOT bool_or(unknown) AS sure
-  FROM (SELECT r.id, c.territory_id, c.district_id, {_cell_columns(category)} FROM {join} OFFSET 0) hit
- GROUP BY id"""
+def cell_holding_sql(point: str) -> str:
+    """LEFT JOIN of the locate cell (alias c) whose interior holds the point: one at most, as the
+    cells do not overlap. None on an edge between cells, which may disagree, nor outside them all:
+    cell_edge_sql() tells those apart."""
+    return f"LEFT JOIN cartography_locatecell c ON ST_Contains(c.geom, {point})"
+
+
+def cell_edge_sql(point: str) -> str:
+    """Whether the point, held by no cell's interior, lies on a cell's edge (else it is outside
+    every territory, if the cells are fresh): the rules must say there, as LOCATE_CELL_SQL's
+    disagreeing cells send locate() to them."""
+    return f"EXISTS (SELECT FROM cartography_locatecell edge WHERE ST_Intersects(edge.geom, {point}))"
 
 
 def cells_fresh(cursor) -> bool:
