@@ -14,11 +14,11 @@ from django.utils import timezone
 from cartography.selectors import Location, locate
 from signalements.bulk import (
     INSERT_SQL,
-    LOCATE_BY_CELLS_SQL,
-    LOCATE_BY_RULES_WHERE_CELLS_CANNOT_SQL,
-    LOCATE_STAGING_SQL,
-    POINTS_SQL,
     BulkRow,
+    locate_by_cells_sql,
+    locate_by_parts_sql,
+    locate_by_rules_where_cells_cannot_sql,
+    points_sql,
     signalements_bulk_load,
 )
 from signalements.deadlines import WorkingCalendar
@@ -55,14 +55,17 @@ FLOOR_SQL = (
     f"INSERT INTO bench_floor ({FLOOR_COLUMNS}) "
     f"SELECT {FLOOR_COLUMNS} FROM signalements_signalement ORDER BY id",
 )
+_LOADED = {"located": "signalement_located", "staging": "signalement_staging"}
 PROFILED_STATEMENTS = {
-    "locate: cells probed per point, in parallel (CREATE UNLOGGED TABLE … AS)": (LOCATE_BY_CELLS_SQL,),
+    "locate: cells probed per point, in parallel (CREATE UNLOGGED TABLE … AS)": (
+        locate_by_cells_sql(**_LOADED),
+    ),
     "locate: the rules where the cells cannot say (edges, unknown categories)": (
-        LOCATE_BY_RULES_WHERE_CELLS_CANNOT_SQL,
+        locate_by_rules_where_cells_cannot_sql("signalement_located"),
     ),
     "locate if the cells are stale: points, their index, the parts joined to them": (
-        *POINTS_SQL,
-        LOCATE_STAGING_SQL,
+        *points_sql("signalement_points", "signalement_staging"),
+        locate_by_parts_sql(points="signalement_points", **_LOADED),
     ),
     "INSERT … SELECT (report + history)": (INSERT_SQL,),
 }

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -102,19 +102,24 @@ def _carried(alias: str, columns: tuple[str, ...] = CARRIED_COLUMNS) -> str:
 # the cells' spatial index for the one cell whose interior holds it, in parallel over the staged
 # rows; no points table, no sort, no index to build (1M reports: 4.9 s -> 1.9 s against joining
 # the cells to indexed points). `unknown`: the cell does not know the category.
-LOCATE_BY_CELLS_SQL = f"""
-CREATE UNLOGGED TABLE signalement_located AS
+def locate_by_cells_sql(located: str, staging: str, where: str = "true") -> str:
+    return f"""
+CREATE UNLOGGED TABLE {located} AS
 SELECT {_carried("st", LOCATED_COLUMNS)}, p.geom, c.territory_id, c.district_id,
        {cell_columns("st.category_id")}
-  FROM signalement_staging st
+  FROM {staging} st
  CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(st.lon, st.lat), 4326) AS geom) p
  {cell_holding_sql("p.geom")}
+ WHERE {where}
 """
+
+
 # Where the cells cannot say alone, the rules answer, one point at a time as locate() does: a point
 # on an edge between cells (the rules break ties between disagreeing cells), or a category the cells
 # do not know. A point in no cell and on no edge is outside every territory.
-LOCATE_BY_RULES_WHERE_CELLS_CANNOT_SQL = f"""
-UPDATE signalement_located l
+def locate_by_rules_where_cells_cannot_sql(located: str) -> str:
+    return f"""
+UPDATE {located} l
    SET (territory_id, district_id, team_id, unknown) =
        (SELECT rules.territory_id, rules.district_id, rules.team_id, false
           FROM (SELECT) one
@@ -122,56 +127,92 @@ UPDATE signalement_located l
  WHERE l.unknown OR (l.territory_id IS NULL AND {cell_edge_sql("l.geom")})
 """
 
+
 # With the cells stale (an edit earlier in the loading transaction): the staged points and their
 # spatial index, so that the parts can be joined to them (cartography.selectors:
 # districts_of_points_sql, zone_teams_of_points_sql).
 # Stored in geohash order: the points a part finds in its box then sit on a few neighbouring pages
 # (3.7x faster than one lookup per point on 100,000 points; 2.5x faster than unsorted). Indexed in
 # WGS84, as the parts are: no metric copy to compute (1M points: 5.6 s -> 1.6 s).
-POINTS_SQL = (
-    f"""
-CREATE UNLOGGED TABLE signalement_points AS
+def points_sql(points: str, staging: str, where: str = "true") -> tuple[str, ...]:
+    return (
+        f"""
+CREATE UNLOGGED TABLE {points} AS
 SELECT {_carried("st")}, p.geom
-  FROM signalement_staging st,
+  FROM {staging} st,
        LATERAL (SELECT ST_SetSRID(ST_MakePoint(st.lon, st.lat), 4326) AS geom) p
+ WHERE {where}
  ORDER BY CASE WHEN st.lon BETWEEN -180 AND 180 AND st.lat BETWEEN -90 AND 90
                THEN ST_GeoHash(p.geom, 7) END
 """,
-    "CREATE INDEX ON signalement_points USING gist (geom)",
-    "ANALYZE signalement_points",
-)
-_POINTS = {"points": "signalement_points", "point": "geom"}
-LOCATE_STAGING_SQL = f"""
-CREATE UNLOGGED TABLE signalement_located AS
-WITH district_of AS MATERIALIZED ({districts_of_points_sql(**_POINTS)}),
-zone_team_of AS MATERIALIZED ({zone_teams_of_points_sql(**_POINTS, category="r.category_id")})
+        f"CREATE INDEX ON {points} USING gist (geom)",
+        f"ANALYZE {points}",
+    )
+
+
+def locate_by_parts_sql(located: str, points: str, staging: str) -> str:
+    on = {"points": points, "point": "geom"}
+    return f"""
+CREATE UNLOGGED TABLE {located} AS
+WITH district_of AS MATERIALIZED ({districts_of_points_sql(**on)}),
+zone_team_of AS MATERIALIZED ({zone_teams_of_points_sql(**on, category="r.category_id")})
 SELECT {_carried("st", LOCATED_COLUMNS)}, l.geom, l.territory_id, l.district_id,
        COALESCE(l.zone_team_id, {default_team_sql("l.category_id", "l.territory_id")}) AS team_id,
        false AS unknown
   FROM (SELECT r.id, r.category_id, r.geom, d.district_id, z.team_id AS zone_team_id,
                COALESCE(d.territory_id, {territory_outline_sql("r.geom")}) AS territory_id
-          FROM signalement_points r
+          FROM {points} r
           LEFT JOIN district_of d ON d.id = r.id
           LEFT JOIN zone_team_of z ON z.id = r.id) l
-  JOIN signalement_staging st ON st.id = l.id
+  JOIN {staging} st ON st.id = l.id
 """
+
+
+def locate_rows(cursor, *, located: str, staging: str, points: str, where: str = "true") -> None:
+    """Create `located` from the rows of `staging` that meet `where`: by the cells if they are fresh
+    in this transaction, else by the parts joined to a `points` table."""
+    if cells_fresh(cursor):
+        with join_locating(cursor, parallel=True):
+            cursor.execute(locate_by_cells_sql(located, staging, where))
+        with join_locating(cursor):
+            cursor.execute(locate_by_rules_where_cells_cannot_sql(located))
+    else:
+        with join_locating(cursor, parallel=True):
+            for statement in points_sql(points, staging, where):
+                cursor.execute(statement)
+            cursor.execute(locate_by_parts_sql(located, points, staging))
+
 
 # Rows of the file already stored under this source, and repeats within the file (the first kept):
 # not loaded again. Loads take turns (LOAD_LOCK_SQL), so none can slip in between.
-ALREADY_LOADED_SQL = """
-DELETE FROM signalement_located l
- USING (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY external_id ORDER BY row_no) AS nth
-                          FROM signalement_located
-                         WHERE external_id IS NOT NULL AND territory_id IS NOT NULL) numbered
-         WHERE nth > 1
-        UNION
-        SELECT again.id FROM signalement_located again
+def repeats_in_file_sql(located: str) -> str:
+    """Ids of the located rows whose external id an earlier located row of the file has."""
+    return f"""SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY external_id ORDER BY row_no) AS nth
+                 FROM {located}
+                WHERE external_id IS NOT NULL AND territory_id IS NOT NULL) numbered
+        WHERE nth > 1"""
+
+
+def already_stored_sql(located: str) -> str:
+    """Ids of the located rows whose (source, external id) is stored."""
+    return f"""SELECT again.id FROM {located} again
           JOIN signalements_signalement s ON s.source = %(source)s AND s.external_id = again.external_id
-         WHERE again.territory_id IS NOT NULL) gone
+         WHERE again.territory_id IS NOT NULL"""
+
+
+ALREADY_LOADED_SQL = f"""
+DELETE FROM signalement_located l
+ USING ({repeats_in_file_sql("signalement_located")}
+        UNION
+        {already_stored_sql("signalement_located")}) gone
  WHERE l.id = gone.id
 """
 
-INSERT_SQL = f"""
+
+def insert_sql(rows: str) -> str:
+    """The reports and their first history row, from `rows` (a subquery: the located columns and
+    deadline_at, in the order of insertion)."""
+    return f"""
 WITH inserted AS (
     INSERT INTO signalements_signalement
         (category_id, location, address, territory_id, district_id, team_id, team_is_manual, status, priority,
@@ -180,20 +221,7 @@ WITH inserted AS (
     SELECT category_id, geom, address, territory_id, district_id, team_id, false, status, priority, channel,
            description, %(source)s, external_id, created_at, created_at, statement_timestamp(), deadline_at,
            {TOKEN_PREFIX_SQL} || encode(secret, 'hex')
-      FROM (SELECT l.category_id, l.geom, l.address, l.territory_id, l.district_id, l.team_id,
-                   l.status, l.priority, l.channel, l.description, l.external_id, l.created_at,
-                   dl.deadline_at, l.secret
-              FROM signalement_located l
-              JOIN signalements_category c ON c.id = l.category_id
-              JOIN signalement_deadlines dl
-                ON dl.territory_id = l.territory_id AND dl.deadline_days = c.deadline_days
-               AND dl.day = (l.created_at AT TIME ZONE %(tz)s)::date
-             WHERE l.territory_id IS NOT NULL
-             -- In the order of their dates, so that ids and references follow them and the indexes
-             -- on id, reference, date and (category, status, date) grow at their right edge (1M
-             -- reports: 8 s less). OFFSET 0: the tokens' time prefix is taken after the sort, in
-             -- this order, else their unique index takes a random page per row (23 s more).
-             ORDER BY l.created_at, l.row_no OFFSET 0) sorted
+      FROM ({rows}) sorted
     RETURNING id, status, created_at
 ),
 history AS (
@@ -205,6 +233,25 @@ history AS (
 )
 SELECT count(*) FROM inserted
 """
+
+
+def deadlined_rows_sql(located: str, deadlines: str) -> str:
+    """The located rows inside a territory with their deadline, in the order of their dates, so that
+    ids and references follow them and the indexes on id, reference, date and (category, status,
+    date) grow at their right edge (1M reports: 8 s less). OFFSET 0: the tokens' time prefix is
+    taken after the sort, in this order, else their unique index takes a random page per row (23 s
+    more)."""
+    return f"""SELECT l.*, dl.deadline_at
+              FROM {located} l
+              JOIN signalements_category c ON c.id = l.category_id
+              JOIN {deadlines} dl
+                ON dl.territory_id = l.territory_id AND dl.deadline_days = c.deadline_days
+               AND dl.day = (l.created_at AT TIME ZONE %(tz)s)::date
+             WHERE l.territory_id IS NOT NULL
+             ORDER BY l.created_at, l.row_no OFFSET 0"""
+
+
+INSERT_SQL = insert_sql(deadlined_rows_sql("signalement_located", "signalement_deadlines"))
 
 # The foreign keys the INSERT fills, and their tables. History rows reference reports of the same
 # statement, and their author is empty: nothing to check there.
@@ -228,19 +275,29 @@ SELECT (current_setting('is_superuser') = 'on'
 """
 
 
-def _foreign_keys_check(cursor) -> None:
+def referenced_keys(cursor, located: str) -> dict[str, set[int]]:
+    """The keys each foreign key of the located rows inside a territory refers to."""
+    keys = ", ".join(f"array_agg(DISTINCT {column})" for column, _ in REFERENCES)
+    cursor.execute(f"SELECT {keys} FROM {located} WHERE territory_id IS NOT NULL")
+    return {
+        column: {key for key in ids or () if key is not None}
+        for (column, _), ids in zip(REFERENCES, cursor.fetchone(), strict=True)
+    }
+
+
+def referenced_rows_lock(cursor, located: str, keys: dict[str, set[int]]) -> None:
     """What the foreign-key triggers do for each row, once per key: lock the referenced rows as they
     do (FOR KEY SHARE: none can be deleted before the commit). A row deleted meanwhile is not
-    returned by the lock, and the load stops, naming the first row that needed it."""
-    keys = ", ".join(f"array_agg(DISTINCT {column})" for column, _ in REFERENCES)
-    cursor.execute(f"SELECT {keys} FROM signalement_located WHERE territory_id IS NOT NULL")
-    for (column, table), ids in zip(REFERENCES, cursor.fetchone(), strict=True):
-        wanted = {key for key in ids or () if key is not None}
+    returned by the lock, and the load stops, naming the first row of `located` that needed it."""
+    for column, table in REFERENCES:
+        wanted = keys[column]
+        if not wanted:
+            continue
         cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) FOR KEY SHARE", [list(wanted)])
         missing = wanted - {key for (key,) in cursor.fetchall()}
         if missing:
             cursor.execute(
-                f"""SELECT row_no, {column} FROM signalement_located
+                f"""SELECT row_no, {column} FROM {located}
                      WHERE territory_id IS NOT NULL AND {column} = ANY(%s) ORDER BY row_no LIMIT 1""",
                 [sorted(missing)],
             )
@@ -248,33 +305,48 @@ def _foreign_keys_check(cursor) -> None:
             raise IntegrityError(f"row {row_no}: {column} {key} is no longer in {table}")
 
 
+def _foreign_keys_check(cursor, located: str = "signalement_located") -> None:
+    referenced_rows_lock(cursor, located, referenced_keys(cursor, located))
+
+
 # Deadlines depend on the territory's holidays, known once the rows are located: computed once per
 # (territory, local day, working days), a few thousand for years of reports, not once per row.
-DEADLINE_KEYS_SQL = """
-SELECT DISTINCT l.territory_id, (l.created_at AT TIME ZONE %(tz)s)::date, c.deadline_days
-  FROM signalement_located l JOIN signalements_category c ON c.id = l.category_id
- WHERE l.territory_id IS NOT NULL
-"""
-DEADLINES_DDL = """
-CREATE UNLOGGED TABLE signalement_deadlines (
+def deadline_keys(cursor, located: str, tz) -> set[tuple[int, date, int]]:
+    cursor.execute(
+        f"""SELECT DISTINCT l.territory_id, (l.created_at AT TIME ZONE %(tz)s)::date, c.deadline_days
+              FROM {located} l JOIN signalements_category c ON c.id = l.category_id
+             WHERE l.territory_id IS NOT NULL""",
+        {"tz": tz.key},
+    )
+    return set(cursor.fetchall())
+
+
+def deadlines_ddl(deadlines: str) -> str:
+    return f"""
+CREATE UNLOGGED TABLE {deadlines} (
     territory_id bigint NOT NULL, day date NOT NULL, deadline_days integer NOT NULL,
     deadline_at timestamptz NOT NULL
-)
-"""
+)"""
 
 
-def _deadlines_stage(cursor, tz) -> None:
-    cursor.execute(DEADLINE_KEYS_SQL, {"tz": tz.key})
-    keys = cursor.fetchall()
-    # Read before the COPY starts: the connection serves nothing else until it ends.
-    calendars = {
-        territory_id: WorkingCalendar(territory_id=territory_id) for territory_id in {key[0] for key in keys}
-    }
-    cursor.execute(DEADLINES_DDL)
-    with cursor.copy("COPY signalement_deadlines FROM STDIN") as copy:
+def deadlines_write(cursor, deadlines: str, keys, calendars: dict[int, WorkingCalendar], tz) -> None:
+    """The deadline of each (territory, local day, working days) key, into the `deadlines` table.
+    The calendars are read beforehand: the connection serves nothing else while the COPY runs."""
+    with cursor.copy(f"COPY {deadlines} FROM STDIN") as copy:
         for territory_id, day, days in keys:
             noon = timezone.make_aware(datetime.combine(day, time(12)), tz)
             copy.write_row((territory_id, day, days, calendars[territory_id].deadline(noon, days)))
+
+
+def calendars_of(territory_ids) -> dict[int, WorkingCalendar]:
+    return {territory_id: WorkingCalendar(territory_id=territory_id) for territory_id in territory_ids}
+
+
+def _deadlines_stage(cursor, tz) -> None:
+    keys = deadline_keys(cursor, "signalement_located", tz)
+    calendars = calendars_of({key[0] for key in keys})
+    cursor.execute(deadlines_ddl("signalement_deadlines"))
+    deadlines_write(cursor, "signalement_deadlines", keys, calendars, tz)
     cursor.execute("ANALYZE signalement_deadlines")
 
 
@@ -315,17 +387,9 @@ def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResul
                         secret,
                     )
                 )
-        by_cells = cells_fresh(cursor)
-        with join_locating(cursor, parallel=True):
-            if by_cells:
-                cursor.execute(LOCATE_BY_CELLS_SQL)
-            else:
-                for statement in POINTS_SQL:
-                    cursor.execute(statement)
-                cursor.execute(LOCATE_STAGING_SQL)
-        if by_cells:
-            with join_locating(cursor):
-                cursor.execute(LOCATE_BY_RULES_WHERE_CELLS_CANNOT_SQL)
+        locate_rows(
+            cursor, located="signalement_located", staging="signalement_staging", points="signalement_points"
+        )
         # Row counts for the planner: guessed, the INSERT sorted 1M rows twice more for a merge join.
         cursor.execute("ANALYZE signalement_located")
         cursor.execute(ALREADY_LOADED_SQL, {"source": source})
