@@ -127,6 +127,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Bulk loads check foreign keys once per key rather than once per row where the database role may
 # (signalements.bulk); false keeps PostgreSQL's row triggers in every case.
 SIGNALEMENT_BULK_SET_BASED_CHECKS = env_bool("SIGNALEMENT_BULK_SET_BASED_CHECKS", True)
+# Outside a transaction, a bulk load locates the rows on a second connection while it inserts them,
+# a date range of this many rows at a time (signalements.bulk_pipeline); false: one connection.
+SIGNALEMENT_BULK_PIPELINE = env_bool("SIGNALEMENT_BULK_PIPELINE", True)
+SIGNALEMENT_BULK_CHUNK_ROWS = int(os.environ.get("SIGNALEMENT_BULK_CHUNK_ROWS", "100000"))
 # A submission whose side effects were not done after this delay is picked up again by the sweep.
 SIGNALEMENT_SWEEP_AFTER = timedelta(minutes=int(os.environ.get("SIGNALEMENT_SWEEP_AFTER_MINUTES", "10")))
 

@@ -57,15 +57,20 @@ class BulkResult:
 # dropped inside the load's transaction, under a lock that has loads take turns (LOAD_LOCK_SQL).
 WORK_TABLES = ("signalement_staging", "signalement_points", "signalement_located", "signalement_deadlines")
 LOAD_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('signalements_bulk_load'))"
-STAGING_DDL = """
-CREATE UNLOGGED TABLE signalement_staging (
+
+
+def staging_ddl(staging: str) -> str:
+    return f"""
+CREATE UNLOGGED TABLE {staging} (
     id bigint GENERATED ALWAYS AS IDENTITY, row_no integer NOT NULL, external_id text,
     lon double precision NOT NULL, lat double precision NOT NULL,
     category_id bigint NOT NULL, created_at timestamptz NOT NULL,
     status text NOT NULL, priority text NOT NULL,
     channel text NOT NULL, address text NOT NULL, description text NOT NULL, secret bytea NOT NULL
-)
-"""
+)"""
+
+
+STAGING_DDL = staging_ddl("signalement_staging")
 # Column and type: binary COPY, 4x less time than text for the Python side (no formatting).
 STAGING_COLUMNS = {
     "row_no": "int4",
@@ -350,43 +355,49 @@ def _deadlines_stage(cursor, tz) -> None:
     cursor.execute("ANALYZE signalement_deadlines")
 
 
-@transaction.atomic
+def staging_copy(cursor, staging: str, rows: Iterable[BulkRow]) -> int:
+    """COPY the rows into the `staging` table, each with the random part of its tracking token.
+    How many rows were written."""
+    count, secrets_block, offset = 0, b"", 0
+    with cursor.copy(f"COPY {staging} ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(list(STAGING_COLUMNS.values()))
+        for r in rows:
+            if offset == len(secrets_block):
+                secrets_block, offset = secrets.token_bytes(SECRET_BYTES * SECRET_BLOCK_ROWS), 0
+            secret = secrets_block[offset : offset + SECRET_BYTES]
+            offset += SECRET_BYTES
+            copy.write_row(
+                (r.row, r.external_id, r.lon, r.lat, r.category_id, r.created_at, r.status,
+                 r.priority, r.channel, r.address, r.description, secret)
+            )  # fmt: skip
+            count += 1
+    return count
+
+
 def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResult:
-    """Load many reports at once, each with its history, located in the database.
+    """Load many reports at once, each with its history, located in the database, all or nothing.
 
     Rows outside every territory are not stored and are listed in the result; rows whose
     (source, external_id) is already stored are skipped, so a file can be loaded again safely.
+    Outside a transaction, the rows are located on a second connection while they are inserted
+    (signalements.bulk_pipeline); inside one, all is done in it.
     """
+    from .bulk_pipeline import pipeline_usable, signalements_bulk_load_pipelined
+
+    if pipeline_usable():
+        return signalements_bulk_load_pipelined(rows, source=source)
+    return signalements_bulk_load_in_transaction(rows, source=source)
+
+
+@transaction.atomic
+def signalements_bulk_load_in_transaction(rows: Iterable[BulkRow], *, source: str) -> BulkResult:
+    """signalements_bulk_load on the one connection, in the current transaction or a new one."""
     result = BulkResult()
     tz = timezone.get_current_timezone()
     with connection.cursor() as cursor:
         cursor.execute(LOAD_LOCK_SQL)
         cursor.execute(STAGING_DDL)
-        staging = f"COPY signalement_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-        with cursor.copy(staging) as copy:
-            copy.set_types(list(STAGING_COLUMNS.values()))
-            secrets_block, offset = b"", 0
-            for r in rows:
-                if offset == len(secrets_block):
-                    secrets_block, offset = secrets.token_bytes(SECRET_BYTES * SECRET_BLOCK_ROWS), 0
-                secret = secrets_block[offset : offset + SECRET_BYTES]
-                offset += SECRET_BYTES
-                copy.write_row(
-                    (
-                        r.row,
-                        r.external_id,
-                        r.lon,
-                        r.lat,
-                        r.category_id,
-                        r.created_at,
-                        r.status,
-                        r.priority,
-                        r.channel,
-                        r.address,
-                        r.description,
-                        secret,
-                    )
-                )
+        staging_copy(cursor, "signalement_staging", rows)
         locate_rows(
             cursor, located="signalement_located", staging="signalement_staging", points="signalement_points"
         )
