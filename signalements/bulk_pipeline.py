@@ -68,7 +68,10 @@ HELPER_SETTINGS = {
 
 
 def pipeline_usable() -> bool:
-    return settings.SIGNALEMENT_BULK_PIPELINE and not connection.in_atomic_block
+    """Whether the caller holds no transaction open: neither an atomic block nor autocommit off."""
+    return (
+        settings.SIGNALEMENT_BULK_PIPELINE and not connection.in_atomic_block and connection.get_autocommit()
+    )
 
 
 def pipe_tables_drop(cursor) -> None:

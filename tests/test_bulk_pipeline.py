@@ -111,3 +111,18 @@ def test_range_sizes_start_small_and_cover_every_row():
     assert range_sizes(1000, 100) == [12, 25, 50, *[100] * 9, 13]
     for count in (1, 99, 100, 101, 187, 1000, 12345):
         assert sum(range_sizes(count, 100)) == count
+
+
+def test_a_caller_holding_a_transaction_keeps_the_load_in_it(liege, caplog):
+    """In an atomic block, or with autocommit off, the helper could not see what the caller wrote
+    before the load, nor would the load be undone with the caller's transaction: one connection."""
+    row = saint_lambert_row(created_at=datetime(2025, 5, 2, tzinfo=UTC))
+    transaction.set_autocommit(False)
+    try:
+        with caplog.at_level(logging.INFO, logger="signalements.bulk_pipeline"):
+            assert signalements_bulk_load([row], source="held").inserted == 1
+        transaction.rollback()
+    finally:
+        transaction.set_autocommit(True)
+    assert "helper staged" not in caplog.text
+    assert not Signalement.objects.filter(source="held").exists()
