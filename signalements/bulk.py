@@ -215,8 +215,8 @@ DELETE FROM signalement_located l
 
 
 def insert_sql(rows: str) -> str:
-    """The reports and their first history row, from `rows` (a subquery: the located columns and
-    deadline_at, in the order of insertion)."""
+    """The reports and their first history row, from `rows` (a subquery: the located columns,
+    deadline_at and tracking_token, in the order of insertion)."""
     return f"""
 WITH inserted AS (
     INSERT INTO signalements_signalement
@@ -225,8 +225,8 @@ WITH inserted AS (
          tracking_token)
     SELECT category_id, geom, address, territory_id, district_id, team_id, false, status, priority, channel,
            description, %(source)s, external_id, created_at, created_at, statement_timestamp(), deadline_at,
-           {TOKEN_PREFIX_SQL} || encode(secret, 'hex')
-      FROM ({rows}) sorted
+           tracking_token
+      FROM ({rows}) ready
     RETURNING id, status, created_at
 ),
 history AS (
@@ -241,19 +241,20 @@ SELECT count(*) FROM inserted
 
 
 def deadlined_rows_sql(located: str, deadlines: str) -> str:
-    """The located rows inside a territory with their deadline, in the order of their dates, so that
-    ids and references follow them and the indexes on id, reference, date and (category, status,
-    date) grow at their right edge (1M reports: 8 s less). OFFSET 0: the tokens' time prefix is
-    taken after the sort, in this order, else their unique index takes a random page per row (23 s
-    more)."""
-    return f"""SELECT l.*, dl.deadline_at
+    """The located rows inside a territory with their deadline and tracking token, in the order of
+    their dates, so that ids and references follow them and the indexes on id, reference, date and
+    (category, status, date) grow at their right edge (1M reports: 8 s less). OFFSET 0: the tokens'
+    time prefix is taken after the sort, in this order, else their unique index takes a random page
+    per row (23 s more)."""
+    return f"""SELECT sorted.*, {TOKEN_PREFIX_SQL} || encode(sorted.secret, 'hex') AS tracking_token
+      FROM (SELECT l.*, dl.deadline_at
               FROM {located} l
               JOIN signalements_category c ON c.id = l.category_id
               JOIN {deadlines} dl
                 ON dl.territory_id = l.territory_id AND dl.deadline_days = c.deadline_days
                AND dl.day = (l.created_at AT TIME ZONE %(tz)s)::date
              WHERE l.territory_id IS NOT NULL
-             ORDER BY l.created_at, l.row_no OFFSET 0"""
+             ORDER BY l.created_at, l.row_no OFFSET 0) sorted"""
 
 
 INSERT_SQL = insert_sql(deadlined_rows_sql("signalement_located", "signalement_deadlines"))
