@@ -252,3 +252,23 @@ def test_a_mapping_naming_an_unknown_category_is_refused_before_loading(paris, t
     with pytest.raises(CommandError, match="no-such-category"):
         run("import_reports", str(DATA / "paris_dansmarue_sample_1000.geojson"), mapping=str(path))
     assert not Signalement.objects.filter(territory=paris).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_run_outside_a_transaction_loads_on_two_connections(liege, paris, caplog):
+    """As `manage.py import_reports` runs: the helper connection locates date ranges of the file
+    while the command's connection inserts them (signalements.bulk_pipeline)."""
+    path = str(DATA / "paris_dansmarue_2023-07_2024-09.csv.gz")
+    with caplog.at_level("INFO", logger="signalements.bulk_pipeline"):
+        out, _ = run("import_reports", path, mapping=str(PARIS_MAPPING))
+
+    assert "39515 report(s) loaded, 0 already present, 0 rejected" in out
+    assert "located 3 ranges" in caplog.text  # 12,500, 25,000, then the 2,015 latest reports
+    reports = Signalement.objects.filter(territory=paris)
+    assert reports.count() == 39515 and not reports.filter(district__isnull=True).exists()
+    assert reports.get(external_id="A2023G041622").district.code == "75102"
+    dates = list(reports.order_by("id").values_list("created_at", flat=True))
+    assert dates == sorted(dates)
+
+    again, _ = run("import_reports", path, mapping=str(PARIS_MAPPING))
+    assert "0 report(s) loaded, 39515 already present" in again
