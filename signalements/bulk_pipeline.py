@@ -293,7 +293,7 @@ def signalements_bulk_load_pipelined(rows: Iterable[BulkRow], *, source: str) ->
             pipe_tables_drop(cursor)
     result.outside.sort()
     logger.info(
-        "bulk load %s: %d inserted; helper staged the rows in %.2f s, located %d ranges in %.2f s;"
+        "bulk load %s: %d inserted; helper staged the rows in %.2f s, located %d range(s) in %.2f s;"
         " the loader waited %.2f s for the first range, %.2f s for the others",
         source,
         result.inserted,

@@ -50,7 +50,7 @@ def test_a_load_outside_a_transaction_stores_what_one_transaction_stores(liege, 
     with transaction.atomic():
         one = signalements_bulk_load(rows, source="one")
 
-    assert f"located {len(range_sizes(len(rows), 160))} ranges" in caplog.text
+    assert f"located {len(range_sizes(len(rows), 160))} range(s)" in caplog.text
     assert (two.inserted, two.already_loaded, two.outside) == (one.inserted, one.already_loaded, one.outside)
     assert two.inserted == 700 - 3 - 1 and two.outside == [21, 31, 32]
     assert stored("two") == stored("one")
