@@ -205,13 +205,15 @@ def already_stored_sql(located: str) -> str:
          WHERE again.territory_id IS NOT NULL"""
 
 
-ALREADY_LOADED_SQL = f"""
-DELETE FROM signalement_located l
- USING ({repeats_in_file_sql("signalement_located")}
-        UNION
-        {already_stored_sql("signalement_located")}) gone
- WHERE l.id = gone.id
-"""
+def unloadable_drop(cursor, located: str, *, repeats: str, source: str) -> tuple[int, list[int]]:
+    """Drop from `located` the rows not to load: `repeats` (a query of their ids) and those whose
+    (source, external id) is stored. How many that was, and the source rows outside every
+    territory, in their order."""
+    gone = f"{repeats} UNION {already_stored_sql(located)}"
+    cursor.execute(f"DELETE FROM {located} l USING ({gone}) gone WHERE l.id = gone.id", {"source": source})
+    already_loaded = cursor.rowcount
+    cursor.execute(f"SELECT row_no FROM {located} WHERE territory_id IS NULL ORDER BY row_no")
+    return already_loaded, [row_no for (row_no,) in cursor.fetchall()]
 
 
 def insert_sql(rows: str) -> str:
@@ -311,7 +313,8 @@ def referenced_rows_lock(cursor, located: str, keys: dict[str, set[int]]) -> Non
             raise IntegrityError(f"row {row_no}: {column} {key} is no longer in {table}")
 
 
-def _foreign_keys_check(cursor, located: str = "signalement_located") -> None:
+def _foreign_keys_check(cursor) -> None:
+    located = "signalement_located"
     referenced_rows_lock(cursor, located, referenced_keys(cursor, located))
 
 
@@ -404,10 +407,12 @@ def signalements_bulk_load_in_transaction(rows: Iterable[BulkRow], *, source: st
         )
         # Row counts for the planner: guessed, the INSERT sorted 1M rows twice more for a merge join.
         cursor.execute("ANALYZE signalement_located")
-        cursor.execute(ALREADY_LOADED_SQL, {"source": source})
-        result.already_loaded = cursor.rowcount
-        cursor.execute("SELECT row_no FROM signalement_located WHERE territory_id IS NULL ORDER BY row_no")
-        result.outside = [row_no for (row_no,) in cursor.fetchall()]
+        result.already_loaded, result.outside = unloadable_drop(
+            cursor,
+            "signalement_located",
+            repeats=repeats_in_file_sql("signalement_located"),
+            source=source,
+        )
         _deadlines_stage(cursor, tz)
         cursor.execute(SET_BASED_CHECKS_SQL)
         set_based = settings.SIGNALEMENT_BULK_SET_BASED_CHECKS and cursor.fetchone()[0]

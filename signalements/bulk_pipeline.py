@@ -36,7 +36,6 @@ from .bulk import (
     SET_BASED_CHECKS_SQL,
     BulkResult,
     BulkRow,
-    already_stored_sql,
     calendars_of,
     deadline_keys,
     deadlined_rows_sql,
@@ -49,6 +48,7 @@ from .bulk import (
     repeats_in_file_sql,
     staging_copy,
     staging_ddl,
+    unloadable_drop,
 )
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class Helper(threading.Thread):
 
     def stage(self, cursor) -> int:
         """COPY the rows into the staging table; locate the rows whose external id repeats, and
-        keep the first located row of each (as signalements.bulk.ALREADY_LOADED_SQL does)."""
+        keep the first located row of each (as the one-connection load does)."""
         cursor.execute(staging_ddl(STAGING))
         count = staging_copy(cursor, STAGING, self.rows)
         repeated = (
@@ -197,13 +197,9 @@ class Helper(threading.Thread):
             locate_rows(
                 cursor, located=located, staging=STAGING, points=f"{PREFIX}points_{number}", where=where
             )
-        gone = f"SELECT id FROM {REPEATS} UNION {already_stored_sql(located)}"
-        cursor.execute(
-            f"DELETE FROM {located} l USING ({gone}) gone WHERE l.id = gone.id", {"source": self.source}
+        already_loaded, outside = unloadable_drop(
+            cursor, located, repeats=f"SELECT id FROM {REPEATS}", source=self.source
         )
-        already_loaded = cursor.rowcount
-        cursor.execute(f"SELECT row_no FROM {located} WHERE territory_id IS NULL")
-        outside = [row_no for (row_no,) in cursor.fetchall()]
         keys = deadline_keys(cursor, located, self.tz) - self.deadline_keys
         if keys:
             deadlines_write(cursor, DEADLINES, keys, self.calendars, self.tz)
