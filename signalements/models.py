@@ -257,9 +257,27 @@ class Signalement(models.Model):
                 name="signalement_open_cat_loc_gist",
                 condition=Q(status_open=True),
             ),
-            models.Index(fields=["category", "status", "created_at"], name="signalement_cat_status_date"),
-            models.Index(fields=["district", "status"], name="signalement_district_status"),
-            models.Index(fields=["team", "status"], name="signalement_team_status"),
+            # The desk's queue, the crews' work lists, the overdue digest and the duplicate clustering
+            # read the open reports of a category, a team or a district. Most of a city's reports
+            # are closed, and are read by date (statistics, the API's pages, the public map: the
+            # created_at index), or in bulk, where a scan wins: indexing every report for these
+            # three cost each insert for nothing (bulk load: 30 -> 20 µs a row). Deleting a district
+            # or a team scans the table.
+            models.Index(
+                fields=["category", "status", "created_at"],
+                name="signalement_open_cat_date",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["district", "status"],
+                name="signalement_open_district",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["team", "status"],
+                name="signalement_open_team",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
             models.Index(
                 fields=["duplicate_of"],
                 name="signalement_duplicates",
@@ -269,7 +287,7 @@ class Signalement(models.Model):
             models.Index(
                 fields=["deadline_at"],
                 name="signalement_open_deadline",
-                condition=Q(status__in=["new", "acknowledged", "planned", "in_progress"]),
+                condition=Q(status__in=OPEN_STATUSES),
             ),
             models.Index(
                 fields=["processed_at"],
