@@ -51,7 +51,7 @@ PROPOSE_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('signalements_duplicat
 SIGNATURES_PER_QUERY = 10_000
 
 
-def _signature(category_id: int, members: list[int]) -> str:
+def group_signature(category_id: int, members: list[int]) -> str:
     return hashlib.sha256(f"{category_id}:{','.join(map(str, members))}".encode()).hexdigest()
 
 
@@ -76,7 +76,7 @@ def duplicate_groups_propose() -> int:
         for members in clusters.values():
             for group in _split_by_time(members, window):
                 group.sort()
-                found[_signature(category.pk, group)] = (category.pk, group)
+                found[group_signature(category.pk, group)] = (category.pk, group)
     signatures = list(found)
     known = set()
     for start in range(0, len(signatures), SIGNATURES_PER_QUERY):

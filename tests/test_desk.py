@@ -3,20 +3,30 @@
 import csv
 import io
 import json
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
+from django.db import connection, connections
 from django.utils import timezone
 
 from cartography.models import Team
 from signalements.deadlines import WorkingCalendar
-from signalements.duplicates import duplicate_groups_propose, signalement_unmerge, signalements_merge
+from signalements.duplicates import (
+    PROPOSE_LOCK_SQL,
+    duplicate_groups_propose,
+    group_signature,
+    signalement_unmerge,
+    signalements_merge,
+)
 from signalements.models import (
     OPEN_STATUSES,
     Category,
@@ -141,7 +151,8 @@ def _dansmarue_points(n: int) -> list[tuple[float, float, str]]:
     ]
 
 
-def test_clustering_proposes_the_known_duplicate_groups(db, tmp_path):
+def _paris_with_three_groups() -> tuple[Category, list[set[int]]]:
+    """Paris, and open waste reports in three known groups (smallest first) among strays."""
     from django.core.management import call_command
 
     data = Path(settings.BASE_DIR) / "fixtures" / "data"
@@ -177,10 +188,71 @@ def test_clustering_proposes_the_known_duplicate_groups(db, tmp_path):
     )
     SignalementFactory(category=dechets, location=Point(lon, lat, srid=4326), status="closed")
 
+    return dechets, expected
+
+
+def test_clustering_proposes_the_known_duplicate_groups(db):
+    _dechets, expected = _paris_with_three_groups()
+
     assert duplicate_groups_propose() == 3
     found = [set(g.members.values_list("pk", flat=True)) for g in DuplicateGroup.objects.all()]
     assert sorted(found, key=len) == expected
     assert duplicate_groups_propose() == 0  # the same groups are not proposed twice
+
+
+def _until_waiting(thread: threading.Thread, events: set[str], seconds: float = 30) -> None:
+    """Return once another session waits for a lock of one of these kinds, or the thread ended."""
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as watcher:
+        deadline = time.monotonic() + seconds
+        while thread.is_alive() and time.monotonic() < deadline:
+            (waiting,) = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND wait_event = ANY(%s) AND pid <> pg_backend_pid()",
+                [list(events)],
+            ).fetchone()
+            if waiting:
+                return
+            time.sleep(0.02)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_clustering_run_waits_for_the_one_under_way_and_proposes_its_groups_once():
+    dechets, expected = _paris_with_three_groups()
+    outcome = {}
+
+    def second_run():
+        try:
+            outcome["created"] = duplicate_groups_propose()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    # The first run, on its own connection: its turn taken, it stores the same groups, then commits.
+    with psycopg.connect(**connection.get_connection_params()) as first:
+        first.execute(PROPOSE_LOCK_SQL)
+        second = threading.Thread(target=second_run)
+        second.start()
+        for members in expected:
+            (group_id,) = first.execute(
+                "INSERT INTO signalements_duplicategroup (category_id, state, signature, created_at)"
+                " VALUES (%s, 'proposed', %s, now()) RETURNING id",
+                [dechets.pk, group_signature(dechets.pk, sorted(members))],
+            ).fetchone()
+            for pk in members:
+                first.execute(
+                    "INSERT INTO signalements_duplicategroup_members (duplicategroup_id, signalement_id)"
+                    " VALUES (%s, %s)",
+                    [group_id, pk],
+                )
+        # Committed once the second run is held up: by its turn, or by the rows of the first.
+        _until_waiting(second, {"advisory", "transactionid"})
+        first.commit()
+    second.join(timeout=60)
+
+    assert outcome == {"created": 0}
+    found = [set(g.members.values_list("pk", flat=True)) for g in DuplicateGroup.objects.all()]
+    assert sorted(found, key=len) == expected
 
 
 # --- deadlines --------------------------------------------------------------------------------
