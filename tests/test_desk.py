@@ -216,7 +216,7 @@ def _until_waiting(thread: threading.Thread, events: set[str], seconds: float = 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_clustering_run_waits_for_the_one_under_way_and_proposes_its_groups_once():
+def test_a_clustering_run_waits_for_the_one_under_way_and_proposes_its_groups_once(liege):
     dechets, expected = _paris_with_three_groups()
     outcome = {}
 
