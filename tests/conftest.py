@@ -1,6 +1,7 @@
 import io
 import os
 import shutil
+import time
 
 import pytest
 from django.conf import settings
@@ -11,6 +12,15 @@ from cartography.models import Territory
 from config.celery import app as celery_app
 
 from .brokers import TEST_BROKER, _point_at, _reopen_connections
+
+
+def wait_for(condition, what: str, timeout: float = 30) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(0.05)
 
 
 def liege_load() -> None:

@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,7 +46,7 @@ from signalements.services import (
 from signalements.statistics import desk_statistics
 from signalements.workflow import TRANSITIONS
 
-from .conftest import PLACE_SAINT_LAMBERT
+from .conftest import PLACE_SAINT_LAMBERT, wait_for
 from .factories import SignalementFactory
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -200,21 +199,6 @@ def test_clustering_proposes_the_known_duplicate_groups(db):
     assert duplicate_groups_propose() == 0  # the same groups are not proposed twice
 
 
-def _until_waiting(thread: threading.Thread, events: set[str], seconds: float = 30) -> None:
-    """Return once another session waits for a lock of one of these kinds, or the thread ended."""
-    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as watcher:
-        deadline = time.monotonic() + seconds
-        while thread.is_alive() and time.monotonic() < deadline:
-            (waiting,) = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND wait_event = ANY(%s) AND pid <> pg_backend_pid()",
-                [list(events)],
-            ).fetchone()
-            if waiting:
-                return
-            time.sleep(0.02)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_clustering_run_waits_for_the_one_under_way_and_proposes_its_groups_once(liege):
     dechets, expected = _paris_with_three_groups()
@@ -245,8 +229,16 @@ def test_a_clustering_run_waits_for_the_one_under_way_and_proposes_its_groups_on
                     " VALUES (%s, %s)",
                     [group_id, pk],
                 )
-        # Committed once the second run is held up: by its turn, or by the rows of the first.
-        _until_waiting(second, {"advisory", "transactionid"})
+        # Committed once the second run is held up by the first: by its turn, or by its rows.
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as watcher:
+
+            def second_run_held_up() -> bool:
+                if not second.is_alive():
+                    return True  # it did not wait: the assertions below say how it ended
+                query = "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))"
+                return watcher.execute(query, [first.info.backend_pid]).fetchone()[0] > 0
+
+            wait_for(second_run_held_up, "the second run waits for the first")
         first.commit()
     second.join(timeout=60)
 

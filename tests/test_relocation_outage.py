@@ -4,7 +4,6 @@ until a relocation that started after the edit has run (its own task, or the per
 
 import io
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,7 +24,7 @@ from config.celery import app as celery_app
 from signalements.models import Signalement
 
 from .brokers import REDIS_DOWN, TEST_BROKER, _point_at
-from .conftest import PLACE_SAINT_LAMBERT
+from .conftest import PLACE_SAINT_LAMBERT, wait_for
 from .factories import SignalementFactory
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -92,14 +91,6 @@ def _report_in(district: District) -> Signalement:
     return report
 
 
-def _wait_for(condition, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.05)
-
-
 def _mark(territory: Territory):
     return Territory.objects.values_list("relocation_requested_at", flat=True).get(pk=territory.pk)
 
@@ -133,7 +124,7 @@ def test_a_boundary_saved_with_the_broker_down_is_relocated_by_the_beat_sweep(
     )
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         celery_app.send_task(sweep["task"])
-        _wait_for(lambda: _mark(liege) is None, "the sweep relocated the territory")
+        wait_for(lambda: _mark(liege) is None, "the sweep relocated the territory")
 
     report.refresh_from_db()
     assert report.district_id == target.pk
@@ -184,7 +175,7 @@ def test_an_edit_committed_while_a_relocation_runs_is_not_lost(liege, admin_clie
                     )
                     return cursor.fetchone()[0] > 0
 
-                _wait_for(relocation_waits_on_us, "the relocation reached the mark")
+                wait_for(relocation_waits_on_us, "the relocation reached the mark")
             # The sweep leaves a territory being relocated to that relocation.
             assert relocations_run(wait=False) == 0
         moved = running.result(timeout=60)
