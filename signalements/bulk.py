@@ -190,9 +190,11 @@ def locate_rows(cursor, *, located: str, staging: str, points: str, where: str =
 
 # Rows of the file already stored under this source, and repeats within the file (the first kept):
 # not loaded again. Loads take turns (LOAD_LOCK_SQL), so none can slip in between.
-def repeats_in_file_sql(located: str) -> str:
-    """Ids of the located rows whose external id an earlier located row of the file has."""
-    return f"""SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY external_id ORDER BY row_no) AS nth
+def repeats_in_file_sql(located: str, column: str = "id") -> str:
+    """`column` (ids by default) of the located rows whose external id an earlier located row of
+    the file has."""
+    return f"""SELECT {column}
+         FROM (SELECT *, row_number() OVER (PARTITION BY external_id ORDER BY row_no) AS nth
                  FROM {located}
                 WHERE external_id IS NOT NULL AND territory_id IS NOT NULL) numbered
         WHERE nth > 1"""

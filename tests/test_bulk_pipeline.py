@@ -42,7 +42,7 @@ def rows_with_repeats_and_strays(liege) -> list[BulkRow]:
 
 
 def test_a_load_outside_a_transaction_stores_what_one_transaction_stores(liege, settings, caplog):
-    settings.SIGNALEMENT_BULK_CHUNK_ROWS = 160  # ranges of 20, 40, 80, then 160 rows
+    settings.SIGNALEMENT_BULK_CHUNK_ROWS = 160  # 14 ranges: 10, 12, 15 … 121 rows, then the 112 latest
     rows = rows_with_repeats_and_strays(liege)
 
     with caplog.at_level(logging.INFO, logger="signalements.bulk_pipeline"):
@@ -67,7 +67,7 @@ def test_a_load_outside_a_transaction_stores_what_one_transaction_stores(liege, 
     assert (again.inserted, again.already_loaded) == (0, two.inserted + 1)
 
 
-def test_a_failure_on_the_helper_side_stores_nothing_and_leaves_no_table(liege, settings):
+def test_a_failure_reading_the_rows_stores_nothing_and_leaves_no_table(liege, settings):
     settings.SIGNALEMENT_BULK_CHUNK_ROWS = 100
     rows = synthetic(liege, 300)
 
@@ -78,6 +78,27 @@ def test_a_failure_on_the_helper_side_stores_nothing_and_leaves_no_table(liege, 
     with pytest.raises(ValueError, match="row 251"):
         signalements_bulk_load(failing(), source="cut")
     assert not Signalement.objects.filter(source="cut").exists()
+    assert pipe_tables() == []
+
+
+def test_a_failure_on_the_helper_side_undoes_the_ranges_inserted_and_leaves_no_table(liege, settings):
+    """The latest row, in the last range, has no longitude: the helper's COPY of that range fails
+    after the loader has inserted the ranges before it."""
+    settings.SIGNALEMENT_BULK_CHUNK_ROWS = 100
+    rows = synthetic(liege, 300)
+    late = max(row.created_at for row in rows)
+    rows.append(saint_lambert_row(row=301, created_at=late, lon=None))
+    inserts = []
+
+    def seen(execute, sql, params, many, context):
+        if "INSERT INTO signalements_signalement" in sql:
+            inserts.append(sql)
+        return execute(sql, params, many, context)
+
+    with pytest.raises(Exception, match="lon"), connection.execute_wrapper(seen):
+        signalements_bulk_load(rows, source="no-lon")
+    assert len(inserts) == len(range_sizes(301, 100)) - 1, "the ranges before the last were inserted"
+    assert not Signalement.objects.filter(source="no-lon").exists()
     assert pipe_tables() == []
 
 
@@ -107,8 +128,9 @@ def test_the_work_tables_of_a_load_that_died_are_dropped_by_the_next(liege):
 
 def test_range_sizes_start_small_and_cover_every_row():
     assert range_sizes(0, 100) == [0]
-    assert range_sizes(10, 100) == [10]
-    assert range_sizes(1000, 100) == [12, 25, 50, *[100] * 9, 13]
+    assert range_sizes(6, 100) == [6]
+    assert range_sizes(10, 100) == [6, 4]
+    assert range_sizes(1000, 100) == [6, 7, 8, 10, 12, 15, 18, 22, 27, 33, 41, 51, 63, 78, 97, *[100] * 5, 12]
     for count in (1, 99, 100, 101, 187, 1000, 12345):
         assert sum(range_sizes(count, 100)) == count
 
@@ -124,5 +146,5 @@ def test_a_caller_holding_a_transaction_keeps_the_load_in_it(liege, caplog):
         transaction.rollback()
     finally:
         transaction.set_autocommit(True)
-    assert "helper staged" not in caplog.text
+    assert "range(s)" not in caplog.text
     assert not Signalement.objects.filter(source="held").exists()

@@ -263,7 +263,7 @@ def test_the_command_run_outside_a_transaction_loads_on_two_connections(liege, p
         out, _ = run("import_reports", path, mapping=str(PARIS_MAPPING))
 
     assert "39515 report(s) loaded, 0 already present, 0 rejected" in out
-    assert "located 3 range(s)" in caplog.text  # 12,500, 25,000, then the 2,015 latest reports
+    assert "located 5 range(s)" in caplog.text  # 6,250, 7,812, 9,765, 12,206, then the 3,482 latest
     reports = Signalement.objects.filter(territory=paris)
     assert reports.count() == 39515 and not reports.filter(district__isnull=True).exists()
     assert reports.get(external_id="A2023G041622").district.code == "75102"
