@@ -27,7 +27,6 @@ from cartography.selectors import (
 )
 
 from .deadlines import WorkingCalendar
-from .models import TOKEN_PREFIX_SQL
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ STAGING_COLUMNS = {
     "description": "text",
     "secret": "bytea",
 }
-# The random part of each tracking token, drawn in Python from the OS generator (secrets) by blocks:
+# The secret of each tracking token, drawn in Python from the OS generator (secrets) by blocks:
 # gen_random_uuid() once per row, as the column's default does, cost 2.3 s per 1M reports.
 SECRET_BYTES = 16
 SECRET_BLOCK_ROWS = 4096
@@ -220,16 +219,16 @@ def unloadable_drop(cursor, located: str, *, repeats: str, source: str) -> tuple
 
 def insert_sql(rows: str) -> str:
     """The reports and their first history row, from `rows` (a subquery: the located columns,
-    deadline_at and tracking_token, in the order of insertion)."""
+    deadline_at and tracking_secret, in the order of insertion)."""
     return f"""
 WITH inserted AS (
     INSERT INTO signalements_signalement
         (category_id, location, address, territory_id, district_id, team_id, team_is_manual, status, priority,
          channel, description, source, external_id, created_at, updated_at, processed_at, deadline_at,
-         tracking_token)
+         tracking_secret)
     SELECT category_id, geom, address, territory_id, district_id, team_id, false, status, priority, channel,
            description, %(source)s, external_id, created_at, created_at, statement_timestamp(), deadline_at,
-           tracking_token
+           tracking_secret
       FROM ({rows}) ready
     RETURNING id, status, created_at
 ),
@@ -245,20 +244,17 @@ SELECT count(*) FROM inserted
 
 
 def deadlined_rows_sql(located: str, deadlines: str) -> str:
-    """The located rows inside a territory with their deadline and tracking token, in the order of
-    their dates, so that ids and references follow them and the indexes on id, reference, date and
-    (category, status, date) grow at their right edge (1M reports: 8 s less). OFFSET 0: the tokens'
-    time prefix is taken after the sort, in this order, else their unique index takes a random page
-    per row (23 s more)."""
-    return f"""SELECT sorted.*, {TOKEN_PREFIX_SQL} || encode(sorted.secret, 'hex') AS tracking_token
-      FROM (SELECT l.*, dl.deadline_at
-              FROM {located} l
-              JOIN signalements_category c ON c.id = l.category_id
-              JOIN {deadlines} dl
-                ON dl.territory_id = l.territory_id AND dl.deadline_days = c.deadline_days
-               AND dl.day = (l.created_at AT TIME ZONE %(tz)s)::date
-             WHERE l.territory_id IS NOT NULL
-             ORDER BY l.created_at, l.row_no OFFSET 0) sorted"""
+    """The located rows inside a territory with their deadline and tracking secret, in the order of
+    their dates, so that ids and references follow them and the indexes on id, reference and date
+    grow at their right edge (1M reports: 8 s less)."""
+    return f"""SELECT l.*, dl.deadline_at, encode(l.secret, 'hex') AS tracking_secret
+      FROM {located} l
+      JOIN signalements_category c ON c.id = l.category_id
+      JOIN {deadlines} dl
+        ON dl.territory_id = l.territory_id AND dl.deadline_days = c.deadline_days
+       AND dl.day = (l.created_at AT TIME ZONE %(tz)s)::date
+     WHERE l.territory_id IS NOT NULL
+     ORDER BY l.created_at, l.row_no"""
 
 
 INSERT_SQL = insert_sql(deadlined_rows_sql("signalement_located", "signalement_deadlines"))
@@ -362,7 +358,7 @@ def _deadlines_stage(cursor, tz) -> None:
 
 
 def staging_copy(cursor, staging: str, rows: Iterable[BulkRow]) -> int:
-    """COPY the rows into the `staging` table, each with the random part of its tracking token.
+    """COPY the rows into the `staging` table, each with the secret of its tracking token.
     How many rows were written."""
     count, secrets_block, offset = 0, b"", 0
     with cursor.copy(f"COPY {staging} ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:

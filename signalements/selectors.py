@@ -1,5 +1,6 @@
 """Reads that carry a rule."""
 
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Now
 from django.utils import timezone
 
-from .models import OPEN_STATUSES, Category, Comment, Photo, Signalement, StatusChange
+from .models import OPEN_STATUSES, TRACKING_SEPARATOR, Category, Comment, Photo, Signalement, StatusChange
 
 NEARBY_LIMIT = 5
 
@@ -90,7 +91,11 @@ class TrackingView:
 
 
 def tracking_view(*, token: str) -> TrackingView | None:
-    """What the reporter sees through the private link: never internal notes or private texts."""
+    """What the reporter sees through the private link: never internal notes or private texts.
+    None unless the token is a report's reference and that report's secret (Signalement.tracking_token)."""
+    reference, separator, secret = token.partition(TRACKING_SEPARATOR)
+    if not separator or not secret:
+        return None
     signalement = (
         Signalement.objects.select_related(
             "category",
@@ -101,10 +106,10 @@ def tracking_view(*, token: str) -> TrackingView | None:
             "duplicate_of__district",
             "duplicate_of__team",
         )
-        .filter(tracking_token=token)
+        .filter(reference=reference)
         .first()
     )
-    if signalement is None:
+    if signalement is None or not hmac.compare_digest(signalement.tracking_secret.encode(), secret.encode()):
         return None
     return TrackingView(
         signalement=signalement,

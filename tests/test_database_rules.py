@@ -1,5 +1,7 @@
 """Rules the database itself enforces, whatever writes to it."""
 
+import re
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -26,15 +28,15 @@ def test_the_history_is_append_only(liege):
         StatusChange.objects.filter(pk=change.pk).update(text="rewritten")
 
 
-def test_references_and_tracking_tokens_are_made_by_the_database(liege):
+def test_references_and_tracking_secrets_are_made_by_the_database(liege):
     first, second = SignalementFactory(), SignalementFactory()
 
     assert first.reference != second.reference
     assert int(second.reference[1:]) > int(first.reference[1:])
-    # 14 hex digits of insertion time, then 32 random ones: later tokens sort after earlier ones.
-    assert len(first.tracking_token) == 46 and int(first.tracking_token, 16)
-    assert second.tracking_token > first.tracking_token
-    assert first.tracking_token[14:] != second.tracking_token[14:]
+    # 122 random bits as 32 hex digits; the token is the reference, then the secret.
+    assert re.fullmatch(r"[0-9a-f]{32}", first.tracking_secret)
+    assert first.tracking_secret != second.tracking_secret
+    assert first.tracking_token == f"{first.reference}-{first.tracking_secret}"
 
 
 def test_references_keep_every_digit_past_ten_million(liege):

@@ -52,8 +52,9 @@ def test_a_report_is_created_with_its_reference_district_and_team(client, valid)
     assert body["team"]["public_phone"]
     assert body["status"] == "new"
     assert body["location"]["coordinates"] == pytest.approx(list(PLACE_SAINT_LAMBERT))
-    assert len(body["tracking_token"]) >= 32
     signalement = Signalement.objects.get(reference=body["reference"])
+    assert body["tracking_token"] == f"{signalement.reference}-{signalement.tracking_secret}"
+    assert len(signalement.tracking_secret) == 32
     assert signalement.channel == "api"
     assert list(signalement.history.values_list("from_status", "to_status")) == [("", "new")]
     assert signalement.location_metric.srid != 4326  # the metric copy is computed by PostgreSQL

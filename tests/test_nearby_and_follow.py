@@ -191,6 +191,13 @@ def test_tracking_by_token_through_the_api(client, dechets):
     assert body["satisfaction_asked"] is True
     assert client.get(f"/api/v1/tracking/{other.tracking_token[:-2]}zz/").status_code == 404
     assert client.get(f"/suivi/{report.reference}/").status_code == 404
+    # Another report's secret does not open this one, nor a secret without its reference.
+    assert client.get(f"/api/v1/tracking/{report.reference}-{other.tracking_secret}/").status_code == 404
+    assert client.get(f"/api/v1/tracking/{report.tracking_secret}/").status_code == 404
+    assert client.get(f"/api/v1/tracking/{report.reference}-/").status_code == 404
+    assert (
+        client.get(f"/api/v1/tracking/{report.reference}-é{report.tracking_secret[1:]}/").status_code == 404
+    )
 
     def answer(token: str, rating: int) -> int:
         return client.post(

@@ -139,6 +139,8 @@ class SignalementOutputSerializer(serializers.ModelSerializer):
 class SignalementCreatedSerializer(SignalementOutputSerializer):
     """Returned to the submitter only: the private tracking token is theirs."""
 
+    tracking_token = serializers.CharField(read_only=True)
+
     class Meta(SignalementOutputSerializer.Meta):
         fields = [*SignalementOutputSerializer.Meta.fields, "tracking_token"]
 
