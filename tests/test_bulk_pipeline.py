@@ -5,6 +5,7 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -95,7 +96,7 @@ def test_a_failure_on_the_helper_side_undoes_the_ranges_inserted_and_leaves_no_t
             inserts.append(sql)
         return execute(sql, params, many, context)
 
-    with pytest.raises(Exception, match="lon"), connection.execute_wrapper(seen):
+    with pytest.raises(psycopg.errors.NotNullViolation, match="lon"), connection.execute_wrapper(seen):
         signalements_bulk_load(rows, source="no-lon")
     assert len(inserts) == len(range_sizes(301, 100)) - 1, "the ranges before the last were inserted"
     assert not Signalement.objects.filter(source="no-lon").exists()
