@@ -190,8 +190,9 @@ class WorkZonePart(models.Model):
 # Locating one report probes a single table. A cell is a piece (ST_Subdivide) of a face of the
 # overlay of the territory outlines, the locating-layer districts and the work zones: inside a face
 # nothing the locate rules read changes, so its answer is computed once, for every category. Built
-# again at the commit of any transaction that changes what the rules read (migration 0009), while
-# LocateCellsState says the cells are stale in that transaction, and locate() reads the rules.
+# again at the commit of any transaction that changes what the rules read (migration 0009), for the
+# territories the changes touch (0011), while LocateCellsState says the cells are stale in that
+# transaction, and locate() reads the rules.
 
 
 class LocateCell(models.Model):
@@ -224,6 +225,10 @@ class LocateCellsState(models.Model):
     (a truncated table) counts as stale."""
 
     stale = models.BooleanField()
+    # What the next build covers (migration 0011): every territory, or those of territory_ids,
+    # recorded by the edits since the last build that succeeded.
+    everywhere = models.BooleanField(default=True)
+    territory_ids = ArrayField(models.BigIntegerField(), default=list)
 
     class Meta:
         default_permissions = ()

@@ -224,11 +224,14 @@ def relocations_run(*, territory_id: int | None = None, wait: bool = True) -> in
     return moved
 
 
-# The locate cells are built at the commit of each edit (migration 0009). A build that failed left
-# them stale, and locating reads the rules until the next edit: this builds them again at once.
+# The locate cells are built at the commit of each edit (migrations 0009, 0011). A build that
+# failed left them stale, and locating reads the rules until the next edit: this builds them again
+# at once, for the territories the failed build covered (every territory with `force`).
 _CELLS_MARK_SQL = """
-INSERT INTO cartography_locatecellsstate (id, stale) VALUES (1, true)
-ON CONFLICT (id) DO UPDATE SET stale = true WHERE %(force)s OR cartography_locatecellsstate.stale
+INSERT INTO cartography_locatecellsstate AS s (id, stale, everywhere, territory_ids)
+VALUES (1, true, true, '{}')
+ON CONFLICT (id) DO UPDATE SET stale = true, everywhere = s.everywhere OR %(force)s
+ WHERE %(force)s OR s.stale
 """
 
 

@@ -5,7 +5,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 
 from cartography.models import District
-from cartography.selectors import locate
+from cartography.selectors import LOCATE_SQL, Location, cells_answer, locate
 from cartography.services import locate_cells_build_pending
 from signalements.models import Category, Signalement
 
@@ -38,6 +38,51 @@ def locate_cells_build() -> None:
     """Build the locate cells as the commit of the test's edits would (the deferred trigger)."""
     with connection.cursor() as cursor:
         locate_cells_build_pending(cursor)
+
+
+def located_by_rules(params: dict) -> Location | None:
+    """The rules' answer at a point (locate()'s parameters), whatever the cells say."""
+    with connection.cursor() as cursor:
+        cursor.execute(LOCATE_SQL, params)
+        row = cursor.fetchone()
+    return None if row is None else Location(*row)
+
+
+def located_by_cells(params: dict) -> Location | None | bool:
+    """The cells' answer at a point: False where they cannot say (cartography.selectors.cells_answer)."""
+    with connection.cursor() as cursor:
+        answer = cells_answer(cursor, params)
+    return answer if answer in (None, False) else Location(*answer)
+
+
+def cells_and_rules_compared(extent, category_ids: list, *, side: int) -> tuple[int, int]:
+    """Assert that on a side x side grid over `extent` and a little beyond its edge, cycling
+    through `category_ids`, the cells answer as the rules do. How many points were compared, and
+    how many of them lay outside every territory."""
+    xmin, ymin, xmax, ymax = extent
+    compared = outside = 0
+    for i in range(side):
+        for j in range(side):
+            lon = xmin - 0.01 + (xmax - xmin + 0.02) * (i + 0.5) / side
+            lat = ymin - 0.01 + (ymax - ymin + 0.02) * (j + 0.5) / side
+            params = {"lon": lon, "lat": lat, "category_id": category_ids[(i * side + j) % len(category_ids)]}
+            expected = located_by_rules(params)
+            assert located_by_cells(params) == expected, params
+            compared += 1
+            outside += expected is None
+    return compared, outside
+
+
+def cells_build_breaks() -> str:
+    """Make the cells' build fail, in the test's transaction; returns the definition to restore."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_functiondef('cartography_locatecells_rebuild'::regproc)")
+        definition = cursor.fetchone()[0]
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION cartography_locatecells_rebuild(territories bigint[]) RETURNS void"
+            " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'broken geometry'; END $$"
+        )
+    return definition
 
 
 def district_border_point(territory) -> tuple[float, float, int]:

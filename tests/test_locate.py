@@ -13,14 +13,21 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from cartography.models import District, LocateCellsState, Team, WorkZone
-from cartography.selectors import LOCATE_SQL, Location, cells_answer, locate
+from cartography.selectors import Location, locate
 from cartography.services import locate_cells_refresh, signalements_relocate
 from cartography.tasks import refresh_locate_cells
 from signalements.models import Category, Signalement
 from signalements.services import signalement_submit
 
 from .conftest import PLACE_SAINT_LAMBERT
-from .factories import district_border_point, locate_cells_build
+from .factories import (
+    cells_and_rules_compared,
+    cells_build_breaks,
+    district_border_point,
+    locate_cells_build,
+    located_by_cells,
+    located_by_rules,
+)
 
 DATA = Path(settings.BASE_DIR) / "fixtures" / "data"
 
@@ -34,19 +41,6 @@ def _inner_point(feature: dict) -> tuple[float, float]:
     return point.x, point.y
 
 
-def _by_rules(params: dict) -> Location | None:
-    with connection.cursor() as cursor:
-        cursor.execute(LOCATE_SQL, params)
-        row = cursor.fetchone()
-    return None if row is None else Location(*row)
-
-
-def _by_cells(params: dict) -> Location | None | bool:
-    with connection.cursor() as cursor:
-        answer = cells_answer(cursor, params)
-    return answer if answer in (None, False) else Location(*answer)
-
-
 def _saint_lambert(category_slug: str) -> dict:
     """locate()'s parameters for a report of the category on the Place Saint-Lambert."""
     category_id = Category.objects.get(slug=category_slug).pk
@@ -58,9 +52,9 @@ def _team_at(point, category_slug: str) -> str | None:
     answer), then through the cells built as the edits' commit would build them: the same."""
     params = {"lon": point[0], "lat": point[1], "category_id": Category.objects.get(slug=category_slug).pk}
     location = locate(**params)
-    assert location == _by_rules(params)
+    assert location == located_by_rules(params)
     locate_cells_build()
-    assert _by_cells(params) == location
+    assert located_by_cells(params) == location
     return Team.objects.get(pk=location.team_id).slug if location.team_id else None
 
 
@@ -313,18 +307,8 @@ def test_the_locate_cells_give_the_rules_answer_across_the_territory(liege):
     of the cells answers as the rules do, and needs the rules nowhere."""
     locate_cells_build()
     assert LocateCellsState.objects.get().stale is False
-    xmin, ymin, xmax, ymax = liege.geom.extent
     categories = [None, *Category.objects.values_list("pk", flat=True)]
-    compared = outside = 0
-    for i in range(60):
-        for j in range(60):
-            lon = xmin - 0.01 + (xmax - xmin + 0.02) * (i + 0.5) / 60
-            lat = ymin - 0.01 + (ymax - ymin + 0.02) * (j + 0.5) / 60
-            params = {"lon": lon, "lat": lat, "category_id": categories[(i * 60 + j) % len(categories)]}
-            expected = _by_rules(params)
-            assert _by_cells(params) == expected, params
-            compared += 1
-            outside += expected is None
+    compared, outside = cells_and_rules_compared(liege.geom.extent, categories, side=60)
     assert compared == 3600 and outside > 1000 and compared - outside > 1000
 
 
@@ -335,27 +319,15 @@ def test_an_uncommitted_edit_is_located_by_the_rules_until_its_commit_builds_the
     WorkZone.objects.filter(pk=hypercentre.pk).update(priority=-1000)  # plain SQL, no model save
 
     assert LocateCellsState.objects.get().stale is True
-    assert _by_cells(params) is False
+    assert located_by_cells(params) is False
     assert Team.objects.get(pk=locate(**params).team_id).slug == "liege-proprete-nord"
     locate_cells_build()
     assert LocateCellsState.objects.get().stale is False
-    assert Team.objects.get(pk=_by_cells(params).team_id).slug == "liege-proprete-nord"
-
-
-def _rebuild_breaks() -> str:
-    """Make the cells' build fail, in the test's transaction; returns the definition to restore."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_functiondef('cartography_locatecells_rebuild'::regproc)")
-        definition = cursor.fetchone()[0]
-        cursor.execute(
-            "CREATE OR REPLACE FUNCTION cartography_locatecells_rebuild() RETURNS void LANGUAGE plpgsql"
-            " AS $$ BEGIN RAISE EXCEPTION 'broken geometry'; END $$"
-        )
-    return definition
+    assert Team.objects.get(pk=located_by_cells(params).team_id).slug == "liege-proprete-nord"
 
 
 def test_a_failed_build_leaves_the_cells_stale_and_lets_the_edit_through(liege):
-    _rebuild_breaks()
+    cells_build_breaks()
     Team.objects.filter(slug="liege-hypercentre").update(is_active=False)
 
     locate_cells_build()
@@ -378,8 +350,8 @@ def test_the_cells_are_built_when_an_edit_commits(liege):
         zone.categories.add(params["category_id"])
 
     assert LocateCellsState.objects.get().stale is False
-    assert _by_cells(params) == Location(liege.pk, locate(**params).district_id, team.pk)
-    assert _by_cells({**params, "lon": lon + 0.01}).team_id != team.pk
+    assert located_by_cells(params) == Location(liege.pk, locate(**params).district_id, team.pk)
+    assert located_by_cells({**params, "lon": lon + 0.01}).team_id != team.pk
 
 
 def test_a_point_on_the_border_of_two_districts_is_settled_by_the_rules(liege):
@@ -389,13 +361,13 @@ def test_a_point_on_the_border_of_two_districts_is_settled_by_the_rules(liege):
     lon, lat, lower_id = district_border_point(liege)
     params = {"lon": lon, "lat": lat, "category_id": None}
 
-    assert _by_cells(params) is False
-    assert locate(**params) == _by_rules(params)
+    assert located_by_cells(params) is False
+    assert locate(**params) == located_by_rules(params)
     assert locate(**params).district_id == lower_id
 
 
 def test_the_refresh_builds_again_cells_a_failed_build_left_stale(liege):
-    definition = _rebuild_breaks()
+    definition = cells_build_breaks()
     Team.objects.filter(slug="liege-hypercentre").update(is_active=False)
     locate_cells_build()
     assert locate_cells_refresh() is False
@@ -406,7 +378,7 @@ def test_the_refresh_builds_again_cells_a_failed_build_left_stale(liege):
 
     assert LocateCellsState.objects.get().stale is False
     params = _saint_lambert("dechets")
-    assert Team.objects.get(pk=_by_cells(params).team_id).slug == "liege-proprete-nord"
+    assert Team.objects.get(pk=located_by_cells(params).team_id).slug == "liege-proprete-nord"
 
 
 def test_the_build_command_says_how_many_cells_or_why_it_failed(liege):
@@ -414,6 +386,6 @@ def test_the_build_command_says_how_many_cells_or_why_it_failed(liege):
     call_command("build_locate_cells", "--force", stdout=out)
     assert re.fullmatch(r"\d{3,} locate cells, fresh\n", out.getvalue())
 
-    _rebuild_breaks()
+    cells_build_breaks()
     with pytest.raises(CommandError, match="could not be built"):
         call_command("build_locate_cells", "--force", stdout=out)
