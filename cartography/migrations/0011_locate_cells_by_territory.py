@@ -54,12 +54,14 @@ BEGIN
         ELSE
             zones := ARRAY(
                 SELECT DISTINCT wp.work_zone_id
-                  FROM unnest(area) a(geom) JOIN cartography_workzonepart wp ON ST_Intersects(wp.geom, a.geom));
+                  FROM unnest(area) a(geom)
+                  JOIN cartography_workzonepart wp ON ST_Intersects(wp.geom, a.geom));
         END IF;
     END IF;
 
     DELETE FROM cartography_locatecell WHERE territories IS NULL OR territory_id = ANY(territories);
-    INSERT INTO cartography_locatecell (territory_id, district_id, catch_all_team_id, category_ids, team_ids, geom)
+    INSERT INTO cartography_locatecell
+        (territory_id, district_id, catch_all_team_id, category_ids, team_ids, geom)
     WITH edges AS (
         SELECT ST_Node(ST_Collect(ST_Boundary(g.geom))) AS geom FROM (
             SELECT t.geom FROM cartography_territory t
@@ -136,61 +138,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- One function per table, fired once per statement, with the statement's rows before and after
--- (old_rows, new_rows; an UPDATE has both): only the rows whose rule columns changed count.
-CREATE FUNCTION cartography_locatecells_territory_edited() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM cartography_locatecells_mark(ARRAY(SELECT id FROM new_rows), false);
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM cartography_locatecells_mark(ARRAY(SELECT id FROM old_rows), false);
-    ELSE
-        PERFORM cartography_locatecells_mark(ARRAY(
-            SELECT id FROM ((SELECT id, geom, locating_layer FROM old_rows
-                             EXCEPT SELECT id, geom, locating_layer FROM new_rows)
-                            UNION ALL
-                            (SELECT id, geom, locating_layer FROM new_rows
-                             EXCEPT SELECT id, geom, locating_layer FROM old_rows)) changed), false);
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION cartography_locatecells_district_edited() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM cartography_locatecells_mark(ARRAY(SELECT territory_id FROM new_rows), false);
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM cartography_locatecells_mark(ARRAY(SELECT territory_id FROM old_rows), false);
-    ELSE
-        PERFORM cartography_locatecells_mark(ARRAY(
-            SELECT territory_id FROM ((SELECT id, territory_id, layer, geom FROM old_rows
-                                       EXCEPT SELECT id, territory_id, layer, geom FROM new_rows)
-                                      UNION ALL
-                                      (SELECT id, territory_id, layer, geom FROM new_rows
-                                       EXCEPT SELECT id, territory_id, layer, geom FROM old_rows)) changed), false);
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION cartography_locatecells_workzone_edited() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM cartography_locatecells_mark(
-            cartography_locatecells_territories_under(ARRAY(SELECT geom FROM new_rows)), false);
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM cartography_locatecells_mark(
-            cartography_locatecells_territories_under(ARRAY(SELECT geom FROM old_rows)), false);
-    ELSE
-        PERFORM cartography_locatecells_mark(cartography_locatecells_territories_under(ARRAY(
-            SELECT geom FROM ((SELECT id, team_id, priority, geom FROM old_rows
-                               EXCEPT SELECT id, team_id, priority, geom FROM new_rows)
-                              UNION ALL
-                              (SELECT id, team_id, priority, geom FROM new_rows
-                               EXCEPT SELECT id, team_id, priority, geom FROM old_rows)) changed)), false);
-    END IF;
-    RETURN NULL;
-END $$;
-
+-- The other tables' functions: EDITED_FUNCTION below.
 CREATE FUNCTION cartography_locatecells_zone_categories_edited() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     zones bigint[];
@@ -214,11 +162,7 @@ BEGIN
     IF TG_OP = 'DELETE' THEN
         teams := ARRAY(SELECT id FROM old_rows);
     ELSE
-        teams := ARRAY(SELECT id FROM ((SELECT id, is_active, territory_id FROM old_rows
-                                        EXCEPT SELECT id, is_active, territory_id FROM new_rows)
-                                       UNION ALL
-                                       (SELECT id, is_active, territory_id FROM new_rows
-                                        EXCEPT SELECT id, is_active, territory_id FROM old_rows)) changed);
+        teams := ARRAY(SELECT id FROM (TEAMS_CHANGED) changed);
     END IF;
     IF cardinality(teams) = 0 THEN
         RETURN NULL;
@@ -234,7 +178,8 @@ CREATE FUNCTION cartography_locatecells_category_edited() RETURNS trigger LANGUA
 BEGIN
     IF TG_OP <> 'UPDATE' THEN
         PERFORM cartography_locatecells_mark('{}', true);
-    ELSIF EXISTS (SELECT id, default_team_id FROM old_rows EXCEPT SELECT id, default_team_id FROM new_rows) THEN
+    ELSIF EXISTS (SELECT id, default_team_id FROM old_rows
+                  EXCEPT SELECT id, default_team_id FROM new_rows) THEN
         PERFORM cartography_locatecells_mark('{}', true);
     END IF;
     RETURN NULL;
@@ -265,6 +210,43 @@ DROP TRIGGER locatecells_stale ON cartography_workzone_categories;
 DROP TRIGGER locatecells_stale ON cartography_team;
 DROP TRIGGER locatecells_stale ON signalements_category;
 """
+
+
+def changed(columns: str) -> str:
+    """The rows of an UPDATE whose `columns` it changed, as they were and as they are."""
+    return (
+        f"(SELECT {columns} FROM old_rows EXCEPT SELECT {columns} FROM new_rows)"
+        f" UNION ALL (SELECT {columns} FROM new_rows EXCEPT SELECT {columns} FROM old_rows)"
+    )
+
+
+FORWARD = FORWARD.replace("TEAMS_CHANGED", changed("id, is_active, territory_id"))
+
+# One function per table, fired once per statement, with the statement's rows before and after
+# (old_rows, new_rows; an UPDATE has both): only the rows whose rule columns changed count. Per
+# table: the rule columns, what of a row is marked, and how it becomes territories.
+EDITED_FUNCTION = """
+CREATE FUNCTION cartography_locatecells_{name}_edited() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM cartography_locatecells_mark({territories_of}(ARRAY(SELECT {marked} FROM new_rows)), false);
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM cartography_locatecells_mark({territories_of}(ARRAY(SELECT {marked} FROM old_rows)), false);
+    ELSE
+        PERFORM cartography_locatecells_mark(
+            {territories_of}(ARRAY(SELECT {marked} FROM ({changed}) changed)), false);
+    END IF;
+    RETURN NULL;
+END $$;
+"""
+for name, columns, marked, territories_of in (
+    ("territory", "id, geom, locating_layer", "id", ""),
+    ("district", "id, territory_id, layer, geom", "territory_id", ""),
+    ("workzone", "id, team_id, priority, geom", "geom", "cartography_locatecells_territories_under"),
+):
+    FORWARD += EDITED_FUNCTION.format(
+        name=name, marked=marked, territories_of=territories_of, changed=changed(columns)
+    )
 
 # Transition tables allow one event per trigger and no column list: three triggers per table, and
 # TRUNCATE (no rows to read) marks every territory.
