@@ -2,9 +2,11 @@
 only when the edit reaches them all (migration 0011). Liège and Kortrijk, from the real files."""
 
 import io
+import threading
 from collections import defaultdict
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon, Polygon
@@ -16,7 +18,14 @@ from cartography.models import District, LocateCell, LocateCellsState, Team, Ter
 from cartography.services import locate_cells_refresh
 from signalements.models import Category
 
-from .factories import cells_and_rules_compared, cells_build_breaks, locate_cells_build, located_by_rules
+from .conftest import wait_for
+from .factories import (
+    cells_and_rules_compared,
+    cells_build_breaks,
+    locate_cells_build,
+    located_by_cells,
+    located_by_rules,
+)
 
 DATA = Path(settings.BASE_DIR) / "fixtures" / "data"
 
@@ -175,6 +184,30 @@ def test_a_save_that_changes_no_rule_column_leaves_the_cells_fresh(kortrijk):
     assert _cell_ids() == before
 
 
+def test_a_territory_in_two_parts_and_a_district_with_a_hole_get_their_cells(kortrijk):
+    """Their boundaries are multi-part lines, which the noding refused before: the build failed
+    and the cells stayed stale."""
+    xmin, ymin, xmax, ymax = kortrijk.geom.extent
+    exclave = _square(xmax + 0.02, (ymin + ymax) / 2, 0.005)
+    kortrijk.geom = MultiPolygon(*kortrijk.geom, *exclave, srid=4326)
+    kortrijk.save()
+    district = District.objects.filter(territory=kortrijk).order_by("pk").first()
+    centre = district.geom.point_on_surface
+    hole = _square(centre.x, centre.y, 0.002)
+    district.geom = MultiPolygon(district.geom[0].difference(hole[0]), srid=4326)
+    district.save()
+    assert len(district.geom[0]) == 2  # an outer ring and the hole
+
+    locate_cells_build()
+
+    assert _state() == (False, False, [])
+    for extent in (exclave.extent, hole.extent, kortrijk.geom.extent):
+        compared, outside = cells_and_rules_compared(extent, [None], side=12)
+        assert compared - outside >= 10
+    in_hole = located_by_cells({"lon": centre.x, "lat": centre.y, "category_id": None})
+    assert in_hole.territory_id == kortrijk.pk and in_hole.district_id != district.pk
+
+
 def test_a_build_for_some_territories_gives_the_cells_a_build_for_all_gives(kortrijk):
     def cells():
         with connection.cursor() as cursor:
@@ -250,3 +283,49 @@ def test_a_deleted_territory_leaves_no_cells(kortrijk):
     after = _cell_ids()
     assert set(after) == {liege.pk}
     assert after[liege.pk] == before[liege.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_zone_added_while_another_transaction_extends_the_territory_gets_its_cells(liege):
+    """A extends Liège's outline over a square outside it; meanwhile B adds a work zone on that
+    square, and commits after A. B's trigger waits for A's commit (the state row's lock) before it
+    reads the cells: it then sees the square in Liège's cells, marks Liège, and B's commit builds
+    Liège's cells with the zone in them. Read too early, the cells showed no territory there, B
+    marked nothing, and the cells built at A's commit, without B's zone, stayed fresh."""
+    xmin, ymin, xmax, ymax = liege.geom.extent
+    lon, lat = xmax + 0.02, (ymin + ymax) / 2
+    square = _square(lon, lat, 0.005).ewkt
+    team = Team.objects.get(slug="liege-hypercentre")
+    params = connection.get_connection_params()
+    with (
+        psycopg.connect(**params) as a,
+        psycopg.connect(**params) as b,
+        psycopg.connect(**params, autocommit=True) as watcher,
+    ):
+        a.execute(
+            "UPDATE cartography_territory SET geom = ST_Multi(ST_Union(geom, %s::geometry)) WHERE id = %s",
+            [square, liege.pk],
+        )
+        adding = threading.Thread(
+            target=b.execute,
+            args=(
+                "INSERT INTO cartography_workzone (team_id, name, geom, priority)"
+                " VALUES (%s, 'Square', %s::geometry, 100)",
+                [team.pk, square],
+            ),
+        )
+        adding.start()
+
+        def adding_waits_or_is_done() -> bool:
+            query = "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))"
+            return not adding.is_alive() or watcher.execute(query, [a.info.backend_pid]).fetchone()[0] > 0
+
+        wait_for(adding_waits_or_is_done, "B's insert waits for A, or is done")
+        a.commit()
+        adding.join(timeout=60)
+        b.commit()
+
+    point = {"lon": lon, "lat": lat, "category_id": None}
+    assert LocateCellsState.objects.get().stale is False
+    assert located_by_rules(point).team_id == team.pk
+    assert located_by_cells(point) == located_by_rules(point)

@@ -20,6 +20,7 @@ from django.db import migrations, models
 # - If another territory's outline or districts overlap that area, the rules' tie-breaks between
 #   territories reach beyond the recorded ones: the build then covers every territory.
 # - A build that fails leaves the record in place: the next build covers its territories too.
+# - The build no longer fails on a territory, district or zone in several parts or with a hole.
 
 FORWARD = """
 ALTER TABLE cartography_locatecellsstate
@@ -34,6 +35,7 @@ DECLARE
     zones bigint[];   -- the work zones that cross it
 BEGIN
     IF territories IS NOT NULL THEN
+        territories := array_remove(territories, NULL);  -- else `<> ALL(territories)` is never true
         area := ARRAY(
             SELECT c.geom FROM cartography_locatecell c WHERE c.territory_id = ANY(territories)
             UNION ALL
@@ -63,7 +65,9 @@ BEGIN
     INSERT INTO cartography_locatecell
         (territory_id, district_id, catch_all_team_id, category_ids, team_ids, geom)
     WITH edges AS (
-        SELECT ST_Node(ST_Collect(ST_Boundary(g.geom))) AS geom FROM (
+        -- The boundaries' single lines: ST_Node refuses a collection of multi-part lines, which a
+        -- polygon in several parts or with a hole has as boundary (0009's build failed on them).
+        SELECT ST_Node(ST_Collect(line.geom)) AS geom FROM (
             SELECT t.geom FROM cartography_territory t
              WHERE territories IS NULL OR t.id = ANY(territories)
             UNION ALL
@@ -72,7 +76,8 @@ BEGIN
              WHERE territories IS NULL OR d.territory_id = ANY(territories)
             UNION ALL
             SELECT z.geom FROM cartography_workzone z
-             WHERE territories IS NULL OR z.id = ANY(zones)) g),
+             WHERE territories IS NULL OR z.id = ANY(zones)) g,
+         ST_Dump(ST_Boundary(g.geom)) line),
     faces AS (
         SELECT f.geom, ST_PointOnSurface(f.geom) AS inner_point
           FROM (SELECT (ST_Dump(ST_Polygonize(edges.geom))).geom FROM edges) f),
@@ -125,6 +130,15 @@ LANGUAGE sql AS $$
                                   WHERE t IS NOT NULL ORDER BY t)
 $$;
 
+-- Taken by an edit before it reads the cells, zones or categories to know which territories it
+-- touches, and held until it commits: a concurrent edit's commit and build come first, and the
+-- next statement (a new snapshot, in READ COMMITTED) sees them. Else each of two concurrent edits
+-- could miss the other (a zone added where another transaction extends a territory's outline).
+CREATE FUNCTION cartography_locatecells_lock() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM FROM cartography_locatecellsstate WHERE id = 1 FOR UPDATE;
+END $$;
+
 -- The territories whose cells cover any of `geoms`.
 CREATE FUNCTION cartography_locatecells_territories_under(geoms geometry[]) RETURNS bigint[]
 LANGUAGE sql STABLE AS $$
@@ -138,7 +152,8 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- The other tables' functions: EDITED_FUNCTION below.
+-- The other tables' functions: EDITED_FUNCTION below. Each takes the lock above before it reads
+-- anything but the statement's rows.
 CREATE FUNCTION cartography_locatecells_zone_categories_edited() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     zones bigint[];
@@ -150,6 +165,7 @@ BEGIN
     ELSE
         zones := ARRAY(SELECT workzone_id FROM old_rows UNION SELECT workzone_id FROM new_rows);
     END IF;
+    PERFORM cartography_locatecells_lock();
     PERFORM cartography_locatecells_mark(cartography_locatecells_territories_under(ARRAY(
         SELECT z.geom FROM cartography_workzone z WHERE z.id = ANY(zones))), false);
     RETURN NULL;
@@ -167,6 +183,7 @@ BEGIN
     IF cardinality(teams) = 0 THEN
         RETURN NULL;
     END IF;
+    PERFORM cartography_locatecells_lock();
     PERFORM cartography_locatecells_mark(
         cartography_locatecells_territories_under(ARRAY(
             SELECT z.geom FROM cartography_workzone z WHERE z.team_id = ANY(teams))),
@@ -227,25 +244,40 @@ FORWARD = FORWARD.replace("TEAMS_CHANGED", changed("id, is_active, territory_id"
 # table: the rule columns, what of a row is marked, and how it becomes territories.
 EDITED_FUNCTION = """
 CREATE FUNCTION cartography_locatecells_{name}_edited() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    edited {marked_type}[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM cartography_locatecells_mark({territories_of}(ARRAY(SELECT {marked} FROM new_rows)), false);
+        edited := ARRAY(SELECT {marked} FROM new_rows);
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM cartography_locatecells_mark({territories_of}(ARRAY(SELECT {marked} FROM old_rows)), false);
+        edited := ARRAY(SELECT {marked} FROM old_rows);
     ELSE
-        PERFORM cartography_locatecells_mark(
-            {territories_of}(ARRAY(SELECT {marked} FROM ({changed}) changed)), false);
+        edited := ARRAY(SELECT {marked} FROM ({changed}) changed);
+    END IF;
+    IF cardinality(edited) > 0 THEN
+        PERFORM cartography_locatecells_lock();
+        PERFORM cartography_locatecells_mark({territories_of}(edited), false);
     END IF;
     RETURN NULL;
 END $$;
 """
-for name, columns, marked, territories_of in (
-    ("territory", "id, geom, locating_layer", "id", ""),
-    ("district", "id, territory_id, layer, geom", "territory_id", ""),
-    ("workzone", "id, team_id, priority, geom", "geom", "cartography_locatecells_territories_under"),
+for name, columns, marked, marked_type, territories_of in (
+    ("territory", "id, geom, locating_layer", "id", "bigint", ""),
+    ("district", "id, territory_id, layer, geom", "territory_id", "bigint", ""),
+    (
+        "workzone",
+        "id, team_id, priority, geom",
+        "geom",
+        "geometry",
+        "cartography_locatecells_territories_under",
+    ),
 ):
     FORWARD += EDITED_FUNCTION.format(
-        name=name, marked=marked, territories_of=territories_of, changed=changed(columns)
+        name=name,
+        marked=marked,
+        marked_type=marked_type,
+        territories_of=territories_of,
+        changed=changed(columns),
     )
 
 # Transition tables allow one event per trigger and no column list: three triggers per table, and
