@@ -13,7 +13,8 @@ from django.db import migrations, models
 #   - a category's creation, removal or default team, and TRUNCATE anywhere: every territory
 #     (each cell holds the team of every category).
 #   Statements that change none of the columns the rules read (an admin form saving a team's
-#   phone number) record nothing, and leave the cells fresh.
+#   phone number) record nothing, and leave the cells fresh. An edit that does change them locks
+#   the state row before it reads anything else, so that it sees a concurrent edit's commit.
 # - At commit, the build deletes those territories' cells and makes them again from the boundaries
 #   that cross their area: where their reports were located (their old cells) and where they may be
 #   now (their outlines and locating districts). Other territories' cells are kept as they are.
