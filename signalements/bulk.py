@@ -355,10 +355,9 @@ def _deadlines_stage(cursor, tz) -> None:
     cursor.execute("ANALYZE signalement_deadlines")
 
 
-def staging_copy(cursor, staging: str, rows: Iterable[BulkRow]) -> int:
-    """COPY the rows into the `staging` table, each with the secret of its tracking token.
-    How many rows were written."""
-    count, secrets_block, offset = 0, b"", 0
+def staging_copy(cursor, staging: str, rows: Iterable[BulkRow]) -> None:
+    """COPY the rows into the `staging` table, each with the secret of its tracking token."""
+    secrets_block, offset = b"", 0
     with cursor.copy(f"COPY {staging} ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(list(STAGING_COLUMNS.values()))
         for r in rows:
@@ -370,8 +369,6 @@ def staging_copy(cursor, staging: str, rows: Iterable[BulkRow]) -> int:
                 (r.row, r.external_id, r.lon, r.lat, r.category_id, r.created_at, r.status,
                  r.priority, r.channel, r.address, r.description, secret)
             )  # fmt: skip
-            count += 1
-    return count
 
 
 def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResult:
