@@ -59,7 +59,8 @@ def test_a_full_report_by_map_click(page):
     assert_accessible(page)
     page.get_by_role("button", name="Continuer").click()
 
-    assert "Sacs poubelles éventrés" in page.content()
+    page.get_by_role("heading", name="Vérifiez avant d'envoyer").wait_for()
+    assert "Sacs poubelles éventrés" in page.locator("dl.summary").inner_text()
     assert_accessible(page)
     page.get_by_role("button", name="Envoyer le signalement").click()
 
@@ -120,11 +121,13 @@ def test_the_district_and_description_path_without_any_address(page):
     page.get_by_role("button", name="Continuer").click()
 
     page.get_by_role("heading", name="Quel est le problème ?").wait_for()
-    assert "Chênée" in page.content() or True  # the district name is shown on the review
     page.get_by_label("Dépôt sauvage, objet abandonné").check()
     page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("heading", name="Vos coordonnées (facultatif)").wait_for()
     page.get_by_role("button", name="Continuer").click()
-    assert "Sentier le long de la Vesdre" in page.content()
+    page.get_by_role("heading", name="Vérifiez avant d'envoyer").wait_for()
+    place = page.locator("dl.summary dd").first.inner_text()
+    assert "(Chênée)" in place and "Sentier le long de la Vesdre, près du pont" in place
     page.get_by_role("button", name="Envoyer le signalement").click()
     page.get_by_text("Merci, votre signalement est envoyé").wait_for()
 
@@ -182,11 +185,14 @@ def test_going_back_never_loses_what_was_typed(page):
     page.get_by_role("button", name="Continuer").click()
     page.get_by_label("Nom", exact=True).fill("Jeanne")
     page.get_by_role("button", name="Continuer").click()
+    # Going back while the review is still being committed detaches Chromium's page from Playwright.
+    page.get_by_role("heading", name="Vérifiez avant d'envoyer").wait_for()
 
     page.go_back()  # the browser's back button, from the review to the contact step
     page.get_by_role("heading", name="Vos coordonnées (facultatif)").wait_for()
     assert page.get_by_label("Nom", exact=True).input_value() == "Jeanne"
     page.go_back()
+    page.get_by_role("heading", name="Quel est le problème ?").wait_for()
     assert page.get_by_label("Description").input_value() == "Trou profond au milieu de la rue"
 
 
