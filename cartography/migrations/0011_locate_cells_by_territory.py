@@ -1,3 +1,5 @@
+from importlib import import_module
+
 import django.contrib.postgres.fields
 from django.db import migrations, models
 
@@ -308,6 +310,33 @@ for table, (name, events) in EDITED.items():
         " FOR EACH STATEMENT EXECUTE FUNCTION cartography_locatecells_stale();\n"
     )
 
+# Back to 0009: this migration's triggers and functions dropped, 0009's made again, and every
+# territory's cells built by them (the state row is kept: 0009 updates it in place).
+BACKWARD = "DROP TRIGGER locatecells_refresh ON cartography_locatecellsstate;\n"
+for table, (name, events) in EDITED.items():
+    for event in [*events.split(), "TRUNCATE"]:
+        BACKWARD += f"DROP TRIGGER locatecells_{event.lower()} ON {table};\n"
+    BACKWARD += f"DROP FUNCTION cartography_locatecells_{name}_edited();\n"
+BACKWARD += """
+DROP FUNCTION cartography_locatecells_refresh();
+DROP FUNCTION cartography_locatecells_stale();
+DROP FUNCTION cartography_locatecells_rebuild(bigint[]);
+DROP FUNCTION cartography_locatecells_territories_under(geometry[]);
+DROP FUNCTION cartography_locatecells_lock();
+DROP FUNCTION cartography_locatecells_mark(bigint[], boolean);
+"""
+LOCATE_CELLS = import_module("cartography.migrations.0009_locate_cells")
+FIRST_BUILD = "INSERT INTO cartography_locatecellsstate (id, stale) VALUES (1, true);"
+assert FIRST_BUILD in LOCATE_CELLS.FORWARD
+BACKWARD += LOCATE_CELLS.FORWARD.replace(
+    FIRST_BUILD,
+    "INSERT INTO cartography_locatecellsstate (id, stale) VALUES (1, true)"
+    " ON CONFLICT (id) DO UPDATE SET stale = true;\n"
+    # Built now, not at the commit: the state row's columns are then removed, and ALTER TABLE
+    # refuses a table with trigger events pending.
+    "SET CONSTRAINTS locatecells_refresh IMMEDIATE;",
+)
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -328,6 +357,5 @@ class Migration(migrations.Migration):
                 base_field=models.BigIntegerField(), default=list, size=None
             ),
         ),
-        # Irreversible: going back would need 0009's functions and triggers written again here.
-        migrations.RunSQL(FORWARD),
+        migrations.RunSQL(FORWARD, BACKWARD),
     ]
