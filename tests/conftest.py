@@ -120,7 +120,7 @@ def _new_page(chromium, **options):
     context = chromium.new_context(locale="fr-BE", **options)
     page = context.new_page()
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())  # no map tiles offline
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)  # a bound for slow, shared machines, not a speed check
     return context, page
 
 
