@@ -46,7 +46,9 @@ class Territory(models.Model):
 class District(models.Model):
     """A named division of a territory. Several layers may coexist (sub-municipalities, sectors)."""
 
-    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="districts")
+    territory = models.ForeignKey(
+        Territory, on_delete=models.CASCADE, related_name="districts", verbose_name=_("territoire")
+    )
     layer = models.SlugField(_("couche"), default=DEFAULT_DISTRICT_LAYER)
     name = models.CharField(_("nom"), max_length=200)
     code = models.CharField(_("code"), max_length=50)
@@ -70,7 +72,12 @@ class Team(models.Model):
     slug = models.SlugField(_("identifiant"), unique=True)
     name = models.CharField(_("nom"), max_length=200)
     territory = models.ForeignKey(
-        Territory, on_delete=models.PROTECT, related_name="teams", null=True, blank=True
+        Territory,
+        on_delete=models.PROTECT,
+        related_name="teams",
+        null=True,
+        blank=True,
+        verbose_name=_("territoire"),
     )
     public_phone = models.CharField(_("téléphone public"), max_length=40, blank=True)
     public_email = models.EmailField(_("e-mail public"), blank=True)
@@ -96,7 +103,9 @@ class WorkZone(models.Model):
     higher priority wins, then the smaller zone (the more specific one).
     """
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="work_zones")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="work_zones", verbose_name=_("équipe")
+    )
     name = models.CharField(_("nom"), max_length=200)
     geom = models.MultiPolygonField(_("zone"), srid=4326)
     categories = models.ManyToManyField(

@@ -77,7 +77,9 @@ class CategoryGroup(models.Model):
 
 class Category(models.Model):
     slug = models.SlugField(_("identifiant"), unique=True)
-    group = models.ForeignKey(CategoryGroup, on_delete=models.PROTECT, related_name="categories")
+    group = models.ForeignKey(
+        CategoryGroup, on_delete=models.PROTECT, related_name="categories", verbose_name=_("groupe")
+    )
     name = models.CharField(_("nom"), max_length=120)
     hint = models.TextField(_("conseil affiché au citoyen"), blank=True)
     default_team = models.ForeignKey(
@@ -141,6 +143,7 @@ class Signalement(models.Model):
     # (a spatial index on this column would cost each insert and relocation for nothing).
     location = models.PointField(_("lieu"), srid=4326, spatial_index=False)
     location_metric = models.GeneratedField(
+        verbose_name=_("lieu (coordonnées métriques)"),
         expression=Transform("location", settings.METRIC_SRID),
         output_field=models.PointField(srid=settings.METRIC_SRID, spatial_index=False),
         db_persist=True,
@@ -149,6 +152,7 @@ class Signalement(models.Model):
     # partial on it: a condition on `status` itself would let the planner pick the (category, status,
     # date) btree, whose estimate ignores that open reports are recent, and scan a category's rows.
     status_open = models.GeneratedField(
+        verbose_name=_("ouvert"),
         expression=Q(status__in=OPEN_STATUSES),
         output_field=models.BooleanField(),
         db_persist=True,
@@ -165,7 +169,11 @@ class Signalement(models.Model):
     location_is_approximate = models.BooleanField(_("lieu approximatif"), default=False, db_default=False)
     # Few territories: an index on it would cost every insert and help no query.
     territory = models.ForeignKey(
-        "cartography.Territory", on_delete=models.PROTECT, related_name="+", db_index=False
+        "cartography.Territory",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("territoire"),
     )
     district = models.ForeignKey(
         "cartography.District",
@@ -216,17 +224,25 @@ class Signalement(models.Model):
     # The verifier of the reporter's private tracking link (tracking_token): compared in constant
     # time to the link's, once the report is found by its reference. No index of its own: a unique
     # index on whole tokens cost 2.2 µs per report inserted (65 MB at 1M reports) for one lookup.
-    tracking_secret = models.CharField(max_length=64, editable=False, db_default=random_token())
-    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)
+    tracking_secret = models.CharField(
+        _("secret de suivi"), max_length=64, editable=False, db_default=random_token()
+    )
+    idempotency_key = models.CharField(
+        _("clé d'idempotence"), max_length=128, null=True, blank=True, editable=False
+    )
     source = models.CharField(_("source d'import"), max_length=50, blank=True, default="", db_default="")
     external_id = models.CharField(_("identifiant externe"), max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(_("créé le"), db_default=Now(), db_index=True)
     updated_at = models.DateTimeField(_("modifié le"), db_default=Now())
     processed_at = models.DateTimeField(
+        _("traité le"),
         null=True,
         blank=True,
         editable=False,
-        help_text="Set when the after-commit side effects have run; the sweep retries the others.",
+        help_text=_(
+            "Quand le traitement en arrière-plan (vignettes des photos) a tourné ; "
+            "un balayage périodique relance ceux qui attendent."
+        ),
     )
 
     class Meta:
@@ -318,14 +334,16 @@ class Signalement(models.Model):
 class ReporterContact(models.Model):
     """Personal data of the person who reported, apart from every public field."""
 
-    signalement = models.OneToOneField(Signalement, on_delete=models.CASCADE, related_name="reporter")
+    signalement = models.OneToOneField(
+        Signalement, on_delete=models.CASCADE, related_name="reporter", verbose_name=_("signalement")
+    )
     name = models.CharField(_("nom"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
     phone = models.CharField(_("téléphone"), max_length=40, blank=True, db_index=True)
     show_name = models.BooleanField(_("nom visible publiquement"), default=False)
     wants_updates = models.BooleanField(_("reçoit les mises à jour"), default=True)
     language = models.CharField(_("langue"), max_length=8, default="fr")
-    anonymised_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("coordonnées du déclarant")
@@ -338,9 +356,11 @@ class ReporterContact(models.Model):
 class StatusChange(models.Model):
     """Append-only history: a database trigger refuses updates (migration 0002)."""
 
-    signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=Status.choices)
+    signalement = models.ForeignKey(
+        Signalement, on_delete=models.CASCADE, related_name="history", verbose_name=_("signalement")
+    )
+    from_status = models.CharField(_("ancien statut"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("nouveau statut"), max_length=20, choices=Status.choices)
     # Imports and the citizens' own changes have no author: the index leaves them out.
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -349,10 +369,11 @@ class StatusChange(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        verbose_name=_("auteur"),
     )
-    text = models.TextField(blank=True)
-    is_public = models.BooleanField(default=True)
-    created_at = models.DateTimeField(db_default=Now())
+    text = models.TextField(_("message"), blank=True)
+    is_public = models.BooleanField(_("public"), default=True)
+    created_at = models.DateTimeField(_("date"), db_default=Now())
 
     class Meta:
         verbose_name = _("changement de statut")
@@ -374,11 +395,13 @@ def photo_path(instance: "Photo", filename: str) -> str:
 
 
 class Photo(models.Model):
-    signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to=photo_path)
-    thumbnail = models.ImageField(upload_to=photo_path, blank=True)
-    is_public = models.BooleanField(default=True)
-    created_at = models.DateTimeField(db_default=Now())
+    signalement = models.ForeignKey(
+        Signalement, on_delete=models.CASCADE, related_name="photos", verbose_name=_("signalement")
+    )
+    image = models.ImageField(_("image"), upload_to=photo_path)
+    thumbnail = models.ImageField(_("vignette"), upload_to=photo_path, blank=True)
+    is_public = models.BooleanField(_("publique"), default=True)
+    created_at = models.DateTimeField(_("ajoutée le"), db_default=Now())
 
     class Meta:
         verbose_name = _("photo")

@@ -1,7 +1,9 @@
 """Administrators manage reference data with map widgets and see reports on a map."""
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.utils.functional import Promise
 
 from cartography.models import District, Team, WorkZone
 from signalements.models import Category
@@ -77,3 +79,46 @@ def test_a_planner_cannot_edit_teams(client, liege):
     assert response.status_code == 403
     team.refresh_from_db()
     assert team.name != "Hacked"
+
+
+def _models_the_admin_shows() -> set:
+    shown = set()
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label in ("cartography", "signalements"):
+            shown |= {model, *(inline.model for inline in model_admin.inlines)}
+    return shown
+
+
+def test_every_field_the_admin_shows_has_a_translatable_label():
+    """Else the admin shows a label made from the field's name, in English whatever the language."""
+    untranslated = [
+        f"{model.__name__}.{field.name}"
+        for model in _models_the_admin_shows()
+        for field in model._meta.get_fields()
+        if not field.auto_created
+        and (
+            not isinstance(field.verbose_name, Promise)
+            or (getattr(field, "help_text", "") and not isinstance(field.help_text, Promise))
+        )
+    ]
+    assert untranslated == []
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("fr", ["Équipe :", "Zone :", "Catégories :"]),
+        ("en", ["Team:", "Zone:", "Categories:"]),
+        ("nl", ["Ploeg:", "Zone:", "Categorieën:"]),
+    ],
+)
+def test_the_work_zone_form_speaks_the_admins_language(admin_client, language, labels):
+    zone = WorkZone.objects.first()
+
+    page = admin_client.get(
+        f"/admin/cartography/workzone/{zone.pk}/change/", headers={"Accept-Language": language}
+    ).content.decode()
+
+    page = page.replace("\N{NO-BREAK SPACE}", " ")  # French puts one before the colon
+    for label in labels:
+        assert f">{label}</label>" in page
