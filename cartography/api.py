@@ -46,7 +46,8 @@ class DistrictListView(generics.ListAPIView):
     """District boundaries as GeoJSON; `layer=sectors` gives the finer statistical layer."""
 
     serializer_class = DistrictFeatureSerializer
-    queryset = District.objects.select_related("territory")
+    # Each district's territory by its slug: not the territory's outline, once per district.
+    queryset = District.objects.select_related("territory").defer("territory__geom")
     filterset_class = DistrictFilter
     pagination_class = None
 

@@ -117,6 +117,10 @@ class SignalementAdmin(LeafletGeoAdmin):
     raw_id_fields = ["category"]
     inlines = [ReporterContactInline, PhotoInline, StatusChangeInline]
 
+    def get_queryset(self, request):
+        # The list shows a district's name: not its outline, once per row.
+        return super().get_queryset(request).select_related("district").defer("district__geom")
+
     def has_add_permission(self, request):
         # Reports enter through the intake service (public pages, API, desk), never raw.
         return False

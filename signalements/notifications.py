@@ -92,6 +92,7 @@ def teams_overdue_digest() -> int:
         overdue = list(
             Signalement.objects.filter(team=team, status__in=OPEN_STATUSES, deadline_at__lt=now)
             .select_related("category", "district")
+            .defer("district__geom")
             .order_by("deadline_at")
         )
         recipients = sorted({team.public_email, *(m.email for m in team.members.all())} - {""})

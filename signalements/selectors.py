@@ -28,16 +28,20 @@ from .models import OPEN_STATUSES, TRACKING_SEPARATOR, Category, Comment, Photo,
 NEARBY_LIMIT = 5
 
 
+def _with_names(signalements: QuerySet[Signalement]) -> QuerySet[Signalement]:
+    """Each report with its category, district and team, without the district's outline: a page of
+    100 reports would otherwise carry 100 copies of a polygon that nothing about a report shows."""
+    return signalements.select_related("category", "district", "team").defer("district__geom")
+
+
 def signalements_public() -> QuerySet[Signalement]:
     """Reports the public may see: never those of sensitive categories."""
-    return Signalement.objects.filter(category__is_sensitive=False).select_related(
-        "category", "district", "team"
-    )
+    return _with_names(Signalement.objects.filter(category__is_sensitive=False))
 
 
 def signalements_visible_to(user) -> QuerySet[Signalement]:
     if user.is_authenticated and user.is_staff:
-        return Signalement.objects.select_related("category", "district", "team")
+        return _with_names(Signalement.objects.all())
     return signalements_public()
 
 
@@ -106,6 +110,7 @@ def tracking_view(*, token: str) -> TrackingView | None:
             "duplicate_of__district",
             "duplicate_of__team",
         )
+        .defer("district__geom", "duplicate_of__district__geom")
         .filter(reference=reference)
         .first()
     )
@@ -128,7 +133,7 @@ def signalements_for_staff(user) -> QuerySet[Signalement]:
     member sees only the reports of its teams."""
     from .roles import ADMINISTRATOR, AGENT, CREW, PLANNER
 
-    queryset = Signalement.objects.select_related("category", "district", "team")
+    queryset = _with_names(Signalement.objects.all())
     if is_role(user, AGENT, PLANNER, ADMINISTRATOR):
         return queryset
     if is_role(user, CREW):

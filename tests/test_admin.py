@@ -3,6 +3,8 @@
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils.functional import Promise
 
 from cartography.models import District, Team, WorkZone
@@ -64,6 +66,17 @@ def test_the_report_list_has_a_map_of_the_filtered_selection(admin_client):
     references = {feature["properties"]["reference"] for feature in data["features"]}
     assert leaves.reference in references and other.reference not in references
     assert data["features"][0]["geometry"]["type"] == "Point"
+
+
+def test_the_report_list_and_form_show_district_names_without_their_outlines(admin_client):
+    report = SignalementFactory()
+    for url in ("/admin/signalements/signalement/", f"/admin/signalements/signalement/{report.pk}/change/"):
+        with CaptureQueriesContext(connection) as queries:
+            page = admin_client.get(url).content.decode()
+
+        assert report.district.name in page, url
+        reads = [q["sql"] for q in queries.captured_queries if '"signalements_signalement"' in q["sql"]]
+        assert reads and not [sql for sql in reads if '"cartography_district"."geom"' in sql], url
 
 
 def test_reports_cannot_be_added_raw_in_the_admin(admin_client):

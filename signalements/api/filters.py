@@ -24,9 +24,10 @@ class SignalementFilter(django_filters.FilterSet):
         field_name="category__slug",
         to_field_name="slug",
         queryset=Category.objects.all(),
+        distinct=False,  # a report has one category: DISTINCT would only sort every match before the page
         help_text=_("Identifiant de catégorie ; répétez le paramètre pour en choisir plusieurs."),
     )
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     district = django_filters.ModelChoiceFilter(queryset=District.objects.all())
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.all())
     created = django_filters.IsoDateTimeFromToRangeFilter(

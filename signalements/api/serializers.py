@@ -145,9 +145,36 @@ class SignalementCreatedSerializer(SignalementOutputSerializer):
         fields = [*SignalementOutputSerializer.Meta.fields, "tracking_token"]
 
 
+class PointGeoJsonField(GeometryField):
+    """A point as GeoJSON from its two coordinates. GeometryField asks GEOS for `geojson`, which goes
+    through a GDAL geometry, twice: half of the time a page of 100 features took to serialize."""
+
+    def to_representation(self, value):
+        if isinstance(value, Point) and not value.empty:
+            return {"type": "Point", "coordinates": [value.x, value.y]}
+        return super().to_representation(value)
+
+
+# What a feature reads, for the list's `only()`: not the metric copy of the point, the description,
+# the tracking secret or anything else that a feature does not show.
+FEATURE_COLUMNS = (
+    "reference",
+    "location",
+    "status",
+    "priority",
+    "support_count",
+    "created_at",
+    "category__slug",
+    *(f"category__name_{code}" for code, _name in settings.LANGUAGES),
+    "district__name",
+    "team__name",
+)
+
+
 class SignalementFeatureSerializer(GeoFeatureModelSerializer):
     """A public GeoJSON feature. No personal field, no description."""
 
+    location = PointGeoJsonField(read_only=True)
     category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     district_name = serializers.SerializerMethodField()

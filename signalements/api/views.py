@@ -12,6 +12,7 @@ from ..selectors import signalements_visible_to
 from ..services import ReporterData, signalement_submit
 from .filters import BBoxFilter, SignalementFilter
 from .serializers import (
+    FEATURE_COLUMNS,
     CategoryOutputSerializer,
     SignalementCreatedSerializer,
     SignalementFeatureSerializer,
@@ -43,7 +44,7 @@ class SignalementListCreateView(generics.ListAPIView):
     parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
 
     def get_queryset(self):
-        return signalements_visible_to(self.request.user)
+        return signalements_visible_to(self.request.user).only(*FEATURE_COLUMNS)
 
     @extend_schema(
         request=SignalementInputSerializer,

@@ -89,7 +89,11 @@ class StepView(View):
 
 
 def _district_choices() -> list[tuple[int, str]]:
-    districts = District.objects.filter(layer=F("territory__locating_layer")).select_related("territory")
+    districts = (
+        District.objects.filter(layer=F("territory__locating_layer"))
+        .select_related("territory")
+        .only("name", "territory__name")  # not their outlines
+    )
     several = Territory.objects.count() > 1
     return [
         (d.pk, f"{d.name} ({d.territory.name})" if several else d.name)
