@@ -1,13 +1,24 @@
-"""API submission in-process: POST /api/v1/signalements/ through Django's test client, against a bare
-INSERT of one row."""
+"""The API in-process, through Django's test client: submission (POST /api/v1/signalements/) against a
+bare INSERT of one row; the public list (GET) against its count alone and against its page query as
+it was written before."""
 
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import django_filters
 import numpy as np
 from django.db import connection
+from django.db.models import QuerySet
+from django.http import QueryDict
 from django.test import Client
+from rest_framework.settings import api_settings
 
 from config.celery import app as celery_app
 from config.process import web_process_tune
-from signalements.models import Category, Signalement
+from signalements.api.filters import SignalementFilter
+from signalements.models import Category, Signalement, Status
+from signalements.selectors import signalements_public
 
 from .data import random_points, territory_get
 from .measure import Figure, Report, Stopwatch, percentiles
@@ -15,6 +26,7 @@ from .measure import Figure, Report, Stopwatch, percentiles
 URL = "/api/v1/signalements/"
 WARM_UP = 20
 BARE_SOURCE = "bench-bare-insert"
+PAGE = api_settings.PAGE_SIZE
 # One report row and nothing else: no validation, no locate, no history, no duplicate search, no enqueue.
 BARE_INSERT_SQL = """
 INSERT INTO signalements_signalement
@@ -85,4 +97,98 @@ def run(*, requests: int, seed: int) -> Report:
         "django.test.Client: validation, locate, duplicate search, report + history in one transaction, "
         f"after-commit enqueue on {celery_app.conf.broker_url} ({enqueued:,} tasks enqueued, then purged).",
     ]
+    return report
+
+
+def _list_queries() -> dict[str, dict[str, Any]]:
+    """What a map or a planner asks of the public list: all of it, one team's closed reports, two open
+    statuses of two categories, one week."""
+    team_id, closed = (
+        Signalement.objects.filter(status="closed")
+        .values_list("team_id", "created_at")
+        .order_by("id")
+        .first()
+    )
+    two_categories = list(
+        Category.objects.filter(is_active=True).order_by("slug").values_list("slug", flat=True)[:2]
+    )
+    week_after = closed.isoformat()
+    return {
+        "all reports": {},
+        "one team's closed reports": {"team": team_id, "status": "closed"},
+        "2 open statuses × 2 categories": {"status": ["new", "acknowledged"], "category": two_categories},
+        "one week": {"created_after": week_after, "created_before": (closed + timedelta(days=7)).isoformat()},
+    }
+
+
+def _db_ms(queryset: QuerySet, *, counted: bool = False) -> float:
+    """Execution time of the queryset's query (or of COUNT(*) over it), as the server measured it."""
+    sql, params = queryset.query.sql_with_params()
+    if counted:
+        sql = f"SELECT COUNT(*) FROM ({sql}) AS matches"
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {sql}", params)
+        return cursor.fetchone()[0][0]["Execution Time"]
+
+
+class _FilterBefore(SignalementFilter):
+    """The list's filters as they were: django-filter's multiple choices add DISTINCT by default."""
+
+    category = django_filters.ModelMultipleChoiceFilter(
+        field_name="category__slug", to_field_name="slug", queryset=Category.objects.all()
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+
+
+def list_run(*, requests: int) -> Report:
+    """GET /api/v1/signalements/ at full size: the page (100 features and the exact count) through the
+    test client, against its count alone; in the database, the page query against the page as the list
+    wrote it before (DISTINCT where a multiple choice filters, each report's district outline)."""
+    web_process_tune()
+    client = Client()
+    report = Report("list")
+    for name, query in _list_queries().items():
+        api_ms, count_ms = [], []
+        for i in range(requests + 1):
+            with Stopwatch() as watch:
+                response = client.get(URL, query)
+            if response.status_code != 200:
+                raise RuntimeError(
+                    f"GET {URL} {query} answered {response.status_code}: {response.content[:300]!r}"
+                )
+            if i:  # the first one warms the caches
+                api_ms.append(watch.seconds * 1000)
+        data = QueryDict(urlencode(query, doseq=True))
+        matches = SignalementFilter(data=data, queryset=signalements_public()).qs
+        before = _FilterBefore(data=data, queryset=signalements_public().defer(None)).qs
+        for _ in range(max(1, requests // 4)):
+            with Stopwatch() as watch:
+                count = matches.count()
+            count_ms.append(watch.seconds * 1000)
+        ordered = ("-created_at", "-id")
+        page_ms = [_db_ms(matches.order_by(*ordered)[:PAGE]) for _ in range(requests)]
+        before_ms = [_db_ms(before.order_by(*ordered)[:PAGE]) for _ in range(max(1, requests // 4))]
+        p50, p95 = percentiles(api_ms)
+        report.figures += [
+            Figure(
+                f"GET list, {name} ({count:,}), p50",
+                p50,
+                "ms",
+                "its COUNT(*) alone, p50",
+                percentiles(count_ms)[0],
+            ),
+            Figure(f"GET list, {name}, p95", p95, "ms"),
+            Figure(
+                f"page query, {name}, DB p50",
+                percentiles(page_ms)[0],
+                "ms",
+                "the page as written before, DB p50",
+                percentiles(before_ms)[0],
+            ),
+        ]
+    report.notes.append(
+        f"{requests} requests per query after one unmeasured, {PAGE} features a page. The exact count scans "
+        "every match: it is most of a large list's time, and no index makes counting most of a table cheap. "
+        "Before: DISTINCT where a multiple choice filters (django-filter's default), district outlines."
+    )
     return report

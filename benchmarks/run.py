@@ -1,4 +1,4 @@
-"""Benchmarks at scale: bulk load, locate, relocate and API submission, each against a baseline.
+"""Benchmarks at scale: bulk load, locate, relocate, API submission and list, each against a baseline.
 
     .venv/bin/python benchmarks/run.py [--rows N | --quick] [--only NAME] [--city CITY]
 

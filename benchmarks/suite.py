@@ -85,6 +85,7 @@ def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
                 lambda: bench_api.run(requests=sizes.api_requests, seed=SEED),
             )
         )
+        reports.append(_step("list: 4 queries × 20 pages", lambda: bench_api.list_run(requests=20)))
     if "nearby" in selected:
         reports.append(
             _step(
