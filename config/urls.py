@@ -5,8 +5,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from cartography import api as cartography_api
+from signalements.api.views import ApiRootView
 
 api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("", include("signalements.api.urls")),
     path("territories/", cartography_api.TerritoryListView.as_view(), name="territory-list"),
     path("districts/", cartography_api.DistrictListView.as_view(), name="district-list"),

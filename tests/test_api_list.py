@@ -226,3 +226,14 @@ def test_the_district_list_does_not_read_its_territorys_outline_for_each_distric
     assert len(sectors["features"]) == 184
     assert {f["properties"]["territory"] for f in sectors["features"]} == {"liege"}
     assert not [q for q in queries.captured_queries if '"cartography_territory"."geom"' in q["sql"]]
+
+
+def test_the_api_root_links_every_entry_point(client, liege):
+    links = client.get("/api/v1/").json()
+
+    assert set(links) >= {"signalements", "categories", "districts", "territories", "teams", "schema", "docs"}
+    assert links["signalements"] == "http://testserver/api/v1/signalements/"
+    for key, url in links.items():
+        answer = client.get(url)
+        # nearby, locate and geocode want their parameters: a 400 that says which, not a 404
+        assert answer.status_code == (400 if key in {"nearby", "locate", "geocode"} else 200), (key, url)

@@ -5,6 +5,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, parsers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from ..models import Category
@@ -104,3 +106,26 @@ class CategoryListView(generics.ListAPIView):
     serializer_class = CategoryOutputSerializer
     queryset = Category.objects.filter(is_active=True).select_related("group")
     pagination_class = None
+
+
+# The API's entry points that need no reference or token, by the name each has in the links below.
+API_ROOT_LINKS = {
+    "signalements": "signalement-list",
+    "nearby": "signalement-nearby",
+    "categories": "category-list",
+    "territories": "territory-list",
+    "districts": "district-list",
+    "teams": "team-list",
+    "locate": "locate",
+    "geocode": "geocode",
+    "schema": "schema",
+    "docs": "swagger-ui",
+}
+
+
+class ApiRootView(APIView):
+    """Where a client starts: the address of each collection, of the schema and of its documentation."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="Points d'entrée de l'API")
+    def get(self, request):
+        return Response({key: reverse(name, request=request) for key, name in API_ROOT_LINKS.items()})
