@@ -12,7 +12,7 @@ from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cartography.models import Team
 from signalements.models import Category, Signalement
@@ -112,6 +112,21 @@ def test_a_stop_moves_up_with_its_own_button(client, voirie):
     client.post("/equipe/liege-voirie/", {"order": [a.reference, b.reference], "action": f"up:{b.reference}"})
 
     assert [s.signalement for s in work_list(team=voirie)] == [b, a]
+
+
+def test_a_stop_shows_its_text_escaped_and_an_urgent_one_marked(client, voirie):
+    pothole(near(100, 0), address='<script>alert("x")</script> rue & place')
+    pothole(near(200, 0), priority="urgent")
+    client.force_login(get_user_model().objects.get(username="crew-voirie"))
+
+    page = client.get("/equipe/liege-voirie/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; rue &amp; place" in page
+    assert page.count('<li class="stop forced"') == 1 and page.count('<li class="stop"') == 1
+    with translation.override("nl"):
+        urgent = translation.gettext("prioritaire")
+    assert urgent != "prioritaire" and f"<strong>{urgent}</strong>" in page
 
 
 def test_the_list_page_costs_as_many_queries_for_thirty_stops_as_for_three(client, voirie):
