@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 import django_filters
 import numpy as np
 from django.db import connection
-from django.db.models import QuerySet
 from django.http import QueryDict
 from django.test import Client
 from rest_framework.settings import api_settings
@@ -21,7 +20,7 @@ from signalements.models import Category, Signalement, Status
 from signalements.selectors import signalements_public
 
 from .data import random_points, territory_get
-from .measure import Figure, Report, Stopwatch, percentiles
+from .measure import Figure, Report, Stopwatch, percentiles, queryset_explain_ms
 
 URL = "/api/v1/signalements/"
 WARM_UP = 20
@@ -121,16 +120,6 @@ def _list_queries() -> dict[str, dict[str, Any]]:
     }
 
 
-def _db_ms(queryset: QuerySet, *, counted: bool = False) -> float:
-    """Execution time of the queryset's query (or of COUNT(*) over it), as the server measured it."""
-    sql, params = queryset.query.sql_with_params()
-    if counted:
-        sql = f"SELECT COUNT(*) FROM ({sql}) AS matches"
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {sql}", params)
-        return cursor.fetchone()[0][0]["Execution Time"]
-
-
 class _FilterBefore(SignalementFilter):
     """The list's filters as they were: django-filter's multiple choices add DISTINCT by default."""
 
@@ -166,8 +155,10 @@ def list_run(*, requests: int) -> Report:
                 count = matches.count()
             count_ms.append(watch.seconds * 1000)
         ordered = ("-created_at", "-id")
-        page_ms = [_db_ms(matches.order_by(*ordered)[:PAGE]) for _ in range(requests)]
-        before_ms = [_db_ms(before.order_by(*ordered)[:PAGE]) for _ in range(max(1, requests // 4))]
+        page_ms = [queryset_explain_ms(matches.order_by(*ordered)[:PAGE]) for _ in range(requests)]
+        before_ms = [
+            queryset_explain_ms(before.order_by(*ordered)[:PAGE]) for _ in range(max(1, requests // 4))
+        ]
         p50, p95 = percentiles(api_ms)
         report.figures += [
             Figure(

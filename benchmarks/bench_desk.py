@@ -18,19 +18,11 @@ from signalements.models import OPEN_STATUSES, Category, DuplicateGroup, Signale
 from signalements.selectors import nearby_open_queryset
 
 from .data import random_points, territory_get
-from .measure import Figure, Report, Stopwatch, Target, percentiles
+from .measure import Figure, Report, Stopwatch, Target, percentiles, queryset_explain_ms
 
 NEARBY_TARGET_MS = 5.0
 NEARBY_SPEEDUP = 15
 CLUSTER_TARGET_S = 10.0
-
-
-def _explain(queryset) -> float:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    return plan[0]["Execution Time"]
 
 
 def _distance_filter(category: Category, location: Point):
@@ -62,10 +54,10 @@ def nearby_run(*, points: int, baseline_points: int, seed: int) -> Report:
     ours, theirs, hits = [], [], 0
     for category, location in queries:
         queryset = nearby_open_queryset(category=category, location=location)[:5]
-        ours.append(_explain(queryset))
+        ours.append(queryset_explain_ms(queryset))
         hits += bool(list(queryset))
     for category, location in queries[:baseline_points]:
-        theirs.append(_explain(_distance_filter(category, location)))
+        theirs.append(queryset_explain_ms(_distance_filter(category, location)))
     client = Client()
     api_ms = []
     for category, location in queries[: min(points, 300)]:
