@@ -33,15 +33,6 @@ class GeocodeResult:
     kind: str
     territory: str = ""
 
-    def as_dict(self) -> dict:
-        return {
-            "label": self.label,
-            "lon": self.lon,
-            "lat": self.lat,
-            "kind": self.kind,
-            "territory": self.territory,
-        }
-
 
 def normalize(text: str) -> str:
     """Lower case, no accents, single spaces: "Rue Féronstrée" -> "rue feronstree"."""

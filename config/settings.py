@@ -155,6 +155,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the workflow's statuses, wherever a serializer shows them (status, to_status).
+    "ENUM_NAME_OVERRIDES": {"SignalementStatusEnum": "signalements.models.Status"},
 }
 
 LEAFLET_CONFIG = {

@@ -237,3 +237,14 @@ def test_the_api_root_links_every_entry_point(client, liege):
         answer = client.get(url)
         # nearby, locate and geocode want their parameters: a 400 that says which, not a 404
         assert answer.status_code == (400 if key in {"nearby", "locate", "geocode"} else 200), (key, url)
+
+
+def test_geocode_answers_places_of_the_territory_with_their_coordinates(client, liege):
+    answer = client.get("/api/v1/geocode/", {"q": "Saint-Lambert", "territory": "liege"})
+
+    assert answer.status_code == 200
+    first = answer.json()[0]
+    assert set(first) == {"label", "lon", "lat", "kind", "territory"}
+    assert first["territory"] == "liege" and first["kind"] in {"street", "place", "district"}
+    assert "Saint-Lambert" in first["label"]
+    assert District.objects.filter(geom__contains=Point(first["lon"], first["lat"], srid=4326)).exists()

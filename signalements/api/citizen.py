@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cartography.geocoding import get_geocoder
-from cartography.models import District
+from cartography.models import District, Place
 from cartography.selectors import locate
 
 from ..models import Category, Status
@@ -97,9 +97,18 @@ class LocateView(APIView):
         )
 
 
+class GeocodeResultSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    lon = serializers.FloatField(help_text="Longitude WGS84")
+    lat = serializers.FloatField(help_text="Latitude WGS84")
+    kind = serializers.ChoiceField(choices=Place.Kind.values)
+    territory = serializers.CharField(help_text="Identifiant du territoire ; vide pour un géocodeur externe.")
+
+
 class GeocodeView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("territory", str)],
+        responses=GeocodeResultSerializer(many=True),
         summary="Chercher une adresse, une rue, un quartier",
     )
     def get(self, request):
@@ -107,7 +116,7 @@ class GeocodeView(APIView):
         if not text:
             raise ValidationError({"q": [gettext("Ce champ est obligatoire.")]})
         results = get_geocoder().search(text, territory=request.query_params.get("territory") or None)
-        return Response([result.as_dict() for result in results])
+        return Response(GeocodeResultSerializer(results, many=True).data)
 
 
 class NearbyView(APIView):

@@ -1,5 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework_gis.filters import InBBoxFilter
 
 from cartography.models import District, Team
@@ -19,8 +21,14 @@ class BBoxFilter(InBBoxFilter):
         return bbox
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CategorySlugFilter(django_filters.ModelMultipleChoiceFilter):
+    """Categories by slug; for the schema a string, which drf-spectacular cannot guess through the
+    relation."""
+
+
 class SignalementFilter(django_filters.FilterSet):
-    category = django_filters.ModelMultipleChoiceFilter(
+    category = CategorySlugFilter(
         field_name="category__slug",
         to_field_name="slug",
         queryset=Category.objects.all(),

@@ -47,6 +47,26 @@ class TeamPublicSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "public_phone", "public_email"]
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": ["Point"]},
+            "coordinates": {
+                "type": "array",
+                "items": {"type": "number", "format": "double"},
+                "minItems": 2,
+                "maxItems": 2,
+            },
+        },
+        "required": ["type", "coordinates"],
+    }
+)
+class PointInputField(GeometryField):
+    """A GeoJSON point given by a client. Documented here: in a plain serializer, drf-spectacular has
+    no model field to read the geometry type from."""
+
+
 class SignalementInputSerializer(serializers.Serializer):
     category = serializers.SlugRelatedField(
         slug_field="slug",
@@ -57,7 +77,7 @@ class SignalementInputSerializer(serializers.Serializer):
             "null": _("Choisissez une catégorie."),
         },
     )
-    location = GeometryField(
+    location = PointInputField(
         help_text=_('Point GeoJSON en WGS84 : {"type": "Point", "coordinates": [lon, lat]}.')
     )
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
