@@ -20,6 +20,7 @@ from .models import (
     Support,
 )
 from .services import history_note, notifications_queue
+from .trust.policy import Capability, require
 
 CLUSTER_SQL = f"""
 SELECT cluster, id, created_at
@@ -123,6 +124,7 @@ def _notify_merged(
 def signalements_merge(*, master: Signalement, duplicates: list[Signalement], author=None) -> None:
     """Point the duplicates to the master: their reporter and followers follow the master and are
     told so by e-mail, the support counts add up, each side's history says so."""
+    require(author, Capability.MERGE)
     master = Signalement.objects.select_for_update().get(pk=master.pk)
     if not master.is_open:
         raise ValidationError({"master": _("Le signalement principal doit être ouvert.")})
@@ -177,6 +179,7 @@ def signalements_merge(*, master: Signalement, duplicates: list[Signalement], au
 @transaction.atomic
 def signalement_unmerge(*, duplicate: Signalement, author=None) -> None:
     """Undo a merge: the report gets its status back, its followers leave the master."""
+    require(author, Capability.MERGE)
     duplicate = Signalement.objects.select_for_update().get(pk=duplicate.pk)
     if duplicate.duplicate_of_id is None:
         raise ValidationError({"duplicate": _("Ce signalement n'est pas un doublon.")})

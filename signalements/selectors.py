@@ -40,7 +40,11 @@ def signalements_public() -> QuerySet[Signalement]:
 
 
 def signalements_visible_to(user) -> QuerySet[Signalement]:
-    if user.is_authenticated and user.is_staff:
+    """The public list and detail: sensitive reports only for the roles that read every report
+    (a crew reads its own through its work list, not here)."""
+    from .trust.policy import reaches_every_report
+
+    if reaches_every_report(user):
         return _with_names(Signalement.objects.all())
     return signalements_public()
 
@@ -130,15 +134,10 @@ def is_role(user, *roles: str) -> bool:
 
 def signalements_for_staff(user) -> QuerySet[Signalement]:
     """What a staff member may see: everything for agents, planners and administrators; a crew
-    member sees only the reports of its teams."""
-    from .roles import ADMINISTRATOR, AGENT, CREW, PLANNER
+    member sees only the reports of its teams (trust.policy)."""
+    from .trust.policy import signalements_in_scope
 
-    queryset = _with_names(Signalement.objects.all())
-    if is_role(user, AGENT, PLANNER, ADMINISTRATOR):
-        return queryset
-    if is_role(user, CREW):
-        return queryset.filter(team__members=user)
-    return queryset.none()
+    return signalements_in_scope(user, _with_names(Signalement.objects.all()))
 
 
 def signalements_queue(user) -> QuerySet[Signalement]:

@@ -24,6 +24,7 @@ from .models import (
     DuplicateCandidate,
     Notification,
     Photo,
+    Priority,
     ReporterContact,
     Satisfaction,
     Signalement,
@@ -33,9 +34,13 @@ from .models import (
 )
 from .photos import CleanPhoto, thumbnail_make
 from .selectors import nearby_open_signalements
+from .trust.policy import Capability, require, require_move
 from .workflow import allowed_next
 
 logger = logging.getLogger(__name__)
+
+# Channels through which staff register a report for a citizen who called, wrote or came by.
+STAFF_CHANNELS = frozenset({Channel.PHONE, Channel.EMAIL, Channel.COUNTER, Channel.BACK_OFFICE})
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ def signalement_submit(
     Returns the report and whether it was created: a known idempotency key returns the report
     first stored under it.
     """
+    if channel in STAFF_CHANNELS:  # on behalf of a citizen: the desk's registration
+        require(author, Capability.REGISTER)
     if idempotency_key:
         existing = Signalement.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -209,12 +216,37 @@ class TransitionError(ValidationError):
     pass
 
 
+class EditConflict(ValidationError):
+    """Someone changed the report since the author read it: the author decides again."""
+
+
 @transaction.atomic
 def signalement_transition(
-    *, signalement: Signalement, to_status: str, author=None, text: str = "", is_public: bool = True
+    *,
+    signalement: Signalement,
+    to_status: str,
+    author=None,
+    text: str = "",
+    is_public: bool = True,
+    from_status: str | None = None,
 ) -> StatusChange:
-    """Move a report along the workflow, write the history row and queue the e-mails."""
+    """Move a report along the workflow, write the history row and queue the e-mails.
+
+    `from_status` is the status the author saw: when the report has moved since (another agent,
+    a crew), nothing is written and EditConflict says what it is now."""
     locked = Signalement.objects.select_for_update().get(pk=signalement.pk)
+    require_move(author, locked, to_status)
+    if from_status is not None and from_status != locked.status:
+        raise EditConflict(
+            {
+                "status": _(
+                    "Ce signalement est passé entre-temps à « %(now)s » : "
+                    "rechargez la page et décidez à nouveau."
+                )
+                % {"now": Status(locked.status).label}
+            },
+            code="conflict",
+        )
     if to_status not in allowed_next(locked.status):
         raise TransitionError(
             {
@@ -245,6 +277,8 @@ def comment_add(
     *, signalement: Signalement, text: str, author=None, from_citizen: bool = False, is_internal: bool = False
 ) -> Comment:
     """A citizen's message, a public reply from staff (e-mailed to followers) or an internal note."""
+    if not from_citizen:
+        require(author, Capability.MESSAGE, signalement)
     text = text.strip()
     if not text:
         raise ValidationError({"text": _("Le message est vide.")})
@@ -334,9 +368,7 @@ def history_note(*, signalement: Signalement, text: str, author=None) -> StatusC
     )
 
 
-@transaction.atomic
-def signalement_assign(*, signalement: Signalement, team, author=None) -> None:
-    """An agent sends the report to another team: kept when zones or boundaries change."""
+def _assign(*, signalement: Signalement, team, author) -> None:
     Signalement.objects.filter(pk=signalement.pk).update(
         team=team, team_is_manual=True, updated_at=timezone.now()
     )
@@ -348,9 +380,7 @@ def signalement_assign(*, signalement: Signalement, team, author=None) -> None:
     signalement.team, signalement.team_is_manual = team, True
 
 
-@transaction.atomic
-def signalement_recategorize(*, signalement: Signalement, category: Category, author=None) -> None:
-    """Change the category; the responsible team is located again unless an agent chose it."""
+def _recategorize(*, signalement: Signalement, category: Category, author) -> None:
     located = locate(lon=signalement.location.x, lat=signalement.location.y, category_id=category.pk)
     team_id = signalement.team_id if signalement.team_is_manual or located is None else located.team_id
     Signalement.objects.filter(pk=signalement.pk).update(
@@ -364,9 +394,61 @@ def signalement_recategorize(*, signalement: Signalement, category: Category, au
     signalement.category, signalement.team_id = category, team_id
 
 
-def signalement_set_priority(*, signalement: Signalement, priority: str, author=None) -> None:
+def _set_priority(*, signalement: Signalement, priority: str, author) -> None:
     Signalement.objects.filter(pk=signalement.pk).update(priority=priority, updated_at=timezone.now())
+    history_note(
+        signalement=signalement,
+        author=author,
+        text=_("Priorité : %(old)s → %(new)s.")
+        % {"old": Priority(signalement.priority).label, "new": Priority(priority).label},
+    )
     signalement.priority = priority
+
+
+@transaction.atomic
+def signalement_triage(
+    *,
+    signalement: Signalement,
+    author=None,
+    category: Category | None = None,
+    priority: str | None = None,
+    team=None,
+) -> list[str]:
+    """The desk's triage, one locked and atomic change: the category (the team is located again
+    unless an agent chose it), the priority, the team (kept when zones or boundaries change).
+    Only what differs is written, each with its history row. Returns the names of what changed."""
+    locked = (
+        Signalement.objects.select_for_update(of=("self",)).select_related("category").get(pk=signalement.pk)
+    )
+    require(author, Capability.TRIAGE, locked)
+    if priority is not None and priority not in Priority.values:
+        raise ValidationError({"priority": _("Priorité inconnue.")})
+    changed = []
+    if category is not None and category.pk != locked.category_id:
+        _recategorize(signalement=locked, category=category, author=author)
+        changed.append("category")
+    if priority is not None and priority != locked.priority:
+        _set_priority(signalement=locked, priority=priority, author=author)
+        changed.append("priority")
+    if team is not None and team.pk != locked.team_id:
+        _assign(signalement=locked, team=team, author=author)
+        changed.append("team")
+    for name in ("category", "category_id", "priority", "team_id", "team_is_manual"):
+        setattr(signalement, name, getattr(locked, name))
+    return changed
+
+
+def signalement_assign(*, signalement: Signalement, team, author=None) -> None:
+    """An agent sends the report to another team."""
+    signalement_triage(signalement=signalement, team=team, author=author)
+
+
+def signalement_recategorize(*, signalement: Signalement, category: Category, author=None) -> None:
+    signalement_triage(signalement=signalement, category=category, author=author)
+
+
+def signalement_set_priority(*, signalement: Signalement, priority: str, author=None) -> None:
+    signalement_triage(signalement=signalement, priority=priority, author=author)
 
 
 CREW_OUTCOME_STATUS = {
@@ -396,6 +478,7 @@ def crew_update_record(
     the note. An update the workflow does not allow becomes an internal note for the desk.
 
     Returns the update and whether it was applied now: a known key returns the first one."""
+    require(author, Capability.MOVE, signalement)
     note = note.strip()
     if outcome and outcome not in CREW_OUTCOME_STATUS:
         raise ValidationError({"outcome": _("Résultat inconnu.")})

@@ -12,33 +12,29 @@ from ..desk.forms import STAFF_CHANNELS, QueueFilter
 from ..duplicates import signalement_unmerge, signalements_merge
 from ..models import Category, Priority, ReporterContact, Status
 from ..responses import response_template_render, response_templates_for
-from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
-from ..selectors import is_role, signalements_for_staff, signalements_queue
+from ..selectors import signalements_for_staff, signalements_queue
 from ..services import (
     ReporterData,
     comment_add,
-    signalement_assign,
-    signalement_recategorize,
-    signalement_set_priority,
     signalement_submit,
     signalement_transition,
+    signalement_triage,
 )
+from ..trust.policy import Capability, can
 from .serializers import SignalementInputSerializer, SignalementOutputSerializer
-
-WRITERS = (AGENT, ADMINISTRATOR)
 
 
 class StaffOnly(permissions.BasePermission):
-    """Staff roles only; planners read; writing needs an agent, an administrator, or a crew member
-    for status changes and messages on its teams' reports."""
+    """Staff roles only, reading as the policy says; a write needs the view's capability (the
+    service checks it again against the report's scope)."""
 
     def has_permission(self, request, view):
-        if not is_role(request.user, AGENT, CREW, PLANNER, ADMINISTRATOR):
+        if not can(request.user, Capability.READ):
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        writers = getattr(view, "writers", WRITERS)
-        return is_role(request.user, *writers)
+        capability = getattr(view, "capabilities", {}).get(request.method)
+        return capability is not None and can(request.user, capability)
 
 
 class ReporterSerializer(serializers.ModelSerializer):
@@ -48,10 +44,17 @@ class ReporterSerializer(serializers.ModelSerializer):
 
 
 class DeskSignalementSerializer(SignalementOutputSerializer):
-    """The staff view of a report: with the reporter's contact and internal fields."""
+    """The staff view of a report: internal fields, and the reporter's contact for the roles that
+    may see contacts (null for the others)."""
 
-    reporter = ReporterSerializer(read_only=True)
+    reporter = ReporterSerializer(read_only=True, allow_null=True)
     overdue = serializers.BooleanField(read_only=True, default=False)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "reporter" in data and not self.context.get("may_view_contact", False):
+            data["reporter"] = None
+        return data
 
     class Meta(SignalementOutputSerializer.Meta):
         fields = [
@@ -64,10 +67,18 @@ class DeskSignalementSerializer(SignalementOutputSerializer):
         ]
 
 
+def desk_context(request) -> dict:
+    return {"request": request, "may_view_contact": can(request.user, Capability.VIEW_CONTACT)}
+
+
 class DeskListView(generics.ListCreateAPIView):
     serializer_class = DeskSignalementSerializer
     permission_classes = [StaffOnly]
     filterset_class = QueueFilter
+    capabilities = {"POST": Capability.REGISTER}
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **desk_context(self.request)}
 
     def get_queryset(self):
         return signalements_queue(self.request.user).select_related("reporter")
@@ -99,7 +110,7 @@ class DeskListView(generics.ListCreateAPIView):
             idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
         return Response(
-            DeskSignalementSerializer(signalement).data,
+            DeskSignalementSerializer(signalement, context=desk_context(request)).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -114,7 +125,9 @@ class TriageSerializer(serializers.Serializer):
     )
 
 
-class DeskDetailView(APIView):
+class DeskReportView(APIView):
+    """One report in the user's staff scope (404 outside it)."""
+
     permission_classes = [StaffOnly]
 
     def get_object(self, reference):
@@ -122,35 +135,42 @@ class DeskDetailView(APIView):
             signalements_for_staff(self.request.user).select_related("reporter"), reference=reference
         )
 
+
+class DeskDetailView(DeskReportView):
+    capabilities = {"PATCH": Capability.TRIAGE}
+
     @extend_schema(responses=DeskSignalementSerializer)
     def get(self, request, reference: str):
-        return Response(DeskSignalementSerializer(self.get_object(reference)).data)
+        return Response(
+            DeskSignalementSerializer(self.get_object(reference), context=desk_context(request)).data
+        )
 
     @extend_schema(request=TriageSerializer, responses=DeskSignalementSerializer)
     def patch(self, request, reference: str):
         signalement = self.get_object(reference)
         serializer = TriageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        if "category" in data and data["category"] != signalement.category:
-            signalement_recategorize(signalement=signalement, category=data["category"], author=request.user)
-        if "priority" in data:
-            signalement_set_priority(signalement=signalement, priority=data["priority"], author=request.user)
-        if "team" in data:
-            signalement_assign(signalement=signalement, team=data["team"], author=request.user)
-        return Response(DeskSignalementSerializer(self.get_object(reference)).data)
+        signalement_triage(signalement=signalement, author=request.user, **serializer.validated_data)
+        return Response(
+            DeskSignalementSerializer(self.get_object(reference), context=desk_context(request)).data
+        )
 
 
 class TransitionSerializer(serializers.Serializer):
     to_status = serializers.ChoiceField(choices=Status.choices)
     text = serializers.CharField(required=False, allow_blank=True, default="")
     is_public = serializers.BooleanField(required=False, default=True)
+    from_status = serializers.ChoiceField(
+        choices=Status.choices,
+        required=False,
+        help_text="Le statut lu avant de décider : s'il a changé depuis, 409 et rien n'est écrit.",
+    )
 
 
-class DeskTransitionView(DeskDetailView):
-    writers = (*WRITERS, CREW)
+class DeskTransitionView(DeskReportView):
+    capabilities = {"POST": Capability.MOVE}
 
-    @extend_schema(request=TransitionSerializer, responses={201: None})
+    @extend_schema(request=TransitionSerializer, responses={201: None, 409: None})
     def post(self, request, reference: str):
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -165,8 +185,8 @@ class MessageSerializer(serializers.Serializer):
     internal = serializers.BooleanField(required=False, default=False)
 
 
-class DeskMessageView(DeskDetailView):
-    writers = (*WRITERS, CREW)
+class DeskMessageView(DeskReportView):
+    capabilities = {"POST": Capability.MESSAGE}
 
     @extend_schema(request=MessageSerializer, responses={201: None})
     def post(self, request, reference: str):
@@ -185,7 +205,9 @@ class MergeSerializer(serializers.Serializer):
     duplicates = serializers.ListField(child=serializers.CharField(), min_length=1)
 
 
-class DeskMergeView(DeskDetailView):
+class DeskMergeView(DeskReportView):
+    capabilities = {"POST": Capability.MERGE}
+
     @extend_schema(
         request=MergeSerializer, responses={201: None}, summary="Fusionner des doublons dans ce signalement"
     )
@@ -201,7 +223,9 @@ class DeskMergeView(DeskDetailView):
         return Response(status=status.HTTP_201_CREATED)
 
 
-class DeskUnmergeView(DeskDetailView):
+class DeskUnmergeView(DeskReportView):
+    capabilities = {"POST": Capability.MERGE}
+
     @extend_schema(request=None, responses={204: None}, summary="Annuler la fusion de ce doublon")
     def post(self, request, reference: str):
         signalement_unmerge(duplicate=self.get_object(reference), author=request.user)
@@ -216,7 +240,7 @@ class ResponseTemplateSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="The text with this report's details filled in.")
 
 
-class DeskTemplatesView(DeskDetailView):
+class DeskTemplatesView(DeskReportView):
     @extend_schema(
         responses=ResponseTemplateSerializer(many=True),
         summary="Modèles de réponse applicables à ce signalement, avec leur texte rempli",

@@ -2,10 +2,20 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..services import EditConflict
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django ValidationErrors raised by services, as the same 400 shape."""
-    if isinstance(exc, DjangoValidationError):
+    """DRF's handler, plus Django ValidationErrors raised by services, as the same 400 shape
+    (409 when the report changed since the author read it)."""
+    if isinstance(exc, EditConflict):
+        exc = Conflict(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     return drf_exception_handler(exc, context)

@@ -59,6 +59,8 @@ class BulkForm(Form):
 
 
 class TransitionForm(Form):
+    # The status the agent saw: a report moved since by someone else is a conflict, not a silent overwrite.
+    from_status = forms.ChoiceField(choices=Status.choices, widget=forms.HiddenInput, required=False)
     to_status = forms.ChoiceField(label=_("Nouveau statut"))
     text = forms.CharField(
         label=_("Message au citoyen (facultatif)"), required=False, widget=forms.Textarea(attrs={"rows": 3})

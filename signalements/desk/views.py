@@ -29,15 +29,13 @@ from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
 from ..selectors import is_role, reporter_history, signalements_for_staff, signalements_queue
 from ..services import (
     ReporterData,
-    TransitionError,
     comment_add,
-    signalement_assign,
-    signalement_recategorize,
-    signalement_set_priority,
     signalement_submit,
     signalement_transition,
+    signalement_triage,
 )
 from ..statistics import desk_statistics
+from ..trust.policy import Capability, can, can_move_to
 from ..workflow import allowed_next
 from .forms import (
     BulkForm,
@@ -86,7 +84,7 @@ def queue(request):
     filterset = _queue(request)
     page = Paginator(filterset.qs, QUEUE_PAGE).get_page(request.GET.get("page"))
     if request.method == "POST":
-        if not is_role(request.user, *WRITERS):
+        if not can(request.user, Capability.TRIAGE):
             raise PermissionDenied
         form = BulkForm(request.POST, references=request.POST.getlist("selected"))
         if form.is_valid():
@@ -95,7 +93,7 @@ def queue(request):
             with transaction.atomic():
                 for signalement in chosen:
                     if form.cleaned_data["action"] == "assign":
-                        signalement_assign(
+                        signalement_triage(
                             signalement=signalement, team=form.cleaned_data["team"], author=request.user
                         )
                         done += 1
@@ -118,7 +116,7 @@ def queue(request):
             "query": query.urlencode(),
             "now": timezone.now(),
             "bulk_form": BulkForm(auto_id="bulk_%s"),  # the filters have a "team" field too
-            "can_write": is_role(request.user, *WRITERS),
+            "can_write": can(request.user, Capability.TRIAGE),
             "tile_url": settings.LEAFLET_CONFIG["TILES"][0][1],
             "map_center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
             "map_zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
@@ -153,12 +151,11 @@ def queue_geojson(request):
 @staff_only(AGENT, CREW, PLANNER, ADMINISTRATOR)
 def detail(request, reference: str):
     signalement = get_object_or_404(signalements_for_staff(request.user), reference=reference)
-    can_triage = is_role(request.user, *WRITERS)
-    can_move = can_triage or is_role(request.user, CREW)
-    allowed = sorted(allowed_next(signalement.status))
+    user = request.user
+    can_triage = can(user, Capability.TRIAGE, signalement)
+    can_message = can(user, Capability.MESSAGE, signalement)
+    allowed = sorted(s for s in allowed_next(signalement.status) if can_move_to(user, signalement, s))
     if request.method == "POST":
-        if not can_move:
-            raise PermissionDenied
         action = request.POST.get("action")
         try:
             if action == "transition":
@@ -168,7 +165,8 @@ def detail(request, reference: str):
                         signalement=signalement,
                         to_status=form.cleaned_data["to_status"],
                         text=form.cleaned_data["text"],
-                        author=request.user,
+                        author=user,
+                        from_status=form.cleaned_data["from_status"] or None,
                     )
                 else:
                     raise ValidationError(form.errors.get_json_data())
@@ -179,33 +177,24 @@ def detail(request, reference: str):
                 comment_add(
                     signalement=signalement,
                     text=form.cleaned_data["text"],
-                    author=request.user,
+                    author=user,
                     is_internal=form.cleaned_data["internal"],
                 )
-            elif action == "triage" and can_triage:
+            elif action == "triage":
                 form = TriageForm(request.POST)
                 if not form.is_valid():
                     raise ValidationError(_("Triage incomplet."))
-                data = form.cleaned_data
-                with transaction.atomic():
-                    if data["category"] != signalement.category:
-                        signalement_recategorize(
-                            signalement=signalement, category=data["category"], author=request.user
-                        )
-                    if data["priority"] != signalement.priority:
-                        signalement_set_priority(
-                            signalement=signalement, priority=data["priority"], author=request.user
-                        )
-                    if data["team"] and data["team"].pk != signalement.team_id:
-                        signalement_assign(signalement=signalement, team=data["team"], author=request.user)
-            elif action == "unmerge" and can_triage:
-                signalement_unmerge(duplicate=signalement, author=request.user)
+                signalement_triage(signalement=signalement, author=user, **form.cleaned_data)
+            elif action == "unmerge":
+                signalement_unmerge(duplicate=signalement, author=user)
             else:
                 raise PermissionDenied
             messages.success(request, _("Enregistré."))
-        except (ValidationError, TransitionError) as exc:
+        except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("desk-detail", reference=reference)
+    may_view_contact = can(user, Capability.VIEW_CONTACT, signalement)
+    reporter = getattr(signalement, "reporter", None) if may_view_contact else None
     templates = list(response_templates_for(signalement=signalement))
     rendered = {t.pk: response_template_render(template=t, signalement=signalement) for t in templates}
     pick_form = TemplatePickForm(
@@ -218,12 +207,14 @@ def detail(request, reference: str):
         "signalements/desk/detail.html",
         {
             "s": signalement,
-            "reporter": getattr(signalement, "reporter", None),
+            "reporter": reporter,
             "history": signalement.history.select_related("author"),
             "comments": signalement.comments.select_related("author"),
             "photos": signalement.photos.all(),
             "candidates": signalement.duplicate_candidates.select_related("candidate"),
-            "transition_form": TransitionForm(allowed=allowed, auto_id="transition_%s"),
+            "transition_form": TransitionForm(
+                allowed=allowed, initial={"from_status": signalement.status}, auto_id="transition_%s"
+            ),
             "message_form": MessageForm(initial={"text": reply}, auto_id="message_%s"),
             "pick_form": pick_form,
             "rendered_templates": {str(pk): text for pk, text in rendered.items()},
@@ -236,10 +227,9 @@ def detail(request, reference: str):
             ),
             "templates": templates,
             "can_triage": can_triage,
-            "can_move": can_move,
-            "earlier": reporter_history(email=getattr(getattr(signalement, "reporter", None), "email", ""))[
-                :5
-            ],
+            "can_move": bool(allowed),
+            "can_message": can_message,
+            "earlier": reporter_history(email=reporter.email)[:5] if reporter else [],
             "now": timezone.now(),
         },
     )
@@ -312,7 +302,7 @@ def register(request):
 @staff_only(AGENT, PLANNER, ADMINISTRATOR)
 def duplicates(request):
     if request.method == "POST":
-        if not is_role(request.user, *WRITERS):
+        if not can(request.user, Capability.MERGE):
             raise PermissionDenied
         group = get_object_or_404(DuplicateGroup, pk=request.POST.get("group"))
         members = list(group.members.all())
@@ -340,7 +330,7 @@ def duplicates(request):
     return render(
         request,
         "signalements/desk/duplicates.html",
-        {"groups": groups, "can_write": is_role(request.user, *WRITERS)},
+        {"groups": groups, "can_write": can(request.user, Capability.MERGE)},
     )
 
 
