@@ -1,7 +1,10 @@
 import json
 
+from django import forms
 from django.contrib import admin
 from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.http import JsonResponse
 from django.urls import path
 from leaflet.admin import LeafletGeoAdmin
@@ -17,6 +20,9 @@ from .models import (
     Signalement,
     StatusChange,
 )
+from .photos import photo_clean
+from .services import photo_add, signalement_triage
+from .trust.policy import Capability, can, signalements_in_scope
 
 ADMIN_MAP_LIMIT = 5000
 
@@ -49,6 +55,9 @@ class ReporterContactInline(admin.StackedInline):
     extra = 0
     can_delete = False
 
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, Capability.VIEW_CONTACT) and super().has_view_permission(request, obj)
+
 
 class StatusChangeInline(admin.TabularInline):
     model = StatusChange
@@ -61,11 +70,42 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
+class PhotoForm(forms.ModelForm):
+    """An uploaded photo goes through the same cleaning as the citizens' (decoded, bounded,
+    re-encoded without EXIF or GPS), then through the photo service (thumbnail in Celery)."""
+
+    class Meta:
+        model = Photo
+        fields = ["image", "is_public"]
+
+    def clean_image(self):
+        image = self.cleaned_data["image"]
+        if isinstance(image, UploadedFile):
+            try:
+                self.clean_photo = photo_clean(image)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+            return self.clean_photo.content
+        return image
+
+
 class PhotoInline(admin.TabularInline):
     model = Photo
+    form = PhotoForm
     extra = 0
+    can_delete = False  # a photo leaves the public pages by is_public; the record stays
     fields = ["image", "thumbnail", "is_public"]
     readonly_fields = ["thumbnail"]
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or can(request.user, Capability.MODERATE, obj)
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and (
+            obj is None or can(request.user, Capability.TRIAGE, obj)
+        )
 
 
 @admin.register(Signalement)
@@ -85,10 +125,19 @@ class SignalementAdmin(LeafletGeoAdmin):
     search_fields = ["reference", "address", "description"]
     date_hierarchy = "created_at"
     list_select_related = ["category", "district", "team"]
+    # Only the triage is changed here, through the desk's service (policy, history, lock); the
+    # status moves on the desk's page, through the workflow; the text is moderated there too.
+    triage_fields = ["category", "priority", "team"]
     readonly_fields = [
         "reference",
+        "location",
+        "address",
+        "description",
+        "status",
+        "channel",
         "territory",
         "district",
+        "team_is_manual",
         "created_at",
         "updated_at",
         "processed_at",
@@ -119,11 +168,46 @@ class SignalementAdmin(LeafletGeoAdmin):
 
     def get_queryset(self, request):
         # The list shows a district's name: not its outline, once per row.
-        return super().get_queryset(request).select_related("district").defer("district__geom")
+        queryset = super().get_queryset(request).select_related("district").defer("district__geom")
+        return signalements_in_scope(request.user, queryset)
 
     def has_add_permission(self, request):
         # Reports enter through the intake service (public pages, API, desk), never raw.
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and can(request.user, Capability.TRIAGE, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # The history is never erased: retention anonymises contacts, it deletes no report.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: form.cleaned_data[name] for name in self.triage_fields if name in form.changed_data}
+        if changes:
+            signalement_triage(signalement=obj, author=request.user, **changes)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Photo:
+            return super().save_formset(request, form, formset, change)
+        # The admin's change message reads what the formset saved.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for photo_form in formset.forms:
+            if not photo_form.has_changed() or not hasattr(photo_form, "cleaned_data"):
+                continue
+            if photo_form.instance.pk is None:
+                formset.new_objects.append(
+                    photo_add(
+                        signalement=form.instance,
+                        photo=photo_form.clean_photo,
+                        is_public=photo_form.cleaned_data["is_public"],
+                    )
+                )
+            else:
+                Photo.objects.filter(pk=photo_form.instance.pk).update(
+                    is_public=photo_form.cleaned_data["is_public"]
+                )
+                formset.changed_objects.append((photo_form.instance, photo_form.changed_data))
 
     def get_urls(self):
         return [

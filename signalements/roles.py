@@ -10,14 +10,8 @@ REFERENCE_MODELS = ["territory", "district", "team", "workzone", "category", "ca
 ROLE_PERMISSIONS = {
     AGENT: [f"{action}_{model}" for model in REPORT_MODELS for action in ("view", "add", "change")]
     + [f"view_{model}" for model in REFERENCE_MODELS],
-    CREW: [
-        "view_signalement",
-        "change_signalement",
-        "add_statuschange",
-        "view_statuschange",
-        "add_photo",
-        "view_photo",
-    ],
+    # Crews work from their own pages (work list, outcomes); the admin is not theirs.
+    CREW: [],
     PLANNER: [f"view_{model}" for model in REPORT_MODELS if model != "reportercontact"]
     + [f"view_{model}" for model in REFERENCE_MODELS],
     ADMINISTRATOR: [
