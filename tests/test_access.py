@@ -392,3 +392,18 @@ def test_a_fake_image_is_refused_in_the_admin(client, pothole):
 
     assert response.status_code == 200  # the form again, with the photo's error
     assert not Photo.objects.filter(signalement=pothole).exists()
+
+
+def test_migrate_gives_each_role_exactly_its_permissions_again(liege):
+    """A database made before crews lost the admin gets the new policy at its next migrate."""
+    from django.contrib.auth.models import Group, Permission
+    from django.core.management import call_command
+
+    crew = Group.objects.get(name="crew")
+    crew.permissions.add(Permission.objects.get(codename="change_signalement"))
+
+    call_command("migrate", verbosity=0)
+
+    assert not crew.permissions.exists()
+    assert Group.objects.get(name="agent").permissions.filter(codename="view_reportercontact").exists()
+    assert not Group.objects.get(name="planner").permissions.filter(codename="view_reportercontact").exists()
