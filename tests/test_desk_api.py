@@ -42,6 +42,9 @@ def test_an_agent_registers_triages_moves_and_merges_through_the_api(liege):
         ).json()["team"]["name"]
         == "Service hiver"
     )
+    stored = Signalement.objects.get(reference=reference)
+    assert (stored.priority, stored.team.slug, stored.team_is_manual) == ("urgent", "liege-hiver", True)
+    assert stored.history.filter(is_public=False).count() == 2  # the priority and the team
     assert (
         agent.post(
             f"/api/v1/desk/signalements/{reference}/transitions/",
@@ -50,10 +53,15 @@ def test_an_agent_registers_triages_moves_and_merges_through_the_api(liege):
         ).status_code
         == 201
     )
+    stored.refresh_from_db()
+    assert stored.status == "acknowledged"
+    assert stored.history.latest("pk").to_status == "acknowledged"
     refused = agent.post(
         f"/api/v1/desk/signalements/{reference}/transitions/", {"to_status": "closed"}, format="json"
     )
     assert refused.status_code == 400 and "status" in refused.json()
+    stored.refresh_from_db()
+    assert stored.status == "acknowledged"
     assert (
         agent.post(
             f"/api/v1/desk/signalements/{reference}/messages/",
@@ -62,6 +70,8 @@ def test_an_agent_registers_triages_moves_and_merges_through_the_api(liege):
         ).status_code
         == 201
     )
+    note = stored.comments.get()
+    assert (note.text, note.is_internal, note.author.username) == ("Note", True, "agent")
 
     other = SignalementFactory(category=Signalement.objects.get(reference=reference).category)
     assert (
@@ -71,8 +81,10 @@ def test_an_agent_registers_triages_moves_and_merges_through_the_api(liege):
         == 201
     )
     other.refresh_from_db()
-    assert other.duplicate_of.reference == reference
+    assert other.duplicate_of.reference == reference and other.status == "duplicate"
     assert agent.post(f"/api/v1/desk/signalements/{other.reference}/unmerge/").status_code == 204
+    other.refresh_from_db()
+    assert other.duplicate_of is None and other.status == "new"
 
     listing = agent.get("/api/v1/desk/signalements/", {"channel": "phone"}).json()
     assert [row["reference"] for row in listing["results"]] == [reference]
