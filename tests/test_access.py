@@ -407,3 +407,59 @@ def test_migrate_gives_each_role_exactly_its_permissions_again(liege):
     assert not crew.permissions.exists()
     assert Group.objects.get(name="agent").permissions.filter(codename="view_reportercontact").exists()
     assert not Group.objects.get(name="planner").permissions.filter(codename="view_reportercontact").exists()
+
+
+# --- the crews' pages, exports and API --------------------------------------------------------
+
+CREW_READS = [
+    "/equipe/liege-voirie/",
+    "/equipe/liege-voirie/?format=geojson",
+    "/equipe/liege-voirie/?format=gpx",
+    "/equipe/liege-voirie/?format=csv",
+    "/equipe/liege-voirie/?format=print",
+    "/equipe/liege-voirie/{ref}/",
+    "/api/v1/crew/liege-voirie/worklist/",
+]
+# The road team's work: its crew, and the desk's agents and administrators who stand in for it.
+CREW_WORK = {"crew-voirie", "agent", "admin"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("path", CREW_READS)
+def test_a_teams_work_list_and_exports_open_to_that_team_only_without_contacts(client, pothole, role, path):
+    path = path.format(ref=pothole.reference)
+    if path.startswith("/api/"):
+        response = api_client(role).get(path)
+    else:
+        response = web_client(client, role).get(path)
+
+    if role in CREW_WORK:
+        assert response.status_code == 200
+        assert pothole.reference in response.content.decode()
+    else:
+        assert response.status_code in (302, 401, 403)
+    for private in (EMAIL, PHONE, NAME):
+        assert private not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_crew_outcome_is_recorded_only_for_the_teams_own_work(client, pothole, role):
+    before = Snapshot.of(pothole)
+
+    web = web_client(client, role).post(
+        f"/equipe/liege-voirie/{pothole.reference}/", {"outcome": "start", "idempotency_key": f"web-{role}"}
+    )
+    api = api_client(role).post(
+        f"/api/v1/crew/liege-voirie/signalements/{pothole.reference}/outcome/",
+        {"outcome": "start"},
+        format="json",
+    )
+
+    after = Snapshot.of(pothole)
+    if role in CREW_WORK:
+        assert web.status_code == 302 and api.status_code in (200, 201)
+        assert after.status == "in_progress"
+        assert after.history == before.history + 1  # the second start is a note, not a second change
+    else:
+        assert web.status_code in (302, 403) and api.status_code in (401, 403)
+        assert after == before
