@@ -52,10 +52,13 @@ class DeskSignalementSerializer(SignalementOutputSerializer):
 
     reporter = ReporterSerializer(read_only=True)
     overdue = serializers.BooleanField(read_only=True, default=False)
+    description = serializers.CharField(read_only=True, help_text="Le texte tel que le déclarant l'a écrit.")
 
     class Meta(SignalementOutputSerializer.Meta):
         fields = [
             *SignalementOutputSerializer.Meta.fields,
+            "public_description",
+            "description_moderation",
             "channel",
             "deadline_at",
             "team_is_manual",
