@@ -212,3 +212,216 @@ def _upload(content: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("photo.jpg", content, content_type="image/jpeg")
+
+
+def staff(username: str):
+    return get_user_model().objects.get(username=username)
+
+
+def _moderate(client, signalement: Signalement, **data):
+    return client.post(f"/api/v1/desk/signalements/{signalement.reference}/moderation/", data, format="json")
+
+
+def _moderation_notes(signalement: Signalement) -> list[StatusChange]:
+    return list(StatusChange.objects.filter(signalement=signalement, text__startswith="Modération"))
+
+
+def test_hiding_a_description_empties_it_publicly_and_writes_who_did_it_in_the_history(liege):
+    signalement = _submit(LEAKY)
+    answer = _moderate(client_for("agent"), signalement, target="description", action="hide")
+    assert answer.status_code == 200, answer.content
+    stored = Signalement.objects.get(pk=signalement.pk)
+    assert (stored.description, stored.public_description, stored.description_moderation) == (
+        LEAKY,
+        "",
+        "hidden",
+    )
+    assert APIClient().get(f"/api/v1/signalements/{signalement.reference}/").json()["description"] == ""
+    assert "Sacs éventrés" not in _public_outputs(APIClient(), signalement)
+    [note] = _moderation_notes(signalement)
+    assert note.author == staff("agent") and not note.is_public
+    assert "Sacs" not in note.text and "0475" not in note.text
+    desk = client_for("agent").get(f"/api/v1/desk/signalements/{signalement.reference}/").json()
+    assert desk["description"] == LEAKY and desk["description_moderation"] == "hidden"
+
+
+def test_redacting_publishes_the_moderators_text_and_approving_the_masked_original(liege):
+    signalement = _submit(LEAKY)
+    agent = client_for("agent")
+    assert (
+        _moderate(
+            agent, signalement, target="description", action="redact", text="Sacs éventrés."
+        ).status_code
+        == 200
+    )
+    stored = Signalement.objects.get(pk=signalement.pk)
+    assert (stored.public_description, stored.description_moderation) == ("Sacs éventrés.", "redacted")
+    assert (
+        APIClient().get(f"/api/v1/signalements/{signalement.reference}/").json()["description"]
+        == "Sacs éventrés."
+    )
+
+    assert _moderate(agent, signalement, target="description", action="approve").status_code == 200
+    stored = Signalement.objects.get(pk=signalement.pk)
+    assert (stored.public_description, stored.description_moderation) == (LEAKY_PUBLIC, "approved")
+    assert len(_moderation_notes(signalement)) == 2
+
+
+def test_a_redaction_without_text_is_refused_with_a_message(liege):
+    signalement = _submit(LEAKY)
+    answer = _moderate(client_for("agent"), signalement, target="description", action="redact", text=" ")
+    assert answer.status_code == 400 and "text" in answer.json()
+    assert Signalement.objects.get(pk=signalement.pk).public_description == LEAKY_PUBLIC
+    assert _moderation_notes(signalement) == []
+
+
+def test_hiding_a_public_reply_removes_it_from_the_public_page_and_the_tracking_link(liege):
+    signalement = _submit("Sacs éventrés")
+    comment = comment_add(signalement=signalement, text="Nous passons demain matin.", author=staff("agent"))
+    assert (
+        "Nous passons demain matin."
+        in APIClient().get(f"/signalements/{signalement.reference}/").content.decode()
+    )
+    answer = _moderate(client_for("agent"), signalement, target="comment", id=comment.pk, action="hide")
+    assert answer.status_code == 200, answer.content
+    assert Comment.objects.get(pk=comment.pk).moderation == "hidden"
+    assert Comment.objects.get(pk=comment.pk).text == "Nous passons demain matin."
+    assert "Nous passons" not in APIClient().get(f"/signalements/{signalement.reference}/").content.decode()
+    tracked = APIClient().get(f"/api/v1/tracking/{signalement.tracking_token}/").json()
+    assert tracked["messages"] == []
+    assert len(_moderation_notes(signalement)) == 1
+
+
+def test_an_internal_note_is_not_a_moderation_target(liege):
+    signalement = _submit("Sacs éventrés")
+    note = comment_add(signalement=signalement, text="interne", author=staff("agent"), is_internal=True)
+    answer = _moderate(client_for("agent"), signalement, target="comment", id=note.pk, action="hide")
+    assert answer.status_code == 400 and "id" in answer.json()
+
+
+def _with_processed_photo(**extra) -> tuple[Signalement, Photo]:
+    from signalements.services import signalement_process
+
+    signalement = _submit("Sacs éventrés", photos=[photo_clean(_upload(jpeg_bytes()))], **extra)
+    signalement_process(signalement_id=signalement.pk)
+    return signalement, Photo.objects.get(signalement=signalement)
+
+
+def _photo_urls_in_public_outputs(signalement: Signalement, photo: Photo) -> list[str]:
+    lon, lat = PLACE_SAINT_LAMBERT
+    client = APIClient()
+    outputs = (
+        _public_outputs(client, signalement)
+        + client.get(f"/api/v1/tracking/{signalement.tracking_token}/").content.decode()
+        + client.get(f"/suivi/{signalement.tracking_token}/").content.decode()
+    )
+    return [url for url in (photo.image.url, photo.thumbnail.url) if url in outputs]
+
+
+def test_a_hidden_photo_is_in_no_public_output_and_an_approved_one_comes_back(liege):
+    signalement, photo = _with_processed_photo()
+    assert _photo_urls_in_public_outputs(signalement, photo)  # shown before
+    agent = client_for("agent")
+    assert _moderate(agent, signalement, target="photo", id=photo.pk, action="hide").status_code == 200
+    assert Photo.objects.filter(pk=photo.pk, is_public=False, moderation="hidden").exists()
+    assert _photo_urls_in_public_outputs(signalement, photo) == []
+    assert _moderate(agent, signalement, target="photo", id=photo.pk, action="approve").status_code == 200
+    assert Photo.objects.filter(pk=photo.pk, is_public=True, moderation="approved").exists()
+    assert len(_moderation_notes(signalement)) == 2
+
+
+def test_a_photo_is_not_redacted(liege):
+    signalement, photo = _with_processed_photo()
+    answer = _moderate(
+        client_for("agent"), signalement, target="photo", id=photo.pk, action="redact", text="x"
+    )
+    assert answer.status_code == 400 and "action" in answer.json()
+
+
+@pytest.mark.parametrize("username", ["crew-proprete", "crew-voirie", "planner"])
+def test_crews_and_planners_may_not_moderate_and_nothing_changes(liege, client, username):
+    signalement, photo = _with_processed_photo()
+    Signalement.objects.filter(pk=signalement.pk).update(description=LEAKY, public_description=LEAKY_PUBLIC)
+    for data in (
+        {"target": "description", "action": "hide"},
+        {"target": "photo", "id": photo.pk, "action": "hide"},
+    ):
+        assert _moderate(client_for(username), signalement, **data).status_code in (403, 404)
+        client.force_login(staff(username))
+        page = client.post(f"/bureau/signalements/{signalement.reference}/moderation/", data)
+        assert page.status_code == 403
+    assert client.get("/bureau/moderation/").status_code == 403
+    stored = Signalement.objects.get(pk=signalement.pk)
+    assert (stored.public_description, stored.description_moderation) == (LEAKY_PUBLIC, "published")
+    assert Photo.objects.filter(pk=photo.pk, is_public=True, moderation="published").exists()
+    assert _moderation_notes(signalement) == []
+
+
+def test_anonymous_visitors_may_not_moderate(liege, client):
+    signalement, photo = _with_processed_photo()
+    assert _moderate(APIClient(), signalement, target="photo", id=photo.pk, action="hide").status_code in (
+        401,
+        403,
+    )
+    page = client.post(
+        f"/bureau/signalements/{signalement.reference}/moderation/",
+        {"target": "photo", "id": photo.pk, "action": "hide"},
+    )
+    assert page.status_code == 302 and "login" in page["Location"]
+    assert client.get("/bureau/moderation/").status_code == 302
+    assert Photo.objects.filter(pk=photo.pk, is_public=True).exists()
+    assert _moderation_notes(signalement) == []
+
+
+def test_the_service_itself_refuses_a_crew_member(liege):
+    from django.core.exceptions import PermissionDenied
+
+    from signalements.trust.moderation import moderation_apply
+
+    signalement = _submit(LEAKY)
+    with pytest.raises(PermissionDenied):
+        moderation_apply(
+            signalement=signalement, target="description", action="hide", author=staff("crew-voirie")
+        )
+    assert Signalement.objects.get(pk=signalement.pk).description_moderation == "flagged"
+
+
+def test_the_desk_lists_what_waits_and_its_forms_moderate(liege, client):
+    flagged = _submit(LEAKY)
+    clean = _submit("Rien à cacher")
+    client.force_login(staff("agent"))
+    listing = client.get("/bureau/moderation/").content.decode()
+    assert flagged.reference in listing and clean.reference not in listing
+    assert (
+        LEAKY.split(" Contact")[0] in listing and "jean.dupont@example.be" in listing
+    )  # the original, for staff
+
+    page = client.post(
+        f"/bureau/signalements/{flagged.reference}/moderation/",
+        {"target": "description", "action": "redact", "text": "Sacs éventrés.", "next": "list"},
+    )
+    assert page.status_code == 302 and page["Location"] == "/bureau/moderation/"
+    stored = Signalement.objects.get(pk=flagged.pk)
+    assert (stored.public_description, stored.description_moderation) == ("Sacs éventrés.", "redacted")
+    assert flagged.reference not in client.get("/bureau/moderation/").content.decode()
+    [note] = _moderation_notes(flagged)
+    assert note.author == staff("agent")
+    detail = client.get(f"/bureau/signalements/{flagged.reference}/").content.decode()
+    assert "jean.dupont@example.be" in detail and "Sacs éventrés." in detail
+
+
+def test_pre_moderated_photos_and_texts_wait_in_the_list_then_approval_shows_them(liege, settings, client):
+    settings.SIGNALEMENT_MODERATION = "pre"
+    signalement, photo = _with_processed_photo()
+    assert _photo_urls_in_public_outputs(signalement, photo) == []
+    client.force_login(staff("agent"))
+    assert signalement.reference in client.get("/bureau/moderation/").content.decode()
+    agent = client_for("agent")
+    assert _moderate(agent, signalement, target="photo", id=photo.pk, action="approve").status_code == 200
+    assert _moderate(agent, signalement, target="description", action="approve").status_code == 200
+    assert _photo_urls_in_public_outputs(signalement, photo)
+    assert (
+        APIClient().get(f"/api/v1/signalements/{signalement.reference}/").json()["description"]
+        == "Sacs éventrés"
+    )
+    assert signalement.reference not in client.get("/bureau/moderation/").content.decode()

@@ -23,6 +23,7 @@ from ..services import (
     signalement_submit,
     signalement_transition,
 )
+from ..trust.moderation import Action, Target, moderation_apply
 from .serializers import SignalementInputSerializer, SignalementOutputSerializer
 
 WRITERS = (AGENT, ADMINISTRATOR)
@@ -182,6 +183,45 @@ class DeskMessageView(DeskDetailView):
             is_internal=serializer.validated_data["internal"],
         )
         return Response(status=status.HTTP_201_CREATED)
+
+
+class ModerationSerializer(serializers.Serializer):
+    target = serializers.ChoiceField(choices=Target.CHOICES)
+    id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The message's or photo's id (target comment or photo).",
+    )
+    action = serializers.ChoiceField(
+        choices=Action.CHOICES,
+        help_text="approve: the original is public, its contact details masked; redact: `text` is the public "
+        "version; hide: nothing is public. A photo is approved or hidden.",
+    )
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class DeskModerationView(DeskDetailView):
+    """Agents and administrators only: crews and planners get 403."""
+
+    @extend_schema(
+        request=ModerationSerializer,
+        responses={200: DeskSignalementSerializer},
+        summary="Modérer la description, un message public ou une photo",
+    )
+    def post(self, request, reference: str):
+        serializer = ModerationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        moderation_apply(
+            signalement=self.get_object(reference),
+            target=data["target"],
+            action=data["action"],
+            object_id=data["id"],
+            text=data["text"],
+            author=request.user,
+        )
+        return Response(DeskSignalementSerializer(self.get_object(reference)).data)
 
 
 class MergeSerializer(serializers.Serializer):
