@@ -94,6 +94,8 @@ class SignalementAdmin(LeafletGeoAdmin):
         "processed_at",
         "support_count",
         "duplicate_of",
+        "public_description",
+        "description_moderation",
     ]
     fields = [
         "reference",
@@ -101,6 +103,8 @@ class SignalementAdmin(LeafletGeoAdmin):
         "location",
         "address",
         "description",
+        "public_description",
+        "description_moderation",
         "status",
         "priority",
         "channel",
