@@ -33,6 +33,7 @@ from .models import (
     Signalement,
     StatusChange,
 )
+from .trust.moderation import history_public
 
 NEARBY_LIMIT = 5
 
@@ -127,7 +128,7 @@ def tracking_view(*, token: str) -> TrackingView | None:
         return None
     return TrackingView(
         signalement=signalement,
-        history=list(signalement.history.filter(is_public=True)),
+        history=history_public(signalement),
         # The reporter's own messages as written; the city's replies as the public sees them.
         comments=list(
             signalement.comments.filter(is_internal=False)

@@ -444,3 +444,20 @@ def test_the_migration_gives_reports_stored_before_it_their_public_version(liege
     assert (clean.public_description, clean.description_moderation) == ("Sacs, 4000 Liège", "published")
     assert Comment.objects.get(pk=reply.pk).public_text == f"Rappel : {MASK}"
     assert Comment.objects.get(pk=note.pk).public_text == ""
+
+
+def test_a_public_status_text_is_masked_on_the_public_page_and_kept_in_the_history(liege):
+    from signalements.services import signalement_transition
+
+    signalement = _submit("Sacs éventrés")
+    signalement_transition(
+        signalement=signalement,
+        to_status="acknowledged",
+        text="Rappelez M. X au 0475 12 34 56.",
+        author=staff("agent"),
+    )
+    page = APIClient().get(f"/signalements/{signalement.reference}/").content.decode()
+    assert f"Rappelez M. X au {MASK}." in page and "0475 12 34 56" not in page
+    assert StatusChange.objects.filter(
+        signalement=signalement, text="Rappelez M. X au 0475 12 34 56."
+    ).exists()

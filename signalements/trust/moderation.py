@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..models import NEEDS_REVIEW, Channel, Comment, Moderation, Photo, Signalement
+from ..models import NEEDS_REVIEW, Channel, Comment, Moderation, Photo, Signalement, StatusChange
 
 PRE, POST = "pre", "post"
 CITIZEN_CHANNELS = (Channel.WEB, Channel.APP, Channel.API)
@@ -32,9 +32,10 @@ EMAIL_RE = re.compile(
     r"[\w.+-]+\s?(?:@|\[at\]|\(at\)|\[arobase\]|\(arobase\))\s?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}\b",
     re.IGNORECASE,
 )
-# A cheap first look: eight digits or more in a row, with separators, or a "+" before digits. Most
-# descriptions have neither, and never reach phonenumbers' matcher (some 60 µs a text and region).
-PHONE_HINT_RE = re.compile(r"\+\s?\d|\d(?:[\s./()-]{0,3}\d){7,}")
+# A cheap first look: a "+" before digits, or a 0 (the trunk prefix of Belgian and French numbers,
+# without which phonenumbers' VALID leniency finds none) and eight digits more, with separators. Most
+# descriptions have neither, and never reach the matcher (some 60 µs a text and region).
+PHONE_HINT_RE = re.compile(r"\+\s?\(?\d|(?<!\d)0(?:[\s./()-]{0,3}\d){8,}")
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def contacts_allowed(contacts: Iterable[tuple[str, str]]) -> frozenset[str]:
 
 
 # For the database's own first look (migrations): PHONE_HINT_RE's rule, or an "@".
-CONTACT_HINT_SQL_RE = r"@|\+ ?[0-9]|[0-9]([[:space:]./()-]{0,3}[0-9]){7,}"
+CONTACT_HINT_SQL_RE = r"@|\+ ?\(?[0-9]|(^|[^0-9])0([[:space:]./()-]{0,3}[0-9]){8,}"
 
 
 def moderation_mode() -> str:
@@ -320,6 +321,16 @@ def comments_public(signalement: Signalement) -> QuerySet[Comment]:
     return signalement.comments.filter(is_internal=False).exclude(
         moderation__in=(Moderation.HIDDEN, Moderation.PENDING)
     )
+
+
+def history_public(signalement: Signalement) -> list[StatusChange]:
+    """The public history rows, their texts filtered as they are read: the history is append-only
+    (a trigger refuses UPDATE), so it has no stored public version, and a report has few rows."""
+    changes = list(signalement.history.filter(is_public=True))
+    for change in changes:
+        if change.text:
+            change.text = contact_details_mask(change.text).text
+    return changes
 
 
 def moderation_queue() -> QuerySet[Signalement]:

@@ -31,7 +31,7 @@ from ..services import (
     signalement_submit,
     signalement_support,
 )
-from ..trust.moderation import comments_public
+from ..trust.moderation import comments_public, history_public
 from .draft import Draft
 from .forms import (
     CommentForm,
@@ -489,7 +489,7 @@ def public_signalement(request, reference: str):
         "signalements/public_detail.html",
         {
             "signalement": signalement,
-            "history": signalement.history.filter(is_public=True),
+            "history": history_public(signalement),
             "photos": signalement.photos.filter(is_public=True),
             "comments": comments_public(signalement).filter(from_citizen=False),
         },
