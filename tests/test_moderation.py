@@ -461,3 +461,23 @@ def test_a_public_status_text_is_masked_on_the_public_page_and_kept_in_the_histo
     assert StatusChange.objects.filter(
         signalement=signalement, text="Rappelez M. X au 0475 12 34 56."
     ).exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_moderation_page_is_accessible_and_hides_a_description_by_keyboard(page):
+    from .browser import tab_to
+    from .test_crew_browser import log_in
+    from .test_desk_browser import assert_accessible
+
+    log_in(page, "agent")
+    flagged = _submit(LEAKY)
+    comment_add(signalement=flagged, text="Le déclarant (0475 12 34 56) est prévenu.", author=staff("agent"))
+    page.goto(page.base_url + "/bureau/moderation/")
+    assert_accessible(page)
+    tab_to(page, "form.moderate button[value=hide]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert Signalement.objects.get(pk=flagged.pk).description_moderation == "hidden"
+    page.goto(page.base_url + f"/bureau/signalements/{flagged.reference}/")
+    assert_accessible(page)
