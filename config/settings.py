@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -131,6 +132,18 @@ SIGNALEMENT_BULK_SET_BASED_CHECKS = env_bool("SIGNALEMENT_BULK_SET_BASED_CHECKS"
 # a date range of this many rows at a time (signalements.bulk_pipeline); false: one connection.
 SIGNALEMENT_BULK_PIPELINE = env_bool("SIGNALEMENT_BULK_PIPELINE", True)
 SIGNALEMENT_BULK_CHUNK_ROWS = int(os.environ.get("SIGNALEMENT_BULK_CHUNK_ROWS", "100000"))
+# Moderation of public texts and photos (signalements.trust.moderation): "post" shows them at once,
+# e-mail addresses and phone numbers masked, those masked flagged for review; "pre" shows a citizen's
+# text or photo only once a moderator approved it.
+SIGNALEMENT_MODERATION = os.environ.get("SIGNALEMENT_MODERATION", "post")
+if SIGNALEMENT_MODERATION not in ("post", "pre"):
+    raise ImproperlyConfigured('SIGNALEMENT_MODERATION must be "post" or "pre".')
+# Countries whose national phone formats the filter recognises (ISO 3166-1, comma-separated).
+SIGNALEMENT_PHONE_REGIONS = [
+    code.strip().upper()
+    for code in os.environ.get("SIGNALEMENT_PHONE_REGIONS", "BE,FR").split(",")
+    if code.strip()
+]
 # A submission whose side effects were not done after this delay is picked up again by the sweep.
 SIGNALEMENT_SWEEP_AFTER = timedelta(minutes=int(os.environ.get("SIGNALEMENT_SWEEP_AFTER_MINUTES", "10")))
 

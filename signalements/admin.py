@@ -143,6 +143,8 @@ class SignalementAdmin(LeafletGeoAdmin):
         "processed_at",
         "support_count",
         "duplicate_of",
+        "public_description",
+        "description_moderation",
     ]
     fields = [
         "reference",
@@ -150,6 +152,8 @@ class SignalementAdmin(LeafletGeoAdmin):
         "location",
         "address",
         "description",
+        "public_description",
+        "description_moderation",
         "status",
         "priority",
         "channel",

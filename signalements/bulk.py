@@ -27,6 +27,7 @@ from cartography.selectors import (
 )
 
 from .deadlines import WorkingCalendar
+from .trust.moderation import BulkDescriptions
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ CREATE UNLOGGED TABLE {staging} (
     lon double precision NOT NULL, lat double precision NOT NULL,
     category_id bigint NOT NULL, created_at timestamptz NOT NULL,
     status text NOT NULL, priority text NOT NULL,
-    channel text NOT NULL, address text NOT NULL, description text NOT NULL, secret bytea NOT NULL
+    channel text NOT NULL, address text NOT NULL, description text NOT NULL, public_description text,
+    secret bytea NOT NULL
 )"""
 
 
@@ -83,6 +85,7 @@ STAGING_COLUMNS = {
     "channel": "text",
     "address": "text",
     "description": "text",
+    "public_description": "text",  # NULL: the description itself (trust.moderation.BulkDescriptions)
     "secret": "bytea",
 }
 # The secret of each tracking token, drawn in Python from the OS generator (secrets) by blocks:
@@ -222,10 +225,12 @@ def insert_sql(rows: str) -> str:
 WITH inserted AS (
     INSERT INTO signalements_signalement
         (category_id, location, address, territory_id, district_id, team_id, team_is_manual, status, priority,
-         channel, description, source, external_id, created_at, updated_at, processed_at, deadline_at,
-         tracking_secret)
+         channel, description, public_description, description_moderation, source, external_id, created_at,
+         updated_at, processed_at, deadline_at, tracking_secret)
     SELECT category_id, geom, address, territory_id, district_id, team_id, false, status, priority, channel,
-           description, %(source)s, external_id, created_at, created_at, statement_timestamp(), deadline_at,
+           description, COALESCE(public_description, description),
+           CASE WHEN public_description IS NULL THEN 'published' ELSE 'flagged' END,
+           %(source)s, external_id, created_at, created_at, statement_timestamp(), deadline_at,
            tracking_secret
       FROM ({rows}) ready
     RETURNING id, status, created_at
@@ -356,8 +361,10 @@ def _deadlines_stage(cursor, tz) -> None:
 
 
 def staging_copy(cursor, staging: str, rows: Iterable[BulkRow]) -> None:
-    """COPY the rows into the `staging` table, each with the secret of its tracking token."""
+    """COPY the rows into the `staging` table, each with the public version of its description and
+    the secret of its tracking token."""
     secrets_block, offset = b"", 0
+    descriptions = BulkDescriptions()  # before the COPY: the connection serves nothing else meanwhile
     with cursor.copy(f"COPY {staging} ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(list(STAGING_COLUMNS.values()))
         for r in rows:
@@ -367,7 +374,8 @@ def staging_copy(cursor, staging: str, rows: Iterable[BulkRow]) -> None:
             offset += SECRET_BYTES
             copy.write_row(
                 (r.row, r.external_id, r.lon, r.lat, r.category_id, r.created_at, r.status,
-                 r.priority, r.channel, r.address, r.description, secret)
+                 r.priority, r.channel, r.address, r.description, descriptions.public(r.description),
+                 secret)
             )  # fmt: skip
 
 

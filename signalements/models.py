@@ -41,6 +41,20 @@ class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgente")
 
 
+class Moderation(models.TextChoices):
+    """Where a public text or photo stands in moderation (signalements.trust.moderation)."""
+
+    PUBLISHED = "published", _("Publié")
+    FLAGGED = "flagged", _("Coordonnées masquées, à revoir")
+    PENDING = "pending", _("En attente de modération")
+    APPROVED = "approved", _("Approuvé")
+    REDACTED = "redacted", _("Modifié par la modération")
+    HIDDEN = "hidden", _("Masqué par la modération")
+
+
+NEEDS_REVIEW = (Moderation.FLAGGED, Moderation.PENDING)
+
+
 # Between the reference and the secret of a tracking token: in neither of them.
 TRACKING_SEPARATOR = "-"
 
@@ -210,6 +224,17 @@ class Signalement(models.Model):
     )
     channel = models.CharField(_("canal"), max_length=20, choices=Channel.choices, default=Channel.WEB)
     description = models.TextField(_("description"), blank=True)
+    # What the public sees of the description, written with it (trust.moderation): contact details
+    # masked, or the moderators' version, or nothing while hidden or waiting. Stored, so that lists
+    # read a column rather than run the filter on every row.
+    public_description = models.TextField(_("description publique"), blank=True, default="", db_default="")
+    description_moderation = models.CharField(
+        _("modération de la description"),
+        max_length=10,
+        choices=Moderation.choices,
+        default=Moderation.PUBLISHED,
+        db_default=Moderation.PUBLISHED,
+    )
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -296,6 +321,12 @@ class Signalement(models.Model):
                 name="signalement_unprocessed",
                 condition=Q(processed_at__isnull=True),
             ),
+            # The moderation list: the few descriptions waiting for a moderator.
+            models.Index(
+                fields=["created_at"],
+                name="signalement_moderation_due",
+                condition=Q(description_moderation__in=NEEDS_REVIEW),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["reference"], name="signalement_unique_reference"),
@@ -307,6 +338,7 @@ class Signalement(models.Model):
             _check_in("status", Status),
             _check_in("channel", Channel),
             _check_in("priority", Priority),
+            _check_in("description_moderation", Moderation),
             models.UniqueConstraint(
                 fields=["source", "external_id"],
                 name="signalement_unique_external_id",
@@ -401,12 +433,29 @@ class Photo(models.Model):
     image = models.ImageField(_("image"), upload_to=photo_path)
     thumbnail = models.ImageField(_("vignette"), upload_to=photo_path, blank=True)
     is_public = models.BooleanField(_("publique"), default=True)
+    moderation = models.CharField(
+        _("modération"),
+        max_length=10,
+        choices=Moderation.choices,
+        default=Moderation.PUBLISHED,
+        db_default=Moderation.PUBLISHED,
+    )
     created_at = models.DateTimeField(_("ajoutée le"), db_default=Now())
 
     class Meta:
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
         ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["signalement"], name="photo_moderation_due", condition=Q(moderation__in=NEEDS_REVIEW)
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(moderation__in=Moderation.values), name="photo_moderation_valid"
+            ),
+        ]
 
 
 class Support(models.Model):
@@ -463,6 +512,15 @@ class Comment(models.Model):
     from_citizen = models.BooleanField(default=False)
     is_internal = models.BooleanField(_("note interne"), default=False)
     text = models.TextField(_("message"))
+    # What the public and the e-mails to followers show (trust.moderation); empty while hidden.
+    public_text = models.TextField(_("message public"), blank=True, default="", db_default="")
+    moderation = models.CharField(
+        _("modération"),
+        max_length=10,
+        choices=Moderation.choices,
+        default=Moderation.PUBLISHED,
+        db_default=Moderation.PUBLISHED,
+    )
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:
@@ -472,6 +530,16 @@ class Comment(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~(Q(from_citizen=True) & Q(is_internal=True)), name="comment_citizen_never_internal"
+            ),
+            models.CheckConstraint(
+                condition=Q(moderation__in=Moderation.values), name="comment_moderation_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["signalement"],
+                name="comment_moderation_due",
+                condition=Q(moderation__in=NEEDS_REVIEW),
             ),
         ]
 

@@ -23,7 +23,17 @@ from django.db.models import (
 from django.db.models.functions import Cast, Now
 from django.utils import timezone
 
-from .models import OPEN_STATUSES, TRACKING_SEPARATOR, Category, Comment, Photo, Signalement, StatusChange
+from .models import (
+    OPEN_STATUSES,
+    TRACKING_SEPARATOR,
+    Category,
+    Comment,
+    Moderation,
+    Photo,
+    Signalement,
+    StatusChange,
+)
+from .trust.moderation import history_public
 
 NEARBY_LIMIT = 5
 
@@ -122,8 +132,13 @@ def tracking_view(*, token: str) -> TrackingView | None:
         return None
     return TrackingView(
         signalement=signalement,
-        history=list(signalement.history.filter(is_public=True)),
-        comments=list(signalement.comments.filter(is_internal=False)),
+        history=history_public(signalement),
+        # The reporter's own messages as written; the city's replies as the public sees them.
+        comments=list(
+            signalement.comments.filter(is_internal=False)
+            .exclude(from_citizen=False, moderation__in=(Moderation.HIDDEN, Moderation.PENDING))
+            .annotate(shown_text=Case(When(from_citizen=True, then=F("text")), default=F("public_text")))
+        ),
         photos=list(signalement.photos.filter(is_public=True)),
     )
 

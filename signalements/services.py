@@ -34,6 +34,12 @@ from .models import (
 )
 from .photos import CleanPhoto, thumbnail_make
 from .selectors import nearby_open_signalements
+from .trust.moderation import (
+    CITIZEN_CHANNELS,
+    comment_public_version,
+    description_public_version,
+    photo_public_state,
+)
 from .trust.policy import Capability, require, require_move
 from .workflow import allowed_next
 
@@ -96,12 +102,16 @@ def signalement_submit(
     located = locate(lon=location.x, lat=location.y, category_id=category.pk)
     if located is None:
         raise ValidationError({"location": _("Ce lieu est en dehors du territoire couvert par la ville.")})
+    public = description_public_version(description=description, channel=channel, language=language)
+    photos_public, photos_moderation = photo_public_state(from_citizen=channel in CITIZEN_CHANNELS)
     try:
         with transaction.atomic():
             signalement = Signalement.objects.create(
                 category=category,
                 location=location,
                 description=description,
+                public_description=public.text,
+                description_moderation=public.state,
                 address=address,
                 channel=channel,
                 place_description=place_description,
@@ -145,7 +155,12 @@ def signalement_submit(
                 ]
             )
             for photo in photos:
-                Photo.objects.create(signalement=signalement, image=photo.content)
+                Photo.objects.create(
+                    signalement=signalement,
+                    image=photo.content,
+                    is_public=photos_public,
+                    moderation=photos_moderation,
+                )
     except IntegrityError:
         # Two submissions with the same key raced: the other one won, return it.
         if idempotency_key:
@@ -282,12 +297,16 @@ def comment_add(
     text = text.strip()
     if not text:
         raise ValidationError({"text": _("Le message est vide.")})
+    is_internal = is_internal and not from_citizen
+    public = comment_public_version(text=text, from_citizen=from_citizen, is_internal=is_internal)
     comment = Comment.objects.create(
         signalement=signalement,
         text=text,
+        public_text=public.text,
+        moderation=public.state,
         author=author,
         from_citizen=from_citizen,
-        is_internal=is_internal and not from_citizen,
+        is_internal=is_internal,
     )
     if not from_citizen and not comment.is_internal:
         _notify_followers(signalement, Notification.Kind.REPLY, comment=comment)
@@ -316,10 +335,16 @@ def signalement_support(
 
 
 @transaction.atomic
-def photo_add(*, signalement: Signalement, photo: CleanPhoto, is_public: bool = True) -> Photo:
+def photo_add(
+    *, signalement: Signalement, photo: CleanPhoto, is_public: bool = True, from_citizen: bool = False
+) -> Photo:
+    """A photo added later: by the reporter (from_citizen: moderated like their text) or by staff."""
     if signalement.photos.count() >= settings.SIGNALEMENT_MAX_PHOTOS_TOTAL:
         raise ValidationError({"photo": _("Ce signalement a déjà le nombre maximal de photos.")})
-    added = Photo.objects.create(signalement=signalement, image=photo.content, is_public=is_public)
+    public, moderation = photo_public_state(from_citizen=from_citizen)
+    added = Photo.objects.create(
+        signalement=signalement, image=photo.content, is_public=is_public and public, moderation=moderation
+    )
     Signalement.objects.filter(pk=signalement.pk).update(processed_at=None)
     transaction.on_commit(lambda: enqueue_after_submit(signalement.pk))
     return added

@@ -28,5 +28,7 @@ urlpatterns = [
     path("bureau/nouveau/", desk.register, name="desk-register"),
     path("bureau/doublons/", desk.duplicates, name="desk-duplicates"),
     path("bureau/statistiques/", desk.statistics, name="desk-statistics"),
+    path("bureau/moderation/", desk.moderation, name="desk-moderation"),
     path("bureau/signalements/<str:reference>/", desk.detail, name="desk-detail"),
+    path("bureau/signalements/<str:reference>/moderation/", desk.moderate, name="desk-moderate"),
 ]

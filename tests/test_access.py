@@ -428,10 +428,7 @@ CREW_WORK = {"crew-voirie", "agent", "admin"}
 @pytest.mark.parametrize("path", CREW_READS)
 def test_a_teams_work_list_and_exports_open_to_that_team_only_without_contacts(client, pothole, role, path):
     path = path.format(ref=pothole.reference)
-    if path.startswith("/api/"):
-        response = api_client(role).get(path)
-    else:
-        response = web_client(client, role).get(path)
+    response = api_client(role).get(path) if path.startswith("/api/") else web_client(client, role).get(path)
 
     if role in CREW_WORK:
         assert response.status_code == 200

@@ -169,6 +169,10 @@ class SupportView(APIView):
 
 
 class TrackingSerializer(SignalementOutputSerializer):
+    """The reporter's own view: their description as they wrote it, and as the public sees it."""
+
+    description = serializers.CharField(read_only=True)
+    public_description = serializers.CharField(read_only=True)
     history = serializers.SerializerMethodField()
     messages = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField()
@@ -179,6 +183,7 @@ class TrackingSerializer(SignalementOutputSerializer):
     class Meta(SignalementOutputSerializer.Meta):
         fields = [
             *SignalementOutputSerializer.Meta.fields,
+            "public_description",
             "merged_into",
             "history",
             "messages",
@@ -194,7 +199,7 @@ class TrackingSerializer(SignalementOutputSerializer):
 
     def get_messages(self, obj) -> list[dict]:
         return [
-            {"from_citizen": c.from_citizen, "text": c.text, "at": c.created_at}
+            {"from_citizen": c.from_citizen, "text": c.shown_text, "at": c.created_at}
             for c in self.context["view_"].comments
         ]
 
@@ -259,7 +264,7 @@ class TrackingPhotoView(TrackingMixin, APIView):
         upload = request.FILES.get("photo")
         if upload is None:
             raise ValidationError({"photo": [gettext("Ce champ est obligatoire.")]})
-        photo_add(signalement=self.tracked(token).signalement, photo=photo_clean(upload))
+        photo_add(signalement=self.tracked(token).signalement, photo=photo_clean(upload), from_citizen=True)
         return Response(status=status.HTTP_201_CREATED)
 
 

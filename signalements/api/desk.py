@@ -20,6 +20,7 @@ from ..services import (
     signalement_transition,
     signalement_triage,
 )
+from ..trust.moderation import Action, Target, moderation_apply
 from ..trust.policy import Capability, can
 from .serializers import SignalementInputSerializer, SignalementOutputSerializer
 
@@ -49,6 +50,7 @@ class DeskSignalementSerializer(SignalementOutputSerializer):
 
     reporter = ReporterSerializer(read_only=True, allow_null=True)
     overdue = serializers.BooleanField(read_only=True, default=False)
+    description = serializers.CharField(read_only=True, help_text="Le texte tel que le déclarant l'a écrit.")
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -59,6 +61,8 @@ class DeskSignalementSerializer(SignalementOutputSerializer):
     class Meta(SignalementOutputSerializer.Meta):
         fields = [
             *SignalementOutputSerializer.Meta.fields,
+            "public_description",
+            "description_moderation",
             "channel",
             "deadline_at",
             "team_is_manual",
@@ -199,6 +203,49 @@ class DeskMessageView(DeskReportView):
             is_internal=serializer.validated_data["internal"],
         )
         return Response(status=status.HTTP_201_CREATED)
+
+
+class ModerationSerializer(serializers.Serializer):
+    target = serializers.ChoiceField(choices=Target.CHOICES)
+    id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The message's or photo's id (target comment or photo).",
+    )
+    action = serializers.ChoiceField(
+        choices=Action.CHOICES,
+        help_text="approve: the original is public, its contact details masked; redact: `text` is the public "
+        "version; hide: nothing is public. A photo is approved or hidden.",
+    )
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class DeskModerationView(DeskReportView):
+    """Agents and administrators only: crews and planners get 403."""
+
+    capabilities = {"POST": Capability.MODERATE}
+
+    @extend_schema(
+        request=ModerationSerializer,
+        responses={200: DeskSignalementSerializer},
+        summary="Modérer la description, un message public ou une photo",
+    )
+    def post(self, request, reference: str):
+        serializer = ModerationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        moderation_apply(
+            signalement=self.get_object(reference),
+            target=data["target"],
+            action=data["action"],
+            object_id=data["id"],
+            text=data["text"],
+            author=request.user,
+        )
+        return Response(
+            DeskSignalementSerializer(self.get_object(reference), context=desk_context(request)).data
+        )
 
 
 class MergeSerializer(serializers.Serializer):

@@ -136,6 +136,14 @@ class SignalementOutputSerializer(serializers.ModelSerializer):
     district = DistrictBriefSerializer(read_only=True)
     team = TeamPublicSerializer(read_only=True)
     location = GeometryField(read_only=True)
+    description = serializers.CharField(
+        source="public_description",
+        read_only=True,
+        help_text=_(
+            "Version publique : adresses e-mail et numéros de téléphone masqués, vide tant qu'elle "
+            "est masquée ou attend la modération."
+        ),
+    )
 
     class Meta:
         model = Signalement

@@ -37,6 +37,11 @@ urlpatterns = [
         desk.DeskTemplatesView.as_view(),
         name="desk-api-templates",
     ),
+    path(
+        "desk/signalements/<str:reference>/moderation/",
+        desk.DeskModerationView.as_view(),
+        name="desk-api-moderation",
+    ),
     path("desk/signalements/<str:reference>/merge/", desk.DeskMergeView.as_view(), name="desk-api-merge"),
     path(
         "desk/signalements/<str:reference>/unmerge/", desk.DeskUnmergeView.as_view(), name="desk-api-unmerge"

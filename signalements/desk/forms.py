@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from cartography.models import District, Team
 
 from ..models import Category, Channel, Priority, ResponseTemplate, Status
+from ..trust.moderation import Action, Target
 from ..web.forms import Form
 
 STAFF_CHANNELS = [
@@ -119,3 +120,18 @@ class TemplatePickForm(Form):
         kwargs.setdefault("auto_id", "pick_%s")
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = templates
+
+
+class ModerationForm(Form):
+    """One moderation action on a report's description, public message or photo."""
+
+    target = forms.ChoiceField(choices=Target.CHOICES, widget=forms.HiddenInput)
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    action = forms.ChoiceField(label=_("Action"), choices=Action.CHOICES)
+    text = forms.CharField(
+        label=_("Version publique"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Pour « Modifier la version publique » : le texte que le public verra."),
+    )

@@ -35,11 +35,13 @@ from ..services import (
     signalement_triage,
 )
 from ..statistics import desk_statistics
+from ..trust.moderation import comments_public, moderation_apply, moderation_queue
 from ..trust.policy import Capability, can, can_move_to
 from ..workflow import allowed_next
 from .forms import (
     BulkForm,
     MessageForm,
+    ModerationForm,
     QueueFilter,
     RegisterForm,
     TemplatePickForm,
@@ -229,10 +231,50 @@ def detail(request, reference: str):
             "can_triage": can_triage,
             "can_move": bool(allowed),
             "can_message": can_message,
+            "can_moderate": can(user, Capability.MODERATE, signalement),
+            "moderation_form": ModerationForm(auto_id=False),
+            "public_comment_ids": set(comments_public(signalement).values_list("pk", flat=True)),
             "earlier": reporter_history(email=reporter.email)[:5] if reporter else [],
             "now": timezone.now(),
         },
     )
+
+
+@staff_only(AGENT, ADMINISTRATOR)
+def moderation(request):
+    """What waits for a moderator: descriptions, public messages and photos flagged by the filter
+    or, with pre-moderation, not yet shown."""
+    page = Paginator(moderation_queue(), QUEUE_PAGE).get_page(request.GET.get("page"))
+    return render(request, "signalements/desk/moderation.html", {"page": page})
+
+
+@staff_only(AGENT, ADMINISTRATOR)
+def moderate(request, reference: str):
+    """Approve, redact or hide a description, a public message or a photo (POST), then back to
+    the report or the moderation list."""
+    if request.method != "POST":
+        return redirect("desk-detail", reference=reference)
+    signalement = get_object_or_404(signalements_for_staff(request.user), reference=reference)
+    form = ModerationForm(request.POST)
+    if form.is_valid():
+        try:
+            moderation_apply(
+                signalement=signalement,
+                target=form.cleaned_data["target"],
+                action=form.cleaned_data["action"],
+                object_id=form.cleaned_data["id"],
+                text=form.cleaned_data["text"],
+                author=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Modération enregistrée."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    if request.POST.get("next") == "list":
+        return redirect("desk-moderation")
+    return redirect("desk-detail", reference=reference)
 
 
 def _picked_place(posted) -> tuple[str, str, str] | None:

@@ -31,6 +31,7 @@ from ..services import (
     signalement_submit,
     signalement_support,
 )
+from ..trust.moderation import comments_public, history_public
 from .draft import Draft
 from .forms import (
     CommentForm,
@@ -453,7 +454,11 @@ class TrackingView(View):
                 if not form.is_valid():
                     return self.get(request, token, photo_form=form)
                 try:
-                    photo_add(signalement=signalement, photo=photo_clean(form.cleaned_data["photo"]))
+                    photo_add(
+                        signalement=signalement,
+                        photo=photo_clean(form.cleaned_data["photo"]),
+                        from_citizen=True,
+                    )
                 except ValidationError as exc:
                     form.add_error("photo", exc.messages)
                     return self.get(request, token, photo_form=form)
@@ -484,8 +489,8 @@ def public_signalement(request, reference: str):
         "signalements/public_detail.html",
         {
             "signalement": signalement,
-            "history": signalement.history.filter(is_public=True),
+            "history": history_public(signalement),
             "photos": signalement.photos.filter(is_public=True),
-            "comments": signalement.comments.filter(is_internal=False, from_citizen=False),
+            "comments": comments_public(signalement).filter(from_citizen=False),
         },
     )
