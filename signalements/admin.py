@@ -22,6 +22,7 @@ from .models import (
 )
 from .photos import photo_clean
 from .services import photo_add, signalement_triage
+from .trust.moderation import Action, Target, moderation_apply
 from .trust.policy import Capability, can, signalements_in_scope
 
 ADMIN_MAP_LIMIT = 5000
@@ -207,9 +208,14 @@ class SignalementAdmin(LeafletGeoAdmin):
                         is_public=photo_form.cleaned_data["is_public"],
                     )
                 )
-            else:
-                Photo.objects.filter(pk=photo_form.instance.pk).update(
-                    is_public=photo_form.cleaned_data["is_public"]
+            elif "is_public" in photo_form.changed_data:
+                # Shown or hidden through moderation: policy and history as on the desk page.
+                moderation_apply(
+                    signalement=form.instance,
+                    target=Target.PHOTO,
+                    action=Action.APPROVE if photo_form.cleaned_data["is_public"] else Action.HIDE,
+                    object_id=photo_form.instance.pk,
+                    author=request.user,
                 )
                 formset.changed_objects.append((photo_form.instance, photo_form.changed_data))
 

@@ -460,3 +460,22 @@ def test_a_crew_outcome_is_recorded_only_for_the_teams_own_work(client, pothole,
     else:
         assert web.status_code in (302, 403) and api.status_code in (401, 403)
         assert after == before
+
+
+def test_hiding_a_photo_in_the_admin_is_moderation_with_its_history(client, pothole):
+    from django.core.files.base import ContentFile
+
+    photo = Photo.objects.create(
+        signalement=pothole, image=ContentFile(jpeg_bytes(), name="photo.jpg"), is_public=True
+    )
+    client.force_login(User.objects.get(username="agent"))
+    before = Snapshot.of(pothole)
+    data = _admin_form(client, pothole)
+    data.pop("photos-0-is_public", None)  # unticked
+
+    response = client.post(f"/admin/signalements/signalement/{pothole.pk}/change/", data)
+
+    assert response.status_code == 302
+    photo.refresh_from_db()
+    assert photo.is_public is False
+    assert Snapshot.of(pothole).history == before.history + 1
