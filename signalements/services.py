@@ -216,7 +216,7 @@ def signalement_submit(
                         signalement=signalement, candidate=candidate, distance_m=candidate.distance.m
                     )
                     for candidate in nearby_open_signalements(
-                        category=category, location=location, exclude_id=signalement.pk
+                        category=category, location=location, exclude_id=signalement.pk, public=False
                     )
                 ]
             )
