@@ -125,6 +125,11 @@ class SignalementAdmin(LeafletGeoAdmin):
         # Reports enter through the intake service (public pages, API, desk), never raw.
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Their history is never erased (the database refuses it, migration 0022); retention
+        # anonymises the contact data instead.
+        return False
+
     def get_urls(self):
         return [
             path("map-data/", self.admin_site.admin_view(self.map_data), name="signalements_signalement_map"),
