@@ -267,3 +267,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Retention (signalements.trust.retention): the contact data of a report's reporter, supporters and
+# followers is anonymised this many days after it was closed, each night; also `anonymise_contacts`.
+SIGNALEMENT_RETENTION_DAYS = int(os.environ.get("SIGNALEMENT_RETENTION_DAYS", "365"))
+# Phone numbers typed in free text are found with the numbering plans of these regions (ISO 3166).
+SIGNALEMENT_PHONE_REGIONS = [
+    region.strip().upper()
+    for region in os.environ.get("SIGNALEMENT_PHONE_REGIONS", "BE,FR,NL").split(",")
+    if region.strip()
+]
+CELERY_BEAT_SCHEDULE["anonymise-contacts-after-retention"] = {
+    "task": "signalements.tasks.contacts_anonymise",
+    "schedule": crontab(hour=2, minute=30),
+}

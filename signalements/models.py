@@ -247,6 +247,9 @@ class Signalement(models.Model):
     external_id = models.CharField(_("identifiant externe"), max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(_("créé le"), db_default=Now(), db_index=True)
     updated_at = models.DateTimeField(_("modifié le"), db_default=Now())
+    # When retention (signalements.trust.retention) last removed the contact data of this closed
+    # report; reopened and closed again later, it is anonymised again.
+    anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True, editable=False)
     processed_at = models.DateTimeField(
         _("traité le"),
         null=True,
