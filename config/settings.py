@@ -141,7 +141,7 @@ if SIGNALEMENT_MODERATION not in ("post", "pre"):
 # Countries whose national phone formats the filter recognises (ISO 3166-1, comma-separated).
 SIGNALEMENT_PHONE_REGIONS = [
     code.strip().upper()
-    for code in os.environ.get("SIGNALEMENT_PHONE_REGIONS", "BE,FR").split(",")
+    for code in os.environ.get("SIGNALEMENT_PHONE_REGIONS", "BE,FR,NL").split(",")
     if code.strip()
 ]
 # A submission whose side effects were not done after this delay is picked up again by the sweep.
@@ -279,4 +279,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# Retention (signalements.trust.retention): the contact data of a report's reporter, supporters and
+# followers is anonymised this many days after it was closed, each night; also `anonymise_contacts`.
+SIGNALEMENT_RETENTION_DAYS = int(os.environ.get("SIGNALEMENT_RETENTION_DAYS", "365"))
+CELERY_BEAT_SCHEDULE["anonymise-contacts-after-retention"] = {
+    "task": "signalements.tasks.contacts_anonymise",
+    "schedule": crontab(hour=2, minute=30),
 }

@@ -184,7 +184,8 @@ class SignalementAdmin(LeafletGeoAdmin):
         return super().has_change_permission(request, obj) and can(request.user, Capability.TRIAGE, obj)
 
     def has_delete_permission(self, request, obj=None):
-        # The history is never erased: retention anonymises contacts, it deletes no report.
+        # Their history is never erased (the database refuses it); retention anonymises the
+        # contact data instead.
         return False
 
     def save_model(self, request, obj, form, change):

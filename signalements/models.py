@@ -255,10 +255,26 @@ class Signalement(models.Model):
     idempotency_key = models.CharField(
         _("clé d'idempotence"), max_length=128, null=True, blank=True, editable=False
     )
+    # A key belongs to the client that sent it (services.idempotency_scope) and to the content it
+    # was first sent with: another client's key is another key, another content under it a conflict.
+    idempotency_scope = models.CharField(
+        _("portée de la clé d'idempotence"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
+    idempotency_fingerprint = models.CharField(
+        _("empreinte de la soumission"), max_length=64, blank=True, default="", db_default="", editable=False
+    )
     source = models.CharField(_("source d'import"), max_length=50, blank=True, default="", db_default="")
     external_id = models.CharField(_("identifiant externe"), max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(_("créé le"), db_default=Now(), db_index=True)
     updated_at = models.DateTimeField(_("modifié le"), db_default=Now())
+    # When retention (signalements.trust.retention) last removed the contact data of this closed
+    # report; reopened and closed again later, it is anonymised again.
+    anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True, editable=False)
     processed_at = models.DateTimeField(
         _("traité le"),
         null=True,
@@ -331,8 +347,8 @@ class Signalement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["reference"], name="signalement_unique_reference"),
             models.UniqueConstraint(
-                fields=["idempotency_key"],
-                name="signalement_unique_idempotency_key",
+                fields=["idempotency_scope", "idempotency_key"],
+                name="signalement_unique_scoped_idempotency_key",
                 condition=Q(idempotency_key__isnull=False),
             ),
             _check_in("status", Status),

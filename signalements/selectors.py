@@ -86,10 +86,25 @@ def nearby_open_queryset(*, category: Category, location: Point) -> QuerySet[Sig
     )
 
 
+def is_public(signalement: Signalement) -> bool:
+    """Whether the public may see this report: its point, text and photos (signalements_public)."""
+    return not signalement.category.is_sensitive
+
+
 def nearby_open_signalements(
-    *, category: Category, location: Point, limit: int = NEARBY_LIMIT, exclude_id: int | None = None
+    *,
+    category: Category,
+    location: Point,
+    limit: int = NEARBY_LIMIT,
+    exclude_id: int | None = None,
+    public: bool = True,
 ) -> list[Signalement]:
-    """At most `limit` likely duplicates of a report at `location`, with their public photos."""
+    """At most `limit` likely duplicates of a report at `location`, with their public photos.
+
+    Shown to the public (`public`, the default) they never include a sensitive report: a citizen
+    filing one sees no others. The desk's duplicate candidates (public=False) do."""
+    if public and category.is_sensitive:
+        return []  # every candidate is of this very category
     queryset = (
         nearby_open_queryset(category=category, location=location)
         .select_related("category")

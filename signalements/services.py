@@ -1,5 +1,7 @@
 """Write operations on reports. Views, serializers, admin and tasks call these, nothing else writes."""
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -71,6 +73,69 @@ def enqueue_after_submit(signalement_id: int) -> None:
     )
 
 
+class IdempotencyKeyReused(ValidationError):
+    """A key this client already used for a different submission (answered 422 by the API)."""
+
+
+def idempotency_scope(client) -> str:
+    """Whose key it is: the authenticated user, or every anonymous client together. Anonymous
+    keys are still bound to their content (submission_fingerprint)."""
+    who = f"user:{client.pk}" if getattr(client, "is_authenticated", False) else "anonymous"
+    return hashlib.sha256(who.encode()).hexdigest()
+
+
+def submission_fingerprint(
+    *,
+    category: Category,
+    location: Point,
+    description: str,
+    address: str,
+    channel: str,
+    reporter: ReporterData | None,
+    photos: Iterable[CleanPhoto],
+    place_description: str,
+    location_is_approximate: bool,
+) -> str:
+    """A sha256 of the validated submission, canonicalised, photos by the digest of their bytes:
+    a retry has the same, another report under the same key has another."""
+    digests = []
+    for photo in photos:
+        photo.content.seek(0)
+        digests.append(hashlib.sha256(photo.content.read()).hexdigest())
+        photo.content.seek(0)
+    contact = None if reporter is None or reporter.is_empty() else reporter
+    canonical = {
+        "category": category.pk,
+        "location": [location.x, location.y],
+        "description": description,
+        "address": address,
+        "channel": channel,
+        "place_description": place_description,
+        "location_is_approximate": location_is_approximate,
+        "contact": None
+        if contact is None
+        else [contact.name, contact.email, contact.phone, contact.show_name, contact.wants_updates],
+        "photos": digests,
+    }
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _submitted_before(*, scope: str, key: str, fingerprint: str) -> Signalement | None:
+    existing = Signalement.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+    if existing is not None and existing.idempotency_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            {
+                "idempotency_key": _(
+                    "Cette clé d'idempotence a déjà servi pour une autre soumission : "
+                    "envoyez un nouveau signalement avec une nouvelle clé."
+                )
+            },
+            code="idempotency_key_reused",
+        )
+    return existing
+
+
 def signalement_submit(
     *,
     category: Category,
@@ -88,15 +153,14 @@ def signalement_submit(
 ) -> tuple[Signalement, bool]:
     """Validate, locate and store a report with its first history row, in one transaction.
 
-    Returns the report and whether it was created: a known idempotency key returns the report
-    first stored under it.
+    Returns the report and whether it was created. An idempotency key is the author's (or the
+    anonymous clients'): sent again by them with the same content, it returns the report first
+    stored under it; with another content, it is refused (IdempotencyKeyReused).
     """
     if channel in STAFF_CHANNELS:  # on behalf of a citizen: the desk's registration
         require(author, Capability.REGISTER)
-    if idempotency_key:
-        existing = Signalement.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
+    if idempotency_key is not None and len(idempotency_key) > 128:
+        raise ValidationError({"idempotency_key": _("La clé d'idempotence dépasse 128 caractères.")})
     if not category.is_active:
         raise ValidationError({"category": _("Cette catégorie n'accepte plus de signalements.")})
     located = locate(lon=location.x, lat=location.y, category_id=category.pk)
@@ -104,6 +168,23 @@ def signalement_submit(
         raise ValidationError({"location": _("Ce lieu est en dehors du territoire couvert par la ville.")})
     public = description_public_version(description=description, channel=channel, language=language)
     photos_public, photos_moderation = photo_public_state(from_citizen=channel in CITIZEN_CHANNELS)
+    scope = fingerprint = ""
+    if idempotency_key:
+        scope = idempotency_scope(author)
+        fingerprint = submission_fingerprint(
+            category=category,
+            location=location,
+            description=description,
+            address=address,
+            channel=channel,
+            reporter=reporter,
+            photos=photos,
+            place_description=place_description,
+            location_is_approximate=location_is_approximate,
+        )
+        existing = _submitted_before(scope=scope, key=idempotency_key, fingerprint=fingerprint)
+        if existing is not None:
+            return existing, False
     try:
         with transaction.atomic():
             signalement = Signalement.objects.create(
@@ -120,6 +201,8 @@ def signalement_submit(
                 district_id=located.district_id,
                 team_id=located.team_id,
                 idempotency_key=idempotency_key or None,
+                idempotency_scope=scope,
+                idempotency_fingerprint=fingerprint,
                 deadline_at=deadline_for(
                     timezone.now(), category.deadline_days, territory_id=located.territory_id
                 ),
@@ -150,7 +233,7 @@ def signalement_submit(
                         signalement=signalement, candidate=candidate, distance_m=candidate.distance.m
                     )
                     for candidate in nearby_open_signalements(
-                        category=category, location=location, exclude_id=signalement.pk
+                        category=category, location=location, exclude_id=signalement.pk, public=False
                     )
                 ]
             )
@@ -164,7 +247,7 @@ def signalement_submit(
     except IntegrityError:
         # Two submissions with the same key raced: the other one won, return it.
         if idempotency_key:
-            existing = Signalement.objects.filter(idempotency_key=idempotency_key).first()
+            existing = _submitted_before(scope=scope, key=idempotency_key, fingerprint=fingerprint)
             if existing is not None:
                 return existing, False
         raise

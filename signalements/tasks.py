@@ -9,6 +9,7 @@ from .duplicates import duplicate_groups_propose
 from .models import Notification, Signalement
 from .notifications import notifications_send, teams_overdue_digest
 from .services import signalement_process
+from .trust import retention
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30, acks_late=True)
@@ -55,3 +56,8 @@ def deadlines_digest() -> int:
 @shared_task
 def public_holidays_next_year() -> int:
     return public_holidays_top_up(year=timezone.localdate().year + 1)
+
+
+@shared_task
+def contacts_anonymise() -> int:
+    return retention.contacts_anonymise().reports

@@ -135,3 +135,21 @@ def test_the_work_zone_form_speaks_the_admins_language(admin_client, language, l
     page = page.replace("\N{NO-BREAK SPACE}", " ")  # French puts one before the colon
     for label in labels:
         assert f">{label}</label>" in page
+
+
+def test_the_admin_offers_no_deletion_of_reports(admin_client):
+    signalement = SignalementFactory()
+    signalement.history.create(from_status="", to_status="new")
+
+    change = admin_client.get(f"/admin/signalements/signalement/{signalement.pk}/change/").content.decode()
+    listed = admin_client.get("/admin/signalements/signalement/").content.decode()
+    delete = admin_client.post(f"/admin/signalements/signalement/{signalement.pk}/delete/", {"post": "yes"})
+    bulk = admin_client.post(
+        "/admin/signalements/signalement/",
+        {"action": "delete_selected", "_selected_action": [signalement.pk], "post": "yes"},
+    )
+
+    assert f"/signalement/{signalement.pk}/delete/" not in change and "delete_selected" not in listed
+    assert delete.status_code == 403
+    assert bulk.status_code in (200, 302)
+    assert signalement.history.count() == 1

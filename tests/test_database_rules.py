@@ -28,6 +28,29 @@ def test_the_history_is_append_only(liege):
         StatusChange.objects.filter(pk=change.pk).update(text="rewritten")
 
 
+def test_a_history_row_cannot_be_deleted(liege):
+    signalement = SignalementFactory()
+    change = StatusChange.objects.create(signalement=signalement, from_status="", to_status="new")
+
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        StatusChange.objects.filter(pk=change.pk).delete()
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        StatusChange.objects.filter(pk=change.pk).update(text="rewritten")
+
+    assert StatusChange.objects.filter(pk=change.pk, text="").exists()
+
+
+def test_a_report_with_a_history_cannot_be_deleted(liege):
+    signalement = SignalementFactory()
+    StatusChange.objects.create(signalement=signalement, from_status="", to_status="new")
+
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        signalement.delete()
+
+    assert Signalement.objects.filter(pk=signalement.pk).exists()
+    assert signalement.history.count() == 1
+
+
 def test_references_and_tracking_secrets_are_made_by_the_database(liege):
     first, second = SignalementFactory(), SignalementFactory()
 

@@ -12,6 +12,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_gis.fields import GeometryField
 
 from cartography.geocoding import get_geocoder
 from cartography.models import District, Place
@@ -19,9 +20,9 @@ from cartography.selectors import locate
 
 from ..models import Category, Status
 from ..photos import photo_clean
-from ..selectors import nearby_open_signalements, signalements_public, tracking_view
+from ..selectors import is_public, nearby_open_signalements, signalements_public, tracking_view
 from ..services import comment_add, photo_add, reporter_updates_set, satisfaction_record, signalement_support
-from .serializers import SignalementOutputSerializer
+from .serializers import DistrictBriefSerializer, SignalementOutputSerializer
 
 POINT_PARAMETERS = [
     OpenApiParameter("lon", float, required=True, description="Longitude WGS84"),
@@ -168,6 +169,24 @@ class SupportView(APIView):
         )
 
 
+class MergedIntoSerializer(SignalementOutputSerializer):
+    """The report one's own was merged into: of a sensitive one, only its reference, status and team,
+    as on the tracking page (its point, address and text are never public)."""
+
+    location = GeometryField(read_only=True, allow_null=True)
+    address = serializers.CharField(read_only=True, allow_null=True)
+    description = serializers.CharField(read_only=True, allow_null=True)
+    district = DistrictBriefSerializer(read_only=True, allow_null=True)
+
+    HIDDEN_UNLESS_PUBLIC = ("location", "address", "description", "district")
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not is_public(instance):
+            data.update(dict.fromkeys(self.HIDDEN_UNLESS_PUBLIC))
+        return data
+
+
 class TrackingSerializer(SignalementOutputSerializer):
     """The reporter's own view: their description as they wrote it, and as the public sees it."""
 
@@ -210,12 +229,12 @@ class TrackingSerializer(SignalementOutputSerializer):
         reporter = getattr(obj, "reporter", None)
         return reporter.wants_updates if reporter else None
 
-    @extend_schema_field(SignalementOutputSerializer(allow_null=True))
+    @extend_schema_field(MergedIntoSerializer(allow_null=True))
     def get_merged_into(self, obj) -> dict | None:
         """The report this one was merged into, as the public sees it (never its private link)."""
         if obj.duplicate_of is None:
             return None
-        return SignalementOutputSerializer(obj.duplicate_of, context=self.context).data
+        return MergedIntoSerializer(obj.duplicate_of, context=self.context).data
 
     def get_satisfaction_asked(self, obj) -> bool:
         return obj.status in (Status.RESOLVED, Status.CLOSED) and not hasattr(obj, "satisfaction")

@@ -27,7 +27,10 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="Une clé unique par soumission : la répéter renvoie le signalement déjà créé (200).",
+    description=(
+        "Une clé unique par soumission, propre au client : la répéter avec le même contenu renvoie "
+        "le signalement déjà créé (200) ; la réutiliser pour un autre contenu est refusé (422)."
+    ),
 )
 
 
@@ -51,7 +54,11 @@ class SignalementListCreateView(generics.ListAPIView):
     @extend_schema(
         request=SignalementInputSerializer,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={201: SignalementCreatedSerializer, 200: SignalementCreatedSerializer},
+        responses={
+            201: SignalementCreatedSerializer,
+            200: SignalementCreatedSerializer,
+            422: OpenApiTypes.OBJECT,
+        },
         summary="Signaler un problème",
     )
     def post(self, request, *args, **kwargs):

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import secrets
 from datetime import timedelta
 from functools import wraps
 
@@ -335,8 +336,8 @@ def register(request):
             "results": results,
             "earlier": earlier,
             "tile_url": settings.LEAFLET_CONFIG["TILES"][0][1],
-            "idempotency_key": request.POST.get("idempotency_key")
-            or timezone.now().strftime("desk-%Y%m%d%H%M%S%f"),
+            # Random: a guessable key would let anyone who guesses it submit under the agent's name.
+            "idempotency_key": request.POST.get("idempotency_key") or secrets.token_urlsafe(24),
         },
     )
 
