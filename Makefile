@@ -5,6 +5,9 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 PYTHON := .venv/bin/python
 MANAGE := $(PYTHON) manage.py
+# Without it manage.py, Celery and WSGI take the production settings, which need a secret.
+# The tests pin theirs (pyproject's --ds), whatever this says.
+export DJANGO_SETTINGS_MODULE ?= config.settings.development
 
 .NOTPARALLEL:
 .PHONY: help setup run test lint bench demo-data migrate messages

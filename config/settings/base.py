@@ -1,4 +1,7 @@
-"""Settings, every value from the environment with a safe local default.
+"""Settings common to every environment, every value from the environment.
+
+The modules beside this one pick the environment: `development` (`make run`), `test` (pytest) and
+`production` (the default of manage.py, WSGI, ASGI and Celery: it fails closed).
 
 Nothing city-specific lives in code: the metric SRID, languages and map centre are settings,
 territories, districts, teams and categories are data.
@@ -12,7 +15,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -23,8 +26,10 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "local-development-only-not-secret")
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# No default secret and no DEBUG here: the development and test modules set theirs, production
+# refuses to start without a secret.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
 

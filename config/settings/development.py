@@ -1,0 +1,9 @@
+"""Local development (`make run`, scripts/run.sh, benchmarks): DEBUG on, a key that is not secret."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import env_bool
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "local-development-only-not-secret")
+DEBUG = env_bool("DJANGO_DEBUG", True)
