@@ -10,9 +10,11 @@ territories, districts, teams and categories are data.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -262,6 +265,39 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "signalements@localhost")
 
 LOGIN_URL = "admin:login"
+
+# Headers every environment sends; production adds HTTPS-only cookies, HSTS and the redirect.
+X_FRAME_OPTIONS = "DENY"
+# Tracking links carry their secret in the path: never sent to another site (map tiles) as a Referer.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+
+
+def url_origin(url: str) -> str:
+    """The scheme and host of a URL template, Leaflet's {s} subdomains as a wildcard."""
+    parts = urlsplit(url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Scripts and styles are static files of this site (no inline script, style element or attribute);
+# images are this site's, data: and blob: (photo previews) and the map tiles' host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", url_origin(LEAFLET_CONFIG["TILES"][0][1])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Debian 12 ships GDAL 3.6; GDAL only reads the boundary files an administrator imports.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
