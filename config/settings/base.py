@@ -96,6 +96,19 @@ DATABASES = {
         engine="django.contrib.gis.db.backends.postgis",
     )
 }
+# A pool of connections per process (psycopg 3's, through Django). A request, a Celery task or a
+# thread of the development server borrows one and gives it back when it ends; when all are out,
+# it waits up to the timeout rather than failing. Without it, each thread of runserver kept its
+# own connection for CONN_MAX_AGE and 4 clients took 99 of PostgreSQL's 100. Size it so that
+# (web processes + Celery processes) x max_size stays under max_connections (see README).
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+if DATABASE_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "8")),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "30")),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
