@@ -1,7 +1,8 @@
 # Image for the web app, the Celery worker and Celery beat (see compose.yaml).
 FROM python:3.11-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+ENV DJANGO_SETTINGS_MODULE=config.settings.production \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -22,12 +23,13 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 # The project itself, editable so that settings.BASE_DIR is /app (fixtures/, locale/, templates/).
 COPY --chown=app:app . .
+# Production settings need a secret to load: a throw-away one for these two build-time commands.
 RUN pip install --no-deps -e . \
-    && python manage.py compilemessages --ignore=.venv \
-    && python manage.py collectstatic --noinput \
+    && DJANGO_SECRET_KEY=build-time-only python manage.py compilemessages --ignore=.venv \
+    && DJANGO_SECRET_KEY=build-time-only python manage.py collectstatic --noinput \
     && mkdir -p var/media \
     && chown -R app:app var locale
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"]

@@ -40,7 +40,7 @@ def arguments() -> argparse.ArgumentParser:
 
 
 def django_configure(database_url: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.development"
     os.environ["DATABASE_URL"] = database_url
     # DEBUG keeps every query in memory and is not how the site runs.
     os.environ["DJANGO_DEBUG"] = "false"

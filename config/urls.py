@@ -1,11 +1,17 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from cartography import api as cartography_api
 from signalements.api.views import ApiRootView
+
+# Swagger UI and Redoc write their own styles inline, and Redoc searches in a blob: worker: the
+# documentation pages, and only they, allow that. Swagger's start-up script is a file (split view).
+docs_policy = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})
 
 api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
@@ -18,8 +24,8 @@ api_v1 = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
+    path("api/redoc/", docs_policy(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     # The language comes from the visitor's choice (cookie) or browser (Accept-Language), for pages
     # and API alike; URLs carry no language prefix.
     path("i18n/", include("django.conf.urls.i18n")),

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ADDRESS=${ADDRESS:-127.0.0.1:8000}
+# Development asked for explicitly: without it the production settings would refuse to start.
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.development}
 [ -x .venv/bin/celery ] || { echo "run: no .venv yet: run 'make setup' (or 'make run')" >&2; exit 1; }
 mkdir -p var/log
 

@@ -1,13 +1,13 @@
 """Pointing Celery at a broker in tests: the test one, or one that is down (conftest.broker)."""
 
-import os
-
 import kombu.pools
+from django.conf import settings
 
 from config.celery import app as celery_app
 
-# Its own Redis database, so that parallel test runs on one machine do not take each other's tasks.
-TEST_BROKER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The whole session's broker (config.settings.test): its own Redis database, so that parallel test
+# runs on one machine do not take each other's tasks and none reaches the developer's queue.
+TEST_BROKER = settings.TEST_REDIS_URL
 
 
 def _reopen_connections() -> None:

@@ -36,12 +36,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def broker(monkeypatch):
-    """The test broker, emptied, for the code under test and its workers; then the usual one."""
+    """The test broker, emptied, for the code under test and its workers (a test may point elsewhere
+    meanwhile, say at a broker that is down); then the session's test broker again."""
     _point_at(monkeypatch, TEST_BROKER)
     with celery_app.connection_for_write() as connection:
         connection.default_channel.client.flushdb()
     yield TEST_BROKER
-    _reopen_connections()  # then monkeypatch restores the environment: the usual broker again
+    _reopen_connections()  # then monkeypatch restores the environment: the test broker again
 
 
 @pytest.fixture

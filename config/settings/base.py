@@ -1,4 +1,7 @@
-"""Settings, every value from the environment with a safe local default.
+"""Settings common to every environment, every value from the environment.
+
+The modules beside this one pick the environment: `development` (`make run`), `test` (pytest) and
+`production` (the default of manage.py, WSGI, ASGI and Celery: it fails closed).
 
 Nothing city-specific lives in code: the metric SRID, languages and map centre are settings,
 territories, districts, teams and categories are data.
@@ -7,13 +10,15 @@ territories, districts, teams and categories are data.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -24,8 +29,10 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "local-development-only-not-secret")
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# No default secret and no DEBUG here: the development and test modules set theirs, production
+# refuses to start without a secret.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
 
@@ -51,12 +58,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "signalements.trust.headers.NoStorePersonalDataMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -88,6 +97,19 @@ DATABASES = {
         engine="django.contrib.gis.db.backends.postgis",
     )
 }
+# A pool of connections per process (psycopg 3's, through Django). A request, a Celery task or a
+# thread of the development server borrows one and gives it back when it ends; when all are out,
+# it waits up to the timeout rather than failing. Without it, each thread of runserver kept its
+# own connection for CONN_MAX_AGE and 4 clients took 99 of PostgreSQL's 100. Size it so that
+# (web processes + Celery processes) x max_size stays under max_connections (see README).
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+if DATABASE_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "8")),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "30")),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -270,6 +292,39 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "signalements@localhost")
 
 LOGIN_URL = "admin:login"
+
+# Headers every environment sends; production adds HTTPS-only cookies, HSTS and the redirect.
+X_FRAME_OPTIONS = "DENY"
+# Tracking links carry their secret in the path: never sent to another site (map tiles) as a Referer.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+
+
+def url_origin(url: str) -> str:
+    """The scheme and host of a URL template, Leaflet's {s} subdomains as a wildcard."""
+    parts = urlsplit(url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Scripts and styles are static files of this site (no inline script, style element or attribute);
+# images are this site's, data: and blob: (photo previews) and the map tiles' host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", url_origin(LEAFLET_CONFIG["TILES"][0][1])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Debian 12 ships GDAL 3.6; GDAL only reads the boundary files an administrator imports.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]

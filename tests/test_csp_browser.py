@@ -1,0 +1,43 @@
+"""Under the Content Security Policy every page still runs its maps and scripts: the browser reports
+no violation."""
+
+import pytest
+
+from .factories import SignalementFactory
+from .test_crew_browser import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+RECORD_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+    (e) => window.cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline")));
+"""
+
+
+def violations_on(page, path: str, ready: str) -> list[str]:
+    page.goto(page.base_url + path)
+    page.wait_for_selector(ready, state="attached")
+    page.wait_for_load_state("load")
+    return page.evaluate("window.cspViolations")
+
+
+def test_public_desk_crew_admin_and_documentation_pages_break_no_policy_rule(page):
+    page.context.add_init_script(RECORD_VIOLATIONS)
+    report = SignalementFactory()
+    checked = {
+        "/": ".leaflet-container",
+        "/signaler/lieu/": ".leaflet-container",
+        f"/signalements/{report.reference}/": "main",
+        "/api/docs/": ".swagger-ui",
+    }
+    found = {path: violations_on(page, path, ready) for path, ready in checked.items()}
+    log_in(page, "admin")
+    staff = {
+        "/bureau/": "#queue-map.leaflet-container",
+        "/equipe/liege-voirie/": "#crew-map.leaflet-container",
+        "/equipe/liege-voirie/?format=print": "#crew-map.leaflet-container",
+        "/admin/signalements/signalement/": "#signalements-map path.leaflet-interactive",
+    }
+    found |= {path: violations_on(page, path, ready) for path, ready in staff.items()}
+    assert {path: v for path, v in found.items() if v} == {}
