@@ -267,3 +267,39 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Trust: throttles per client, login lockout, e-mail confirmation (signalements.trust).
+# Throttle counters live on Redis, shared by every web process; the default cache stays local.
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/1")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttles": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_REDIS_URL,
+        "KEY_PREFIX": "throttle",
+        # A Redis that is down or unreachable lets requests through (trust.throttles) quickly.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
+# False turns every throttle off (a load test from one address); the login lockout stays.
+SIGNALEMENT_THROTTLES_ENABLED = env_bool("SIGNALEMENT_THROTTLES_ENABLED", True)
+# Proxies in front of the application that append the client's address to X-Forwarded-For. 0: the
+# header is the client's word and is ignored; 1 behind one reverse proxy (nginx, a load balancer).
+SIGNALEMENT_TRUSTED_PROXIES = int(os.environ.get("SIGNALEMENT_TRUSTED_PROXIES", "0"))
+SIGNALEMENT_THROTTLE_RATES = {
+    scope: os.environ.get(f"SIGNALEMENT_THROTTLE_{scope.upper()}", rate)
+    for scope, rate in {
+        "submit": "20/hour",
+        "support": "10/hour",
+        "comment": "20/hour",
+        "photo": "12/hour",
+        "tracking": "120/hour",
+        "geocode": "60/minute",
+        "nearby": "60/minute",
+        "staff": "600/hour",
+    }.items()
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["signalements.trust.throttles.ClientRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = SIGNALEMENT_THROTTLE_RATES
+REST_FRAMEWORK["NUM_PROXIES"] = SIGNALEMENT_TRUSTED_PROXIES
+RATELIMIT_USE_CACHE = "throttles"

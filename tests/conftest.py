@@ -5,8 +5,11 @@ import time
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
 from django.core.management import call_command
+from django.test import override_settings
 from PIL import Image
+from redis.exceptions import RedisError
 
 from cartography.models import Territory
 from config.celery import app as celery_app
@@ -32,6 +35,28 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Real Liège boundaries, categories, teams and work zones, once for the session."""
     with django_db_blocker.unblock():
         liege_load()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def throttle_cache_for_tests():
+    """Throttle counters in the test Redis database, never in the development one."""
+    throttles = {**settings.CACHES["throttles"], "LOCATION": TEST_BROKER}
+    with override_settings(CACHES={**settings.CACHES, "throttles": throttles}):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def throttle_counters_reset(throttle_cache_for_tests):
+    """Each test starts with no request counted, whatever ran before it. Only the throttle keys
+    go: the broker's queues in the same database stay. Without Redis the throttles let requests
+    through, and there is nothing to reset."""
+    client = caches["throttles"]._cache.get_client(write=True)
+    try:
+        keys = list(client.scan_iter(match=f"{settings.CACHES['throttles']['KEY_PREFIX']}:*"))
+        if keys:
+            client.delete(*keys)
+    except RedisError:
+        pass
 
 
 @pytest.fixture

@@ -66,6 +66,8 @@ class NearbySerializer(SignalementOutputSerializer):
 
 
 class LocateView(APIView):
+    throttle_scope = "geocode"  # it asks the geocoder for the address
+
     @extend_schema(
         parameters=POINT_PARAMETERS,
         summary="Quartier et adresse d'un point du territoire",
@@ -106,6 +108,8 @@ class GeocodeResultSerializer(serializers.Serializer):
 
 
 class GeocodeView(APIView):
+    throttle_scope = "geocode"
+
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("territory", str)],
         responses=GeocodeResultSerializer(many=True),
@@ -120,6 +124,8 @@ class GeocodeView(APIView):
 
 
 class NearbyView(APIView):
+    throttle_scope = "nearby"
+
     @extend_schema(
         parameters=[*POINT_PARAMETERS, OpenApiParameter("category", str, required=True)],
         responses=NearbySerializer(many=True),
@@ -143,6 +149,8 @@ class SupportInputSerializer(serializers.Serializer):
 
 
 class SupportView(APIView):
+    throttle_scope = "support"
+
     @extend_schema(
         request=SupportInputSerializer,
         summary="Moi aussi : soutenir un signalement ouvert",
@@ -225,6 +233,8 @@ class TrackingMixin:
 
 
 class TrackingDetailView(TrackingMixin, APIView):
+    throttle_scope = "tracking"  # each unknown token is a guess
+
     @extend_schema(responses=TrackingSerializer, summary="Suivi privé d'un signalement (jeton du déclarant)")
     def get(self, request, token: str):
         view = self.tracked(token)
@@ -234,6 +244,8 @@ class TrackingDetailView(TrackingMixin, APIView):
 
 
 class TrackingCommentView(TrackingMixin, APIView):
+    throttle_scope = "comment"
+
     @extend_schema(
         request=inline_serializer("CitizenComment", {"text": serializers.CharField(max_length=3000)}),
         responses={201: None},
@@ -249,6 +261,7 @@ class TrackingCommentView(TrackingMixin, APIView):
 
 class TrackingPhotoView(TrackingMixin, APIView):
     parser_classes = [MultiPartParser, FormParser]
+    throttle_scope = "photo"
 
     @extend_schema(
         request=inline_serializer("CitizenPhoto", {"photo": serializers.FileField()}),
@@ -265,6 +278,7 @@ class TrackingPhotoView(TrackingMixin, APIView):
 
 class TrackingSubscriptionView(TrackingMixin, APIView):
     parser_classes = [JSONParser, FormParser]
+    throttle_scope = "tracking"
 
     @extend_schema(
         request=inline_serializer("Subscription", {"wants_updates": serializers.BooleanField()}),
@@ -288,6 +302,8 @@ class SatisfactionInputSerializer(serializers.Serializer):
 
 
 class TrackingSatisfactionView(TrackingMixin, APIView):
+    throttle_scope = "tracking"
+
     @extend_schema(
         request=SatisfactionInputSerializer,
         responses={201: None},

@@ -68,6 +68,7 @@ class DeskListView(generics.ListCreateAPIView):
     serializer_class = DeskSignalementSerializer
     permission_classes = [StaffOnly]
     filterset_class = QueueFilter
+    throttle_scope = "staff"
 
     def get_queryset(self):
         return signalements_queue(self.request.user).select_related("reporter")
@@ -116,6 +117,7 @@ class TriageSerializer(serializers.Serializer):
 
 class DeskDetailView(APIView):
     permission_classes = [StaffOnly]
+    throttle_scope = "staff"
 
     def get_object(self, reference):
         return get_object_or_404(

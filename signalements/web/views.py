@@ -11,6 +11,7 @@ from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views import View
@@ -31,6 +32,7 @@ from ..services import (
     signalement_submit,
     signalement_support,
 )
+from ..trust.throttles import page_throttle
 from .draft import Draft
 from .forms import (
     CommentForm,
@@ -114,6 +116,7 @@ class LocationStep(StepView):
         )
         return self.render_step(request, form=form)
 
+    @method_decorator(page_throttle("geocode", when=lambda request: request.POST.get("action") == "search"))
     def post(self, request):
         action = request.POST.get("action", "continue")
         results = []
@@ -309,6 +312,7 @@ class ReviewStep(StepView):
         category = get_object_or_404(Category, slug=self.draft.get("category"))
         return self.render_step(request, category=category)
 
+    @method_decorator(page_throttle("submit"))
     def post(self, request):
         category = get_object_or_404(Category, slug=self.draft.get("category"))
         try:
@@ -380,6 +384,7 @@ def supporter_key(request, reference: str) -> str:
 class SupportView(View):
     """ "Me too": back an open report instead of filing a duplicate."""
 
+    @method_decorator(page_throttle("support"))
     def post(self, request, reference: str):
         signalement = get_object_or_404(signalements_public(), reference=reference)
         form = SupportForm(request.POST)
@@ -416,6 +421,7 @@ class TrackingView(View):
             raise Http404
         return view
 
+    @method_decorator(page_throttle("tracking", methods=("GET",)))
     def get(self, request, token: str, **forms):
         view = self.get_view(token)
         signalement = view.signalement
@@ -438,6 +444,11 @@ class TrackingView(View):
         response["Referrer-Policy"] = "same-origin"  # the token must not leak to other sites
         return response
 
+    @method_decorator(page_throttle("comment", when=lambda request: request.POST.get("action") == "comment"))
+    @method_decorator(page_throttle("photo", when=lambda request: request.POST.get("action") == "photo"))
+    @method_decorator(
+        page_throttle("tracking", when=lambda request: request.POST.get("action") not in ("comment", "photo"))
+    )
     def post(self, request, token: str):
         signalement = self.get_view(token).signalement
         action = request.POST.get("action")
