@@ -420,7 +420,8 @@ class Support(models.Model):
     merged_from = models.ForeignKey(
         "Signalement", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    # A hash of the browser session or client key, so that one person counts once.
+    # Who backs it (trust.supporters: the account, or the client's address and browser), so that
+    # one person counts once.
     supporter_key = models.CharField(max_length=64)
     unsubscribe_token = models.CharField(
         max_length=64,

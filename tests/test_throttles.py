@@ -62,9 +62,7 @@ def test_the_list_beside_the_submission_is_not_counted(client, liege, rates):
 
 
 def test_a_forged_forwarded_for_header_does_not_make_a_new_client(client, liege, rates):
-    answers = [
-        _submit(client, headers={"X-Forwarded-For": f"192.0.2.{n}"}).status_code for n in range(1, 5)
-    ]
+    answers = [_submit(client, headers={"X-Forwarded-For": f"192.0.2.{n}"}).status_code for n in range(1, 5)]
 
     assert answers == [201, 201, 201, 429]
 
@@ -173,3 +171,47 @@ def test_guesses_at_tracking_links_are_throttled(client, tracked, rates):
     pages = [client.get(f"/suivi/{tracked.reference}-{n:032x}/").status_code for n in range(5)]
     assert pages == [404] * 4 + [429]
 
+
+def test_twenty_client_keys_from_one_client_count_once(client, tracked, settings):
+    settings.SIGNALEMENT_THROTTLES_ENABLED = False  # the key alone must hold, throttle or not
+    url = f"/api/v1/signalements/{tracked.reference}/supports/"
+
+    for n in range(20):
+        client.post(
+            url, {"client_key": f"device-{n}"}, content_type="application/json", REMOTE_ADDR="203.0.113.7"
+        )
+
+    tracked.refresh_from_db()
+    assert tracked.support_count == 1
+
+
+def test_a_new_browser_session_does_not_count_again(client, tracked, settings):
+    settings.SIGNALEMENT_THROTTLES_ENABLED = False
+    url = f"/signaler/soutenir/{tracked.reference}/"
+
+    for _ in range(5):
+        client.post(url, REMOTE_ADDR="203.0.113.7")
+        client.cookies.clear()  # a fresh session each time
+
+    tracked.refresh_from_db()
+    assert tracked.support_count == 1
+
+
+def test_different_people_count_and_one_client_is_throttled(client, tracked, rates):
+    url = f"/api/v1/signalements/{tracked.reference}/supports/"
+    for address in ("203.0.113.7", "198.51.100.20"):
+        client.post(url, {}, content_type="application/json", REMOTE_ADDR=address)
+    answers = [
+        client.post(
+            url,
+            {},
+            content_type="application/json",
+            REMOTE_ADDR="203.0.113.7",
+            headers={"User-Agent": f"UA {n}"},
+        ).status_code
+        for n in range(3)
+    ]
+
+    tracked.refresh_from_db()
+    assert tracked.support_count == 3
+    assert answers == [201, 429, 429]

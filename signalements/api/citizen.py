@@ -1,8 +1,6 @@
 """The citizen operations of the web pages, for mobile apps: locate, geocode, nearby reports,
 "me too", and the private tracking of one's report."""
 
-import hashlib
-
 from django.contrib.gis.geos import Point
 from django.utils.translation import get_language, gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
@@ -21,6 +19,7 @@ from ..models import Category, Status
 from ..photos import photo_clean
 from ..selectors import nearby_open_signalements, signalements_public, tracking_view
 from ..services import comment_add, photo_add, reporter_updates_set, satisfaction_record, signalement_support
+from ..trust.supporters import supporter_key
 from .serializers import SignalementOutputSerializer
 
 POINT_PARAMETERS = [
@@ -144,7 +143,9 @@ class NearbyView(APIView):
 class SupportInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     client_key = serializers.CharField(
-        max_length=200, help_text="Identifiant stable de l'appareil ou du compte."
+        max_length=200,
+        required=False,
+        help_text="Ignoré : une personne est reconnue à son compte, ou à son adresse IP et son navigateur.",
     )
 
 
@@ -160,12 +161,9 @@ class SupportView(APIView):
         signalement = get_object_or_404(signalements_public(), reference=reference)
         serializer = SupportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key = hashlib.sha256(
-            f"api:{serializer.validated_data['client_key']}:{reference}".encode()
-        ).hexdigest()
         _support, created = signalement_support(
             signalement=signalement,
-            supporter_key=key,
+            supporter_key=supporter_key(request, reference),
             email=serializer.validated_data["email"],
             language=get_language() or "fr",
         )

@@ -1,7 +1,5 @@
 """Citizen pages: report in steps (map or keyboard only), back a report, follow one's report."""
 
-import hashlib
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.gis.db.models.functions import PointOnSurface
@@ -32,6 +30,7 @@ from ..services import (
     signalement_submit,
     signalement_support,
 )
+from ..trust.supporters import supporter_key
 from ..trust.throttles import page_throttle
 from .draft import Draft
 from .forms import (
@@ -373,12 +372,6 @@ def draft_photo(request, index: int):
     if not 0 <= index < len(photos):
         raise Http404
     return FileResponse(default_storage.open(photos[index], "rb"), content_type="image/jpeg")
-
-
-def supporter_key(request, reference: str) -> str:
-    if request.session.session_key is None:
-        request.session.save()
-    return hashlib.sha256(f"{request.session.session_key}:{reference}".encode()).hexdigest()
 
 
 class SupportView(View):
