@@ -297,9 +297,26 @@ SIGNALEMENT_THROTTLE_RATES = {
         "geocode": "60/minute",
         "nearby": "60/minute",
         "staff": "600/hour",
+        "login": "30/hour",
     }.items()
 }
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["signalements.trust.throttles.ClientRateThrottle"]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = SIGNALEMENT_THROTTLE_RATES
 REST_FRAMEWORK["NUM_PROXIES"] = SIGNALEMENT_TRUSTED_PROXIES
 RATELIMIT_USE_CACHE = "throttles"
+# Logins: django-axes locks a username from one address after this many failures, for the cool-off
+# time. Username and address together, so that nobody locks a colleague out from elsewhere; trying
+# many usernames from one address meets the "login" throttle.
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "signalements.trust.throttles.client_ip"
+AXES_LOCKOUT_CALLABLE = "signalements.trust.throttles.login_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429

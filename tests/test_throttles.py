@@ -215,3 +215,68 @@ def test_different_people_count_and_one_client_is_throttled(client, tracked, rat
     tracked.refresh_from_db()
     assert tracked.support_count == 3
     assert answers == [201, 429, 429]
+
+
+@pytest.fixture
+def agent_password(db):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("guichet", password="correct horse battery", is_staff=True)
+    return "correct horse battery"
+
+
+def _login(client, password: str, username: str = "guichet", address: str = "203.0.113.7"):
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_failed_logins_lock_out_even_the_right_password(client, agent_password, settings):
+    settings.AXES_FAILURE_LIMIT = 5
+    failures = [_login(client, "wrong").status_code for _ in range(5)]
+
+    locked = _login(client, agent_password)
+
+    assert failures == [200] * 4 + [429]
+    assert locked.status_code == 429
+    assert "Connexion bloquée" in locked.content.decode()
+    assert int(locked["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
+    assert "_auth_user_id" not in client.session
+    # The same username from another address is not locked: nobody locks a colleague out.
+    assert _login(client, agent_password, address="198.51.100.20").status_code == 302
+
+
+def test_after_the_cool_off_the_right_password_works(client, agent_password, settings):
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "wrong")
+    assert _login(client, agent_password).status_code == 429
+
+    AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME * 2)
+
+    assert _login(client, agent_password).status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_an_administrator_can_lift_a_lockout(client, agent_password, settings):
+    from axes.utils import reset
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "wrong")
+    reset(username="guichet")
+
+    assert _login(client, agent_password).status_code == 302
+
+
+def test_many_usernames_from_one_address_are_throttled(client, agent_password, settings):
+    settings.SIGNALEMENT_THROTTLE_RATES = {**settings.SIGNALEMENT_THROTTLE_RATES, "login": "3/hour"}
+    answers = [_login(client, "wrong", username=f"user{n}").status_code for n in range(4)]
+
+    assert answers == [200, 200, 200, 429]
+    assert (
+        client.get("/admin/login/", REMOTE_ADDR="203.0.113.7").status_code == 200
+    )  # reading the form is free

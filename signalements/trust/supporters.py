@@ -24,5 +24,5 @@ def supporter_key(request, reference: str) -> str:
     if user is not None and user.is_authenticated:
         who = f"user:{user.pk}"
     else:
-        who = f"client:{client_ip(request)}:{request.META.get('HTTP_USER_AGENT', '')[:300]}"
+        who = f"client:{client_ip(request) or ''}:{request.META.get('HTTP_USER_AGENT', '')[:300]}"
     return salted_hmac("signalements.support", f"{who}:{reference}", algorithm="sha256").hexdigest()

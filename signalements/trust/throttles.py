@@ -29,11 +29,12 @@ def throttles_enabled() -> bool:
     return settings.SIGNALEMENT_THROTTLES_ENABLED
 
 
-def client_ip(request) -> str:
+def client_ip(request) -> str | None:
     """The client's address: REMOTE_ADDR, or, behind SIGNALEMENT_TRUSTED_PROXIES proxies, the
     address the outermost trusted proxy saw (X-Forwarded-For is written right to left, each proxy
     appending the address it received the request from; what lies further left is the client's
-    own word). IPv6 addresses are reduced to their /64."""
+    own word). IPv6 addresses are reduced to their /64. None when there is no valid address (a
+    request built in code, a proxy that wrote garbage)."""
     addresses = [request.META.get("REMOTE_ADDR", "")]
     proxies = settings.SIGNALEMENT_TRUSTED_PROXIES
     if proxies:
@@ -43,7 +44,7 @@ def client_ip(request) -> str:
     try:
         address = ipaddress.ip_address(addresses[0])
     except ValueError:
-        return addresses[0][:64] or "unknown"
+        return None
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
     return str(address)
@@ -53,7 +54,7 @@ def client_ident(request) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return f"ip:{client_ip(request)}"
+    return f"ip:{client_ip(request) or 'unknown'}"
 
 
 class ClientRateThrottle(ScopedRateThrottle):
@@ -121,6 +122,18 @@ def page_throttle(
         return wrapped
 
     return decorator
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login (AXES_LOCKOUT_CALLABLE): the 429 page, saying
+    when to try again, with Retry-After."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    response = render(
+        request, "lockout.html", {"retry_after": seconds, "minutes": -(-seconds // 60)}, status=429
+    )
+    response["Retry-After"] = str(seconds)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def throttled_page(request, *, retry_after: int):
