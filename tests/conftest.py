@@ -1,5 +1,6 @@
 import io
 import os
+import re
 import shutil
 import time
 
@@ -24,6 +25,23 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout} s")
         time.sleep(0.05)
+
+
+CONFIRM_LINK = re.compile(r"/confirmer/([^/\s]+)/")
+
+
+def confirm_addresses(mails) -> list[str]:
+    """Each recipient follows the link of its confirmation e-mail (double opt-in), as a person
+    would; returns the addresses confirmed."""
+    from signalements.trust.optin import email_confirm
+
+    confirmed = []
+    for mail in mails:
+        match = CONFIRM_LINK.search(mail.body)
+        if match:
+            email_confirm(token=match.group(1))
+            confirmed.append(mail.to[0])
+    return confirmed
 
 
 def liege_load() -> None:
@@ -125,7 +143,7 @@ def point_geojson(lon: float, lat: float) -> dict:
     return {"type": "Point", "coordinates": [lon, lat]}
 
 
-__all__ = ["jpeg_bytes", "point_geojson", "PLACE_SAINT_LAMBERT", "settings"]
+__all__ = ["confirm_addresses", "jpeg_bytes", "point_geojson", "PLACE_SAINT_LAMBERT", "settings"]
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from ..services import (
     signalement_submit,
     signalement_support,
 )
+from ..trust.optin import ConfirmationExpired, ConfirmationInvalid, confirmation_read, email_confirm
 from ..trust.supporters import supporter_key
 from ..trust.throttles import page_throttle
 from .draft import Draft
@@ -493,3 +494,37 @@ def public_signalement(request, reference: str):
             "comments": signalement.comments.filter(is_internal=False, from_citizen=False),
         },
     )
+
+
+class EmailConfirmView(View):
+    """The link of the confirmation e-mail. Following it shows a button: mail scanners that open
+    every link must not confirm an address in its owner's place."""
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "same-origin"
+        return response
+
+    def failed(self, request, exc: ConfirmationInvalid):
+        expired = isinstance(exc, ConfirmationExpired)
+        return render(request, "signalements/confirm_failed.html", {"expired": expired}, status=400)
+
+    def get(self, request, token: str):
+        try:
+            confirmation_read(token)
+        except ConfirmationInvalid as exc:
+            return self.failed(request, exc)
+        return render(request, "signalements/confirm.html")
+
+    def post(self, request, token: str):
+        try:
+            confirmed = email_confirm(token=token)
+        except ConfirmationInvalid as exc:
+            return self.failed(request, exc)
+        if confirmed.is_reporter:
+            messages.success(
+                request, _("Adresse confirmée : vous recevrez les nouvelles de votre signalement.")
+            )
+            return redirect("tracking", token=confirmed.signalement.tracking_token)
+        return render(request, "signalements/confirmed.html", {"signalement": confirmed.signalement})
