@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from cartography import api as cartography_api
 from signalements.api.views import ApiRootView
+from signalements.trust.throttles import page_throttle
 
 # Swagger UI and Redoc write their own styles inline, and Redoc searches in a blob: worker: the
 # documentation pages, and only they, allow that. Swagger's start-up script is a file (split view).
@@ -29,6 +30,8 @@ urlpatterns = [
     # The language comes from the visitor's choice (cookie) or browser (Accept-Language), for pages
     # and API alike; URLs carry no language prefix.
     path("i18n/", include("django.conf.urls.i18n")),
+    # Failed logins lock out (django-axes); many usernames tried from one address are throttled.
+    path("admin/login/", page_throttle("login")(admin.site.login)),
     path("admin/", admin.site.urls),
     path("", include("signalements.urls")),
 ]

@@ -103,14 +103,13 @@ def duplicate_groups_propose() -> int:
     return len(new)
 
 
-def _notify_merged(
-    duplicate: Signalement, change: StatusChange, followers: list[tuple[str, str, bool]]
-) -> None:
-    """Queue one e-mail per person following the duplicate, telling them it was merged; the
-    unique (status change, recipient) row makes it one e-mail whatever the retries."""
+def _notify_merged(duplicate: Signalement, change: StatusChange, followers: list[tuple]) -> None:
+    """Queue one e-mail per person following the duplicate with a confirmed address, telling them
+    it was merged; the unique (status change, recipient) row makes it one e-mail whatever the
+    retries."""
     recipients: dict[str, str] = {}
-    for email, language, wants_updates in followers:
-        if wants_updates:
+    for email, language, wants_updates, confirmed_at in followers:
+        if wants_updates and confirmed_at is not None:
             recipients.setdefault(email.lower(), language)
     notifications_queue(
         signalement=duplicate,
@@ -134,10 +133,14 @@ def signalements_merge(*, master: Signalement, duplicates: list[Signalement], au
             raise ValidationError(
                 {"duplicates": _("%(ref)s ne peut pas être fusionné.") % {"ref": duplicate.reference}}
             )
-        followers = [(s.email, s.language, s.wants_updates) for s in duplicate.supports.exclude(email="")]
+        # Confirmed or not, an address stays so on the master (trust.optin).
+        followers = [
+            (s.email, s.language, s.wants_updates, s.email_confirmed_at)
+            for s in duplicate.supports.exclude(email="")
+        ]
         reporter = getattr(duplicate, "reporter", None)
         if reporter is not None and reporter.email and reporter.wants_updates:
-            followers.append((reporter.email, reporter.language, True))
+            followers.append((reporter.email, reporter.language, True, reporter.email_confirmed_at))
         Support.objects.bulk_create(
             [
                 Support(
@@ -145,10 +148,11 @@ def signalements_merge(*, master: Signalement, duplicates: list[Signalement], au
                     email=email,
                     language=language,
                     wants_updates=wants_updates,
+                    email_confirmed_at=confirmed_at,
                     merged_from=duplicate,
                     supporter_key=f"merged:{duplicate.pk}:{index}",
                 )
-                for index, (email, language, wants_updates) in enumerate(followers)
+                for index, (email, language, wants_updates, confirmed_at) in enumerate(followers)
             ]
         )
         count = 1 + duplicate.support_count

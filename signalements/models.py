@@ -34,6 +34,11 @@ class Channel(models.TextChoices):
     IMPORT = "import", _("Import")
 
 
+# Reports a citizen files alone, and those staff register for a citizen who called, wrote or came by.
+CITIZEN_CHANNELS = (Channel.WEB, Channel.APP, Channel.API)
+STAFF_CHANNELS = (Channel.PHONE, Channel.EMAIL, Channel.COUNTER, Channel.BACK_OFFICE)
+
+
 class Priority(models.TextChoices):
     LOW = "low", _("Basse")
     NORMAL = "normal", _("Normale")
@@ -391,6 +396,9 @@ class ReporterContact(models.Model):
     show_name = models.BooleanField(_("nom visible publiquement"), default=False)
     wants_updates = models.BooleanField(_("reçoit les mises à jour"), default=True)
     language = models.CharField(_("langue"), max_length=8, default="fr")
+    # Double opt-in: until the link of the confirmation e-mail is followed, the address gets nothing
+    # else (trust.optin).
+    email_confirmed_at = models.DateTimeField(_("e-mail confirmé le"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True)
 
     class Meta:
@@ -481,11 +489,13 @@ class Support(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     wants_updates = models.BooleanField(_("reçoit les mises à jour"), default=True)
     language = models.CharField(_("langue"), max_length=8, default="fr")
+    email_confirmed_at = models.DateTimeField(_("e-mail confirmé le"), null=True, blank=True)
     # Set when the support was carried over from a duplicate merged into this report (undo removes it).
     merged_from = models.ForeignKey(
         "Signalement", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    # A hash of the browser session or client key, so that one person counts once.
+    # Who backs it (trust.supporters: the account, or the client's address and browser), so that
+    # one person counts once.
     supporter_key = models.CharField(max_length=64)
     unsubscribe_token = models.CharField(
         max_length=64,
@@ -590,6 +600,7 @@ class Notification(models.Model):
         REPLY = "reply", _("Réponse publique")
         MERGED = "merged", _("Fusionné dans un autre signalement")
         UNMERGED = "unmerged", _("Fusion annulée")
+        CONFIRM = "confirm", _("Confirmation de l'adresse e-mail")
 
     signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -613,6 +624,11 @@ class Notification(models.Model):
                 fields=["signalement", "recipient"],
                 condition=Q(kind="submitted"),
                 name="notification_submitted_once",
+            ),
+            models.UniqueConstraint(
+                fields=["signalement", "recipient"],
+                condition=Q(kind="confirm"),
+                name="notification_confirm_once",
             ),
             models.UniqueConstraint(fields=["status_change", "recipient"], name="notification_status_once"),
             models.UniqueConstraint(fields=["comment", "recipient"], name="notification_reply_once"),

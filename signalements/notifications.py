@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from .models import Notification
+from .trust.optin import confirmation_url
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +24,21 @@ def _render(notification: Notification) -> tuple[str, str]:
         "status_change": notification.status_change,
         "comment": notification.comment,
     }
-    reporter_email = getattr(getattr(signalement, "reporter", None), "email", "")
+    reporter = getattr(signalement, "reporter", None)
+    reporter_email = getattr(reporter, "email", "")
     is_reporter = notification.recipient.lower() == reporter_email.lower()
     context["is_reporter"] = is_reporter
-    if notification.kind == Notification.Kind.MERGED:
+    if notification.kind == Notification.Kind.CONFIRM or (
+        notification.kind == Notification.Kind.SUBMITTED
+        and reporter is not None
+        and reporter.email_confirmed_at is None
+    ):
+        # Signed when sent, so that the link's life starts then. The private link comes only
+        # after the confirmation: an address typed by mistake must not receive it.
+        context["confirm_url"] = confirmation_url(signalement_id=signalement.pk, email=notification.recipient)
+        context["tracking_url"] = ""
+        context["max_age_days"] = settings.SIGNALEMENT_CONFIRMATION_MAX_AGE.days
+    elif notification.kind == Notification.Kind.MERGED:
         # The duplicate's reporter keeps their own private link (its page now follows the master);
         # nobody gets the master's link, which belongs to another reporter.
         master = signalement.duplicate_of

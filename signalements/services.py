@@ -19,6 +19,8 @@ from config.celery import delay_or_leave_for_sweep
 
 from .deadlines import deadline_for
 from .models import (
+    CITIZEN_CHANNELS,
+    STAFF_CHANNELS,
     Category,
     Channel,
     Comment,
@@ -37,18 +39,15 @@ from .models import (
 from .photos import CleanPhoto, thumbnail_make
 from .selectors import nearby_open_signalements
 from .trust.moderation import (
-    CITIZEN_CHANNELS,
     comment_public_version,
     description_public_version,
     photo_public_state,
 )
+from .trust.optin import confirmed_by_staff
 from .trust.policy import Capability, require, require_move
 from .workflow import allowed_next
 
 logger = logging.getLogger(__name__)
-
-# Channels through which staff register a report for a citizen who called, wrote or came by.
-STAFF_CHANNELS = frozenset({Channel.PHONE, Channel.EMAIL, Channel.COUNTER, Channel.BACK_OFFICE})
 
 
 @dataclass(frozen=True)
@@ -219,8 +218,12 @@ def signalement_submit(
                     show_name=reporter.show_name,
                     wants_updates=reporter.wants_updates,
                     language=language,
+                    email_confirmed_at=timezone.now()
+                    if reporter.email and confirmed_by_staff(channel=channel, author=author)
+                    else None,
                 )
                 if reporter.email:
+                    # An address not confirmed yet gets this one e-mail, asking to confirm it.
                     Notification.objects.create(
                         signalement=signalement,
                         kind=Notification.Kind.SUBMITTED,
@@ -272,15 +275,20 @@ def signalement_process(*, signalement_id: int) -> bool:
 
 
 def _notify_followers(signalement: Signalement, kind: str, **cause) -> None:
-    """Queue one e-mail per person following the report: its reporter and its supporters."""
+    """Queue one e-mail per person following the report: its reporter and its supporters, once
+    they confirmed their address (trust.optin)."""
     recipients: dict[str, str] = {}
     reporter = (
-        ReporterContact.objects.filter(signalement=signalement, wants_updates=True).exclude(email="").first()
+        ReporterContact.objects.filter(
+            signalement=signalement, wants_updates=True, email_confirmed_at__isnull=False
+        )
+        .exclude(email="")
+        .first()
     )
     if reporter is not None:
         recipients[reporter.email.lower()] = reporter.language
     for email, language in (
-        Support.objects.filter(signalement=signalement, wants_updates=True)
+        Support.objects.filter(signalement=signalement, wants_updates=True, email_confirmed_at__isnull=False)
         .exclude(email="")
         .values_list("email", "language")
     ):
@@ -400,7 +408,8 @@ def comment_add(
 def signalement_support(
     *, signalement: Signalement, supporter_key: str, email: str = "", language: str = "fr"
 ) -> tuple[Support, bool]:
-    """Back an open report ("me too"). One person counts once; an e-mail makes them a follower."""
+    """Back an open report ("me too"). One person counts once; an e-mail makes them a follower
+    once they confirm it: until then it gets only the e-mail asking to."""
     if not signalement.is_open:
         raise ValidationError(
             {"signalement": _("Ce signalement est clôturé : il ne peut plus être soutenu.")}
@@ -414,6 +423,11 @@ def signalement_support(
         Signalement.objects.filter(pk=signalement.pk).update(support_count=F("support_count") + 1)
     elif email and not support.email:
         Support.objects.filter(pk=support.pk).update(email=email, language=language)
+        support.email, support.language = email, language
+    if email and support.email == email and support.email_confirmed_at is None:
+        notifications_queue(
+            signalement=signalement, kind=Notification.Kind.CONFIRM, recipients=[(email, language)]
+        )
     return support, created
 
 

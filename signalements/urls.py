@@ -18,6 +18,7 @@ urlpatterns = [
     path("signaler/photo/<int:index>/", web.draft_photo, name="report-draft-photo"),
     path("signaler/soutenir/<str:reference>/", web.SupportView.as_view(), name="report-support"),
     path("suivi/<str:token>/", web.TrackingView.as_view(), name="tracking"),
+    path("confirmer/<str:token>/", web.EmailConfirmView.as_view(), name="email-confirm"),
     path("signalements/<str:reference>/", web.public_signalement, name="public-signalement"),
     path("equipe/", crew.crew_home, name="crew-home"),
     path("equipe/sw.js", crew.crew_service_worker, name="crew-service-worker"),

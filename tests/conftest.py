@@ -1,12 +1,16 @@
 import io
 import os
+import re
 import shutil
 import time
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
 from django.core.management import call_command
+from django.test import override_settings
 from PIL import Image
+from redis.exceptions import RedisError
 
 from cartography.models import Territory
 from config.celery import app as celery_app
@@ -23,6 +27,23 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
+CONFIRM_LINK = re.compile(r"/confirmer/([^/\s]+)/")
+
+
+def confirm_addresses(mails) -> list[str]:
+    """Each recipient follows the link of its confirmation e-mail (double opt-in), as a person
+    would; returns the addresses confirmed."""
+    from signalements.trust.optin import email_confirm
+
+    confirmed = []
+    for mail in mails:
+        match = CONFIRM_LINK.search(mail.body)
+        if match:
+            email_confirm(token=match.group(1))
+            confirmed.append(mail.to[0])
+    return confirmed
+
+
 def liege_load() -> None:
     call_command("load_demo", city="liege", no_reports=True, stdout=io.StringIO())
 
@@ -32,6 +53,28 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Real Liège boundaries, categories, teams and work zones, once for the session."""
     with django_db_blocker.unblock():
         liege_load()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def throttle_cache_for_tests():
+    """Throttle counters in the test Redis database, never in the development one."""
+    throttles = {**settings.CACHES["throttles"], "LOCATION": TEST_BROKER}
+    with override_settings(CACHES={**settings.CACHES, "throttles": throttles}):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def throttle_counters_reset(throttle_cache_for_tests):
+    """Each test starts with no request counted, whatever ran before it. Only the throttle keys
+    go: the broker's queues in the same database stay. Without Redis the throttles let requests
+    through, and there is nothing to reset."""
+    client = caches["throttles"]._cache.get_client(write=True)
+    try:
+        keys = list(client.scan_iter(match=f"{settings.CACHES['throttles']['KEY_PREFIX']}:*"))
+        if keys:
+            client.delete(*keys)
+    except RedisError:
+        pass
 
 
 @pytest.fixture
@@ -101,7 +144,7 @@ def point_geojson(lon: float, lat: float) -> dict:
     return {"type": "Point", "coordinates": [lon, lat]}
 
 
-__all__ = ["jpeg_bytes", "point_geojson", "PLACE_SAINT_LAMBERT", "settings"]
+__all__ = ["confirm_addresses", "jpeg_bytes", "point_geojson", "PLACE_SAINT_LAMBERT", "settings"]
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,13 @@ from signalements.notifications import notifications_send
 from signalements.services import ReporterData, signalement_submit, signalement_support
 from signalements.tasks import notifications_deliver
 
-from .conftest import PLACE_SAINT_LAMBERT
+from .conftest import PLACE_SAINT_LAMBERT, confirm_addresses
 
 
 @pytest.fixture
-def reports(liege):
+def reports(liege, mailoutbox):
     """A master with its own reporter, and a duplicate followed by its (Dutch-speaking) reporter, an
-    English-speaking neighbour and a neighbour who asked for no e-mail."""
+    English-speaking neighbour and a neighbour who asked for no e-mail; all confirmed their address."""
     dechets = Category.objects.get(slug="dechets")
     here = Point(*PLACE_SAINT_LAMBERT, srid=4326)
     master, _ = signalement_submit(
@@ -31,7 +31,8 @@ def reports(liege):
     )
     quiet, _ = signalement_support(signalement=duplicate, supporter_key="k2", email="quiet@example.org")
     Support.objects.filter(pk=quiet.pk).update(wants_updates=False)
-    notifications_send()  # the acknowledgements of receipt
+    notifications_send()  # the acknowledgements of receipt, which ask to confirm the address
+    assert len(confirm_addresses(mailoutbox)) == 4
     return master, duplicate
 
 

@@ -343,3 +343,59 @@ CELERY_BEAT_SCHEDULE["anonymise-contacts-after-retention"] = {
     "task": "signalements.tasks.contacts_anonymise",
     "schedule": crontab(hour=2, minute=30),
 }
+# Trust: throttles per client, login lockout, e-mail confirmation (signalements.trust).
+# Throttle counters live on Redis, shared by every web process; the default cache stays local.
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/1")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttles": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_REDIS_URL,
+        "KEY_PREFIX": "throttle",
+        # A Redis that is down or unreachable lets requests through (trust.throttles) quickly.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
+# False turns every throttle off (a load test from one address); the login lockout stays.
+SIGNALEMENT_THROTTLES_ENABLED = env_bool("SIGNALEMENT_THROTTLES_ENABLED", True)
+# Proxies in front of the application that append the client's address to X-Forwarded-For. 0: the
+# header is the client's word and is ignored; 1 behind one reverse proxy (nginx, a load balancer).
+SIGNALEMENT_TRUSTED_PROXIES = int(os.environ.get("SIGNALEMENT_TRUSTED_PROXIES", "0"))
+SIGNALEMENT_THROTTLE_RATES = {
+    scope: os.environ.get(f"SIGNALEMENT_THROTTLE_{scope.upper()}", rate)
+    for scope, rate in {
+        "submit": "20/hour",
+        "support": "10/hour",
+        "comment": "20/hour",
+        "photo": "12/hour",
+        "tracking": "120/hour",
+        "geocode": "60/minute",
+        "nearby": "60/minute",
+        "staff": "600/hour",
+        "login": "30/hour",
+    }.items()
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["signalements.trust.throttles.ClientRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = SIGNALEMENT_THROTTLE_RATES
+REST_FRAMEWORK["NUM_PROXIES"] = SIGNALEMENT_TRUSTED_PROXIES
+RATELIMIT_USE_CACHE = "throttles"
+# Logins: django-axes locks a username from one address after this many failures, for the cool-off
+# time. Username and address together, so that nobody locks a colleague out from elsewhere; trying
+# many usernames from one address meets the "login" throttle.
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "signalements.trust.throttles.client_ip"
+AXES_LOCKOUT_CALLABLE = "signalements.trust.throttles.login_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# Double opt-in: how long the link of the confirmation e-mail works.
+SIGNALEMENT_CONFIRMATION_MAX_AGE = timedelta(
+    days=int(os.environ.get("SIGNALEMENT_CONFIRMATION_MAX_AGE_DAYS", "7"))
+)

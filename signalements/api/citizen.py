@@ -1,8 +1,6 @@
 """The citizen operations of the web pages, for mobile apps: locate, geocode, nearby reports,
 "me too", and the private tracking of one's report."""
 
-import hashlib
-
 from django.contrib.gis.geos import Point
 from django.utils.translation import get_language, gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
@@ -22,6 +20,7 @@ from ..models import Category, Status
 from ..photos import photo_clean
 from ..selectors import is_public, nearby_open_signalements, signalements_public, tracking_view
 from ..services import comment_add, photo_add, reporter_updates_set, satisfaction_record, signalement_support
+from ..trust.supporters import supporter_key
 from .serializers import DistrictBriefSerializer, SignalementOutputSerializer
 
 POINT_PARAMETERS = [
@@ -67,6 +66,8 @@ class NearbySerializer(SignalementOutputSerializer):
 
 
 class LocateView(APIView):
+    throttle_scope = "geocode"  # it asks the geocoder for the address
+
     @extend_schema(
         parameters=POINT_PARAMETERS,
         summary="Quartier et adresse d'un point du territoire",
@@ -107,6 +108,8 @@ class GeocodeResultSerializer(serializers.Serializer):
 
 
 class GeocodeView(APIView):
+    throttle_scope = "geocode"
+
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("territory", str)],
         responses=GeocodeResultSerializer(many=True),
@@ -121,6 +124,8 @@ class GeocodeView(APIView):
 
 
 class NearbyView(APIView):
+    throttle_scope = "nearby"
+
     @extend_schema(
         parameters=[*POINT_PARAMETERS, OpenApiParameter("category", str, required=True)],
         responses=NearbySerializer(many=True),
@@ -139,11 +144,15 @@ class NearbyView(APIView):
 class SupportInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     client_key = serializers.CharField(
-        max_length=200, help_text="Identifiant stable de l'appareil ou du compte."
+        max_length=200,
+        required=False,
+        help_text="Ignoré : une personne est reconnue à son compte, ou à son adresse IP et son navigateur.",
     )
 
 
 class SupportView(APIView):
+    throttle_scope = "support"
+
     @extend_schema(
         request=SupportInputSerializer,
         summary="Moi aussi : soutenir un signalement ouvert",
@@ -153,12 +162,9 @@ class SupportView(APIView):
         signalement = get_object_or_404(signalements_public(), reference=reference)
         serializer = SupportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key = hashlib.sha256(
-            f"api:{serializer.validated_data['client_key']}:{reference}".encode()
-        ).hexdigest()
         _support, created = signalement_support(
             signalement=signalement,
-            supporter_key=key,
+            supporter_key=supporter_key(request, reference),
             email=serializer.validated_data["email"],
             language=get_language() or "fr",
         )
@@ -249,6 +255,8 @@ class TrackingMixin:
 
 
 class TrackingDetailView(TrackingMixin, APIView):
+    throttle_scope = "tracking"  # each unknown token is a guess
+
     @extend_schema(responses=TrackingSerializer, summary="Suivi privé d'un signalement (jeton du déclarant)")
     def get(self, request, token: str):
         view = self.tracked(token)
@@ -258,6 +266,8 @@ class TrackingDetailView(TrackingMixin, APIView):
 
 
 class TrackingCommentView(TrackingMixin, APIView):
+    throttle_scope = "comment"
+
     @extend_schema(
         request=inline_serializer("CitizenComment", {"text": serializers.CharField(max_length=3000)}),
         responses={201: None},
@@ -273,6 +283,7 @@ class TrackingCommentView(TrackingMixin, APIView):
 
 class TrackingPhotoView(TrackingMixin, APIView):
     parser_classes = [MultiPartParser, FormParser]
+    throttle_scope = "photo"
 
     @extend_schema(
         request=inline_serializer("CitizenPhoto", {"photo": serializers.FileField()}),
@@ -289,6 +300,7 @@ class TrackingPhotoView(TrackingMixin, APIView):
 
 class TrackingSubscriptionView(TrackingMixin, APIView):
     parser_classes = [JSONParser, FormParser]
+    throttle_scope = "tracking"
 
     @extend_schema(
         request=inline_serializer("Subscription", {"wants_updates": serializers.BooleanField()}),
@@ -312,6 +324,8 @@ class SatisfactionInputSerializer(serializers.Serializer):
 
 
 class TrackingSatisfactionView(TrackingMixin, APIView):
+    throttle_scope = "tracking"
+
     @extend_schema(
         request=SatisfactionInputSerializer,
         responses={201: None},

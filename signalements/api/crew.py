@@ -28,6 +28,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 class WorkListView(APIView):
     permission_classes = [permissions.IsAuthenticated]
+    throttle_scope = "staff"
 
     @extend_schema(
         responses={(200, "application/geo+json"): dict},
@@ -57,6 +58,7 @@ class CrewUpdateOutputSerializer(serializers.ModelSerializer):
 
 class OutcomeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
+    throttle_scope = "staff"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(

@@ -8,9 +8,9 @@ from rest_framework.views import APIView
 
 from cartography.models import Team
 
-from ..desk.forms import STAFF_CHANNELS, QueueFilter
+from ..desk.forms import QueueFilter
 from ..duplicates import signalement_unmerge, signalements_merge
-from ..models import Category, Priority, ReporterContact, Status
+from ..models import STAFF_CHANNELS, Category, Priority, ReporterContact, Status
 from ..responses import response_template_render, response_templates_for
 from ..selectors import signalements_for_staff, signalements_queue
 from ..services import (
@@ -79,6 +79,7 @@ class DeskListView(generics.ListCreateAPIView):
     serializer_class = DeskSignalementSerializer
     permission_classes = [StaffOnly]
     filterset_class = QueueFilter
+    throttle_scope = "staff"
     capabilities = {"POST": Capability.REGISTER}
 
     def get_serializer_context(self):
@@ -91,9 +92,9 @@ class DeskListView(generics.ListCreateAPIView):
     def post(self, request):
         """Register a report received by phone, e-mail or at the counter."""
         channel = request.data.get("channel")
-        if channel not in dict(STAFF_CHANNELS):
+        if channel not in STAFF_CHANNELS:
             raise serializers.ValidationError(
-                {"channel": [f"Choose one of {', '.join(dict(STAFF_CHANNELS))}."]}
+                {"channel": [f"Choose one of {', '.join(STAFF_CHANNELS)}."]}
             )
         # The public serializer validates everything but the channel, checked above for staff.
         data = request.data.copy()
@@ -133,6 +134,7 @@ class DeskReportView(APIView):
     """One report in the user's staff scope (404 outside it)."""
 
     permission_classes = [StaffOnly]
+    throttle_scope = "staff"
 
     def get_object(self, reference):
         return get_object_or_404(

@@ -47,6 +47,8 @@ class SignalementListCreateView(generics.ListAPIView):
     bbox_filter_field = "location_metric"  # the box is transformed, the metric GiST index answers
     bbox_filter_include_overlapping = True
     parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+    throttle_scope = "submit"
+    throttle_methods = ("POST",)
 
     def get_queryset(self):
         return signalements_visible_to(self.request.user).only(*FEATURE_COLUMNS)

@@ -22,6 +22,7 @@ from ..photos import photo_clean
 from ..roles import ADMINISTRATOR, AGENT
 from ..selectors import is_role
 from ..services import crew_update_record
+from ..trust.throttles import page_throttle
 from ..worklists import WORK_STATUSES, Stop, teams_of, work_list, work_list_reorder, work_list_reset
 from .exports import as_csv, as_geojson, as_gpx
 
@@ -142,6 +143,7 @@ def crew_home(request):
     return render(request, "signalements/crew/home.html", {"teams": teams})
 
 
+@page_throttle("staff")
 def crew_list(request, slug: str):
     team = _team_for(request, slug)
     if request.method == "POST":
@@ -196,6 +198,7 @@ def crew_list(request, slug: str):
     )
 
 
+@page_throttle("staff")
 def crew_item(request, slug: str, reference: str):
     team = _team_for(request, slug)
     signalement = get_object_or_404(

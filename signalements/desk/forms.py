@@ -4,13 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 from cartography.models import District, Team
 
-from ..models import Category, Channel, Priority, ResponseTemplate, Status
+from ..models import STAFF_CHANNELS, Category, Channel, Priority, ResponseTemplate, Status
 from ..trust.moderation import Action, Target
 from ..web.forms import Form
 
-STAFF_CHANNELS = [
-    (c.value, c.label) for c in (Channel.PHONE, Channel.EMAIL, Channel.COUNTER, Channel.BACK_OFFICE)
-]
+STAFF_CHANNEL_CHOICES = [(c.value, c.label) for c in STAFF_CHANNELS]
 
 
 class QueueFilter(django_filters.FilterSet):
@@ -86,7 +84,7 @@ class TriageForm(Form):
 
 
 class RegisterForm(Form):
-    channel = forms.ChoiceField(label=_("Reçu par"), choices=STAFF_CHANNELS)
+    channel = forms.ChoiceField(label=_("Reçu par"), choices=STAFF_CHANNEL_CHOICES)
     category = forms.ModelChoiceField(label=_("Catégorie"), queryset=Category.objects.filter(is_active=True))
     lon = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
     lat = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)

@@ -38,6 +38,7 @@ from ..services import (
 from ..statistics import desk_statistics
 from ..trust.moderation import comments_public, moderation_apply, moderation_queue
 from ..trust.policy import Capability, can, can_move_to
+from ..trust.throttles import page_throttle
 from ..workflow import allowed_next
 from .forms import (
     BulkForm,
@@ -83,6 +84,7 @@ def _queue(request):
 
 
 @staff_only(AGENT, CREW, PLANNER, ADMINISTRATOR)
+@page_throttle("staff")
 def queue(request):
     filterset = _queue(request)
     page = Paginator(filterset.qs, QUEUE_PAGE).get_page(request.GET.get("page"))
@@ -152,6 +154,7 @@ def queue_geojson(request):
 
 
 @staff_only(AGENT, CREW, PLANNER, ADMINISTRATOR)
+@page_throttle("staff")
 def detail(request, reference: str):
     signalement = get_object_or_404(signalements_for_staff(request.user), reference=reference)
     user = request.user
@@ -288,6 +291,7 @@ def _picked_place(posted) -> tuple[str, str, str] | None:
 
 
 @staff_only(AGENT, ADMINISTRATOR)
+@page_throttle("staff")
 def register(request):
     """A report received by phone, e-mail or at the counter, through the same intake service."""
     posted = request.POST.copy() if request.method == "POST" else None
@@ -343,6 +347,7 @@ def register(request):
 
 
 @staff_only(AGENT, PLANNER, ADMINISTRATOR)
+@page_throttle("staff")
 def duplicates(request):
     if request.method == "POST":
         if not can(request.user, Capability.MERGE):

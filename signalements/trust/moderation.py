@@ -22,11 +22,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..models import NEEDS_REVIEW, Channel, Comment, Moderation, Photo, Signalement, StatusChange
+from ..models import (
+    CITIZEN_CHANNELS,
+    NEEDS_REVIEW,
+    Comment,
+    Moderation,
+    Photo,
+    Signalement,
+    StatusChange,
+)
 from .policy import Capability, require
 
 PRE, POST = "pre", "post"
-CITIZEN_CHANNELS = (Channel.WEB, Channel.APP, Channel.API)
 MASK = _("[coordonnées masquées]")
 
 EMAIL_RE = re.compile(

@@ -1,7 +1,5 @@
 """Citizen pages: report in steps (map or keyboard only), back a report, follow one's report."""
 
-import hashlib
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.gis.db.models.functions import PointOnSurface
@@ -11,6 +9,7 @@ from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views import View
@@ -32,6 +31,9 @@ from ..services import (
     signalement_support,
 )
 from ..trust.moderation import comments_public, history_public
+from ..trust.optin import ConfirmationExpired, ConfirmationInvalid, confirmation_read, email_confirm
+from ..trust.supporters import supporter_key
+from ..trust.throttles import page_throttle
 from .draft import Draft
 from .forms import (
     CommentForm,
@@ -115,6 +117,7 @@ class LocationStep(StepView):
         )
         return self.render_step(request, form=form)
 
+    @method_decorator(page_throttle("geocode", when=lambda request: request.POST.get("action") == "search"))
     def post(self, request):
         action = request.POST.get("action", "continue")
         results = []
@@ -310,6 +313,7 @@ class ReviewStep(StepView):
         category = get_object_or_404(Category, slug=self.draft.get("category"))
         return self.render_step(request, category=category)
 
+    @method_decorator(page_throttle("submit"))
     def post(self, request):
         category = get_object_or_404(Category, slug=self.draft.get("category"))
         try:
@@ -372,15 +376,10 @@ def draft_photo(request, index: int):
     return FileResponse(default_storage.open(photos[index], "rb"), content_type="image/jpeg")
 
 
-def supporter_key(request, reference: str) -> str:
-    if request.session.session_key is None:
-        request.session.save()
-    return hashlib.sha256(f"{request.session.session_key}:{reference}".encode()).hexdigest()
-
-
 class SupportView(View):
     """ "Me too": back an open report instead of filing a duplicate."""
 
+    @method_decorator(page_throttle("support"))
     def post(self, request, reference: str):
         signalement = get_object_or_404(signalements_public(), reference=reference)
         form = SupportForm(request.POST)
@@ -417,6 +416,7 @@ class TrackingView(View):
             raise Http404
         return view
 
+    @method_decorator(page_throttle("tracking", methods=("GET",)))
     def get(self, request, token: str, **forms):
         view = self.get_view(token)
         signalement = view.signalement
@@ -439,6 +439,11 @@ class TrackingView(View):
         response["Referrer-Policy"] = "same-origin"  # the token must not leak to other sites
         return response
 
+    @method_decorator(page_throttle("comment", when=lambda request: request.POST.get("action") == "comment"))
+    @method_decorator(page_throttle("photo", when=lambda request: request.POST.get("action") == "photo"))
+    @method_decorator(
+        page_throttle("tracking", when=lambda request: request.POST.get("action") not in ("comment", "photo"))
+    )
     def post(self, request, token: str):
         signalement = self.get_view(token).signalement
         action = request.POST.get("action")
@@ -494,3 +499,37 @@ def public_signalement(request, reference: str):
             "comments": comments_public(signalement).filter(from_citizen=False),
         },
     )
+
+
+class EmailConfirmView(View):
+    """The link of the confirmation e-mail. Following it shows a button: mail scanners that open
+    every link must not confirm an address in its owner's place."""
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "same-origin"
+        return response
+
+    def failed(self, request, exc: ConfirmationInvalid):
+        expired = isinstance(exc, ConfirmationExpired)
+        return render(request, "signalements/confirm_failed.html", {"expired": expired}, status=400)
+
+    def get(self, request, token: str):
+        try:
+            confirmation_read(token)
+        except ConfirmationInvalid as exc:
+            return self.failed(request, exc)
+        return render(request, "signalements/confirm.html")
+
+    def post(self, request, token: str):
+        try:
+            confirmed = email_confirm(token=token)
+        except ConfirmationInvalid as exc:
+            return self.failed(request, exc)
+        if confirmed.is_reporter:
+            messages.success(
+                request, _("Adresse confirmée : vous recevrez les nouvelles de votre signalement.")
+            )
+            return redirect("tracking", token=confirmed.signalement.tracking_token)
+        return render(request, "signalements/confirmed.html", {"signalement": confirmed.signalement})
