@@ -18,8 +18,10 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def axe_violations(page) -> list[dict]:
-    """WCAG 2.1 A and AA violations on the page as it is now."""
-    page.add_script_tag(path=str(AXE))
+    """WCAG 2.1 A and AA violations on the page as it is now. axe-core is evaluated through the
+    browser's protocol, which the page's Content Security Policy (no inline script) allows."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
     return page.evaluate(
         """async (tags) => {
         const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});

@@ -160,8 +160,11 @@ def chromium():
         browser.close()
 
 
-def _new_page(chromium, **options):
-    context = chromium.new_context(locale="fr-BE", **options)
+def _new_page(chromium, *, strict_csp: bool = False, **options):
+    """A page in French. The tests' own waits evaluate strings in the page (wait_for_function),
+    which the site's Content Security Policy forbids, so the policy is bypassed, but for the
+    `strict_page` of the policy's own test (test_csp_browser)."""
+    context = chromium.new_context(locale="fr-BE", bypass_csp=not strict_csp, **options)
     page = context.new_page()
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())  # no map tiles offline
     page.set_default_timeout(30_000)  # a bound for slow, shared machines, not a speed check
@@ -171,6 +174,14 @@ def _new_page(chromium, **options):
 @pytest.fixture
 def page(chromium, live_server, liege):
     context, page = _new_page(chromium, viewport={"width": 1200, "height": 900})
+    page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def strict_page(chromium, live_server, liege):
+    context, page = _new_page(chromium, strict_csp=True, viewport={"width": 1200, "height": 900})
     page.base_url = live_server.url
     yield page
     context.close()

@@ -22,7 +22,8 @@ def violations_on(page, path: str, ready: str) -> list[str]:
     return page.evaluate("window.cspViolations")
 
 
-def test_public_desk_crew_admin_and_documentation_pages_break_no_policy_rule(page):
+def test_public_desk_crew_admin_and_documentation_pages_break_no_policy_rule(strict_page):
+    page = strict_page
     page.context.add_init_script(RECORD_VIOLATIONS)
     report = SignalementFactory()
     checked = {

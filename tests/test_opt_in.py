@@ -109,7 +109,7 @@ def test_a_confirmation_holds_for_its_report_only(dechets, mailoutbox):
 
 
 def test_a_report_an_agent_takes_by_phone_is_confirmed(dechets, mailoutbox):
-    agent = get_user_model().objects.create_user("guichet", is_staff=True)
+    agent = get_user_model().objects.get(username="agent")
 
     by_phone = _submit(dechets, channel=Channel.PHONE, author=agent)
     on_the_web = _submit(dechets, email="web@example.org", channel=Channel.WEB, author=agent)

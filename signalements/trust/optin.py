@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..models import STAFF_CHANNELS, ReporterContact, Signalement, Support
+from .policy import Capability, can
 
 SALT = "signalements.email-confirmation"
 
@@ -35,7 +36,7 @@ class ConfirmationExpired(ConfirmationInvalid):
 
 
 def confirmed_by_staff(*, channel: str, author) -> bool:
-    return channel in STAFF_CHANNELS and author is not None and author.is_staff
+    return channel in STAFF_CHANNELS and author is not None and can(author, Capability.REGISTER)
 
 
 def confirmation_url(*, signalement_id: int, email: str) -> str:
