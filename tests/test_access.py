@@ -479,3 +479,53 @@ def test_hiding_a_photo_in_the_admin_is_moderation_with_its_history(client, poth
     photo.refresh_from_db()
     assert photo.is_public is False
     assert Snapshot.of(pothole).history == before.history + 1
+
+
+# --- every address, every role ----------------------------------------------------------------
+
+
+def _every_get_path(pothole: Signalement) -> list[str]:
+    """Every address of the site with its parameters filled for the road team's report: the
+    citizen's and the public's, the desk's, the crews', the API, and the admin's report pages."""
+    from django.urls import URLResolver, get_resolver
+
+    values = {
+        "reference": pothole.reference,
+        "slug": "liege-voirie",
+        "index": "0",
+        "path": "none.jpg",
+    }
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern)
+
+    paths = []
+    for route in walk(get_resolver().url_patterns):
+        if route.startswith(("admin/", "^media")) or "<str:token>" in route:
+            continue  # the admin is below; a private link is its reporter's own page
+        for name, value in values.items():
+            route = route.replace(f"<str:{name}>", value).replace(f"<slug:{name}>", value)
+            route = route.replace(f"<int:{name}>", value)
+        assert "<" not in route, route
+        paths.append("/" + route)
+    admin = f"/admin/signalements/signalement/{pothole.pk}"
+    return [*paths, "/admin/signalements/signalement/", f"{admin}/change/", f"{admin}/history/"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_address_shows_a_contact_to_a_role_without_the_right_nor_fails(client, pothole, role):
+    web_client(client, role)
+    leaks, failures = [], []
+    for path in _every_get_path(pothole):
+        response = client.get(path)
+        if response.status_code >= 500:
+            failures.append((path, response.status_code))
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        if role not in SEES_CONTACT and any(p.encode() in body for p in (EMAIL, PHONE, NAME)):
+            leaks.append(path)
+    assert failures == []
+    assert leaks == []
