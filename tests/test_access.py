@@ -529,3 +529,31 @@ def test_no_address_shows_a_contact_to_a_role_without_the_right_nor_fails(client
             leaks.append(path)
     assert failures == []
     assert leaks == []
+
+
+def test_contact_details_typed_in_texts_are_masked_for_roles_without_contacts(client, pothole):
+    """A reporter who writes their phone in the description or a message: planners and crews read
+    the public version, agents the original."""
+    from signalements.services import comment_add
+    from signalements.trust.moderation import description_public_version
+
+    text = f"Trou profond, rappelez-moi au {PHONE} ou {EMAIL}"
+    public = description_public_version(description=text, channel="web", language="fr")
+    Signalement.objects.filter(pk=pothole.pk).update(description=text, public_description=public.text)
+    comment_add(signalement=pothole, text=f"Mon numéro : {PHONE}", from_citizen=True)
+    pages = [f"/bureau/signalements/{pothole.reference}/", f"/equipe/liege-voirie/{pothole.reference}/"]
+
+    for role in ("planner", "crew-voirie", "agent"):
+        client.force_login(User.objects.get(username=role))
+        bodies = [
+            client.get(path).content.decode() for path in pages if role != "planner" or "bureau" in path
+        ]
+        bodies.append(
+            api_client(role).get(f"/api/v1/desk/signalements/{pothole.reference}/").content.decode()
+        )
+        for body in bodies:
+            assert "Trou profond" in body
+        if role == "agent":
+            assert PHONE in bodies[0] and EMAIL in bodies[0]
+        else:
+            assert all(PHONE not in body and EMAIL not in body for body in bodies), role

@@ -46,16 +46,24 @@ class ReporterSerializer(serializers.ModelSerializer):
 
 class DeskSignalementSerializer(SignalementOutputSerializer):
     """The staff view of a report: internal fields, and the reporter's contact for the roles that
-    may see contacts (null for the others)."""
+    may see contacts (null for the others, whose `description` is the public version: contact
+    details the reporter typed in it are masked)."""
 
     reporter = ReporterSerializer(read_only=True, allow_null=True)
     overdue = serializers.BooleanField(read_only=True, default=False)
-    description = serializers.CharField(read_only=True, help_text="Le texte tel que le déclarant l'a écrit.")
+    description = serializers.CharField(
+        read_only=True,
+        help_text="Le texte tel que le déclarant l'a écrit (sa version publique pour les rôles "
+        "qui ne voient pas les coordonnées).",
+    )
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if "reporter" in data and not self.context.get("may_view_contact", False):
-            data["reporter"] = None
+        if not self.context.get("may_view_contact", False):
+            if "reporter" in data:
+                data["reporter"] = None
+            if "description" in data:
+                data["description"] = data.get("public_description", "")
         return data
 
     class Meta(SignalementOutputSerializer.Meta):

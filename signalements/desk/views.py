@@ -201,6 +201,12 @@ def detail(request, reference: str):
         return redirect("desk-detail", reference=reference)
     may_view_contact = can(user, Capability.VIEW_CONTACT, signalement)
     reporter = getattr(signalement, "reporter", None) if may_view_contact else None
+    comments = list(signalement.comments.select_related("author"))
+    for comment in comments:
+        # Contact details a citizen typed are for the roles that see contacts: others read the
+        # public version.
+        shows_original = may_view_contact or not comment.from_citizen
+        comment.shown_text = comment.text if shows_original else comment.public_text
     templates = list(response_templates_for(signalement=signalement))
     rendered = {t.pk: response_template_render(template=t, signalement=signalement) for t in templates}
     pick_form = TemplatePickForm(
@@ -215,7 +221,8 @@ def detail(request, reference: str):
             "s": signalement,
             "reporter": reporter,
             "history": signalement.history.select_related("author"),
-            "comments": signalement.comments.select_related("author"),
+            "comments": comments,
+            "may_view_contact": may_view_contact,
             "photos": signalement.photos.all(),
             "candidates": signalement.duplicate_candidates.select_related("candidate"),
             "transition_form": TransitionForm(
