@@ -557,3 +557,12 @@ def test_contact_details_typed_in_texts_are_masked_for_roles_without_contacts(cl
             assert PHONE in bodies[0] and EMAIL in bodies[0]
         else:
             assert all(PHONE not in body and EMAIL not in body for body in bodies), role
+
+
+@pytest.mark.parametrize("role", ["agent", "planner", "crew-voirie"])
+def test_the_desk_menu_offers_only_the_pages_the_role_may_open(client, liege, role):
+    client.force_login(User.objects.get(username=role))
+    page = client.get("/bureau/").content.decode()
+    for path in ("/bureau/nouveau/", "/bureau/doublons/", "/bureau/moderation/", "/bureau/statistiques/"):
+        offered = f'href="{path}"' in page
+        assert offered == (client.get(path).status_code == 200), path
