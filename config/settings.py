@@ -267,3 +267,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Bad input (issue 18): bounds that refuse it with a 400 before it costs memory or a server error.
+# A photo's pixels, checked from its header before decoding: phones save 12 to 24 Mpx by default,
+# and 30 Mpx decoded is already some 90 MB of RGB.
+SIGNALEMENT_MAX_PHOTO_PIXELS = int(os.environ.get("SIGNALEMENT_MAX_PHOTO_PIXELS", "30000000"))
