@@ -272,3 +272,15 @@ LOGGING = {
 # A photo's pixels, checked from its header before decoding: phones save 12 to 24 Mpx by default,
 # and 30 Mpx decoded is already some 90 MB of RGB.
 SIGNALEMENT_MAX_PHOTO_PIXELS = int(os.environ.get("SIGNALEMENT_MAX_PHOTO_PIXELS", "30000000"))
+# Control characters in a path, query string, header or form field: a 400 before any view.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,  # messages in the visitor's language
+    "signalements.trust.guards.ControlCharactersGuard",
+)
+# JSON bodies: an object, nested at most this deep, without NUL (signalements.trust.guards).
+SIGNALEMENT_MAX_JSON_DEPTH = int(os.environ.get("SIGNALEMENT_MAX_JSON_DEPTH", "20"))
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "signalements.trust.guards.GuardedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
