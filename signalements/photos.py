@@ -11,7 +11,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_SIDE = 2560
 THUMBNAIL_SIDE = 320
-Image.MAX_IMAGE_PIXELS = 60_000_000  # refuses decompression bombs before decoding them
+# Pillow's own guard, for any other code that opens an image: it only warns up to twice this and
+# refuses beyond. Ours (_pixels_check) refuses above the setting itself, before any decoding.
+Image.MAX_IMAGE_PIXELS = settings.SIGNALEMENT_MAX_PHOTO_PIXELS
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,21 @@ def _gps_from_exif(image: Image.Image) -> tuple[float, float] | None:
     return lon_value, lat_value
 
 
+def _pixels_check(image: Image.Image) -> None:
+    """Refuse an image whose header announces more pixels than a phone photo has: a few kilobytes
+    of PNG can claim 100 Mpx, which decoding would turn into hundreds of megabytes."""
+    if image.width * image.height > settings.SIGNALEMENT_MAX_PHOTO_PIXELS:
+        raise _too_many_pixels()
+
+
+def _too_many_pixels() -> ValidationError:
+    return ValidationError(
+        _("La photo a trop de pixels : %(max)d mégapixels au plus.")
+        % {"max": settings.SIGNALEMENT_MAX_PHOTO_PIXELS // 1_000_000},
+        code="too_many_pixels",
+    )
+
+
 def photo_clean(upload) -> CleanPhoto:
     """Decode an upload, refuse what is not a photo, and return a JPEG without any metadata."""
     if upload.size > settings.SIGNALEMENT_MAX_PHOTO_BYTES:
@@ -51,12 +68,17 @@ def photo_clean(upload) -> CleanPhoto:
         )
     try:
         upload.seek(0)
+        # Image.open reads the header only: the size is checked before verify() and load() decode.
         with Image.open(upload) as probe:
+            _pixels_check(probe)
             probe.verify()
         upload.seek(0)
         image = Image.open(upload)
+        _pixels_check(image)
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's guard, at twice the setting
+        raise _too_many_pixels() from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValidationError(
             _("Ce fichier n'est pas une image lisible (JPEG, PNG ou WebP)."), code="invalid_image"
         ) from exc
@@ -74,7 +96,12 @@ def photo_clean(upload) -> CleanPhoto:
 
 
 def thumbnail_make(data: bytes) -> ContentFile:
-    with Image.open(io.BytesIO(data)) as image:
+    try:
+        opened = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise _too_many_pixels() from exc
+    with opened as image:
+        _pixels_check(image)
         image = image.convert("RGB")
         image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
         buffer = io.BytesIO()

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "axes",
     "cartography",
     "signalements",
 ]
@@ -62,12 +63,16 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Control characters in a path, query string, header or form field: a 400 before any view, in
+    # the visitor's language (signalements.trust.guards).
+    "signalements.trust.guards.ControlCharactersGuard",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "signalements.trust.headers.NoStorePersonalDataMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -181,6 +186,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "signalements.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
+    # JSON bodies: an object, nested at most SIGNALEMENT_MAX_JSON_DEPTH deep, without NUL.
+    "DEFAULT_PARSER_CLASSES": [
+        "signalements.trust.guards.GuardedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Per client and scope, rates in SIGNALEMENT_THROTTLE_RATES below (signalements.trust.throttles).
+    "DEFAULT_THROTTLE_CLASSES": ["signalements.trust.throttles.ClientRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Signalements API",
@@ -376,19 +389,16 @@ SIGNALEMENT_THROTTLE_RATES = {
         "login": "30/hour",
     }.items()
 }
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["signalements.trust.throttles.ClientRateThrottle"]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = SIGNALEMENT_THROTTLE_RATES
 REST_FRAMEWORK["NUM_PROXIES"] = SIGNALEMENT_TRUSTED_PROXIES
 RATELIMIT_USE_CACHE = "throttles"
 # Logins: django-axes locks a username from one address after this many failures, for the cool-off
 # time. Username and address together, so that nobody locks a colleague out from elsewhere; trying
 # many usernames from one address meets the "login" throttle.
-INSTALLED_APPS.append("axes")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -400,3 +410,9 @@ AXES_HTTP_RESPONSE_CODE = 429
 SIGNALEMENT_CONFIRMATION_MAX_AGE = timedelta(
     days=int(os.environ.get("SIGNALEMENT_CONFIRMATION_MAX_AGE_DAYS", "7"))
 )
+# Bad input: bounds that refuse it with a 400 before it costs memory or a server error.
+# A photo's pixels, checked from its header before decoding: phones save 12 to 24 Mpx by default,
+# and 30 Mpx decoded is already some 90 MB of RGB.
+SIGNALEMENT_MAX_PHOTO_PIXELS = int(os.environ.get("SIGNALEMENT_MAX_PHOTO_PIXELS", "30000000"))
+# JSON bodies nested deeper than this are refused (signalements.trust.guards).
+SIGNALEMENT_MAX_JSON_DEPTH = int(os.environ.get("SIGNALEMENT_MAX_JSON_DEPTH", "20"))

@@ -2,12 +2,12 @@
 "me too", and the private tracking of one's report."""
 
 from django.contrib.gis.geos import Point
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
@@ -20,6 +20,7 @@ from ..models import Category, Status
 from ..photos import photo_clean
 from ..selectors import is_public, nearby_open_signalements, signalements_public, tracking_view
 from ..services import comment_add, photo_add, reporter_updates_set, satisfaction_record, signalement_support
+from ..trust.guards import GuardedJSONParser
 from ..trust.supporters import supporter_key
 from .serializers import DistrictBriefSerializer, SignalementOutputSerializer
 
@@ -265,6 +266,18 @@ class TrackingDetailView(TrackingMixin, APIView):
         )
 
 
+class CitizenCommentSerializer(serializers.Serializer):
+    # Blank passes here: the service says what an empty message is worth.
+    text = serializers.CharField(
+        max_length=3000,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        error_messages={"max_length": gettext_lazy("3000 caractères au plus.")},
+    )
+
+
 class TrackingCommentView(TrackingMixin, APIView):
     throttle_scope = "comment"
 
@@ -274,9 +287,9 @@ class TrackingCommentView(TrackingMixin, APIView):
         summary="Ajouter un message",
     )
     def post(self, request, token: str):
-        text = request.data.get("text", "")
-        if len(text) > 3000:
-            raise ValidationError({"text": [gettext("3000 caractères au plus.")]})
+        serializer = CitizenCommentSerializer(data=request.data)  # a number or a list was a 500
+        serializer.is_valid(raise_exception=True)
+        text = serializer.validated_data["text"]
         comment_add(signalement=self.tracked(token).signalement, text=text, from_citizen=True)
         return Response(status=status.HTTP_201_CREATED)
 
@@ -299,7 +312,7 @@ class TrackingPhotoView(TrackingMixin, APIView):
 
 
 class TrackingSubscriptionView(TrackingMixin, APIView):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [GuardedJSONParser, FormParser]
     throttle_scope = "tracking"
 
     @extend_schema(

@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +14,7 @@ from ..crew.views import _filters, _team_for
 from ..models import CrewUpdate
 from ..photos import photo_clean
 from ..services import crew_update_record
+from ..trust.guards import GuardedJSONParser
 from ..worklists import work_list
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -59,7 +60,7 @@ class CrewUpdateOutputSerializer(serializers.ModelSerializer):
 class OutcomeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     throttle_scope = "staff"
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [GuardedJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         request=OutcomeSerializer,

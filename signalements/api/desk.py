@@ -100,7 +100,7 @@ class DeskListView(generics.ListCreateAPIView):
     def post(self, request):
         """Register a report received by phone, e-mail or at the counter."""
         channel = request.data.get("channel")
-        if channel not in STAFF_CHANNELS:
+        if not isinstance(channel, str) or channel not in STAFF_CHANNELS:
             raise serializers.ValidationError(
                 {"channel": [f"Choose one of {', '.join(STAFF_CHANNELS)}."]}
             )

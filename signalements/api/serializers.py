@@ -1,7 +1,8 @@
 import math
 
 from django.conf import settings
-from django.contrib.gis.geos import Point
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, Point
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -66,6 +67,23 @@ class PointInputField(GeometryField):
     """A GeoJSON point given by a client. Documented here: in a plain serializer, drf-spectacular has
     no model field to read the geometry type from."""
 
+    # RFC 7946 dropped `crs`: GeoJSON is WGS84. GDAL ignores the member, so a point given in another
+    # system would be read as longitude and latitude: one naming another system is refused.
+    WGS84_NAMES = {"EPSG:4326", "urn:ogc:def:crs:EPSG::4326", "urn:ogc:def:crs:OGC:1.3:CRS84", "CRS84"}
+
+    def to_internal_value(self, value):
+        if isinstance(value, dict) and "crs" in value:
+            crs = value["crs"]
+            properties = crs.get("properties") if isinstance(crs, dict) else None
+            name = properties.get("name") if isinstance(properties, dict) else None
+            if not isinstance(name, str) or name not in self.WGS84_NAMES:
+                raise serializers.ValidationError(
+                    _("Système de coordonnées inconnu (%(crs)s) : donnez le point en WGS84.")
+                    % {"crs": str(name)[:50]}
+                )
+            value = {key: item for key, item in value.items() if key != "crs"}
+        return super().to_internal_value(value)
+
 
 class SignalementInputSerializer(serializers.Serializer):
     category = serializers.SlugRelatedField(
@@ -108,7 +126,13 @@ class SignalementInputSerializer(serializers.Serializer):
         if not isinstance(value, Point) or value.empty:
             raise serializers.ValidationError(_("Le lieu doit être un point (longitude, latitude)."))
         if value.srid not in (None, 4326):
-            value.transform(4326)
+            try:
+                value.transform(4326)
+            except (GDALException, GEOSException) as exc:
+                raise serializers.ValidationError(
+                    _("Système de coordonnées inconnu (SRID %(srid)s) : donnez le point en WGS84.")
+                    % {"srid": value.srid}
+                ) from exc
         lon, lat = value.x, value.y
         if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
             raise serializers.ValidationError(

@@ -12,6 +12,7 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from ..models import Category
 from ..selectors import signalements_visible_to
 from ..services import ReporterData, signalement_submit
+from ..trust.guards import GuardedJSONParser
 from .filters import BBoxFilter, SignalementFilter
 from .serializers import (
     FEATURE_COLUMNS,
@@ -46,7 +47,7 @@ class SignalementListCreateView(generics.ListAPIView):
     filter_backends = [*generics.ListAPIView.filter_backends, BBoxFilter]
     bbox_filter_field = "location_metric"  # the box is transformed, the metric GiST index answers
     bbox_filter_include_overlapping = True
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+    parser_classes = [GuardedJSONParser, parsers.MultiPartParser, parsers.FormParser]
     throttle_scope = "submit"
     throttle_methods = ("POST",)
 

@@ -2,12 +2,12 @@
 
 import json
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.contrib.gis.geos import Polygon
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -22,6 +22,7 @@ from ..photos import photo_clean
 from ..roles import ADMINISTRATOR, AGENT
 from ..selectors import is_role
 from ..services import crew_update_record
+from ..trust.guards import bbox_parse
 from ..trust.throttles import page_throttle
 from ..worklists import WORK_STATUSES, Stop, teams_of, work_list, work_list_reorder, work_list_reset
 from .exports import as_csv, as_geojson, as_gpx
@@ -36,7 +37,19 @@ def _team_for(request, slug: str) -> Team:
     raise PermissionDenied
 
 
+class WorkListFilterForm(forms.Form):
+    """The filters of a work list that need parsing; the others are ignored when unknown."""
+
+    deadline_before = forms.DateField(required=False)
+    bbox = forms.CharField(required=False)
+
+    def clean_bbox(self):
+        return bbox_parse(self.cleaned_data["bbox"]) if self.cleaned_data["bbox"] else None
+
+
 def _filters(request) -> dict:
+    """The work list's filters from the query string; a ValidationError, per field, for a date
+    or a rectangle that cannot be one."""
     get = request.GET
     filters = {}
     if get.get("category"):
@@ -45,16 +58,14 @@ def _filters(request) -> dict:
         filters["priority"] = get["priority"]
     if get.get("status") in WORK_STATUSES:
         filters["status"] = get["status"]
-    if get.get("deadline_before"):
-        filters["deadline_before"] = get["deadline_before"]
-    if get.get("district", "").isdigit():
+    if get.get("district", "").isdecimal():  # not isdigit(): int() refuses "²"
         filters["district"] = District.objects.filter(pk=get["district"]).first()
-    if get.get("bbox"):
-        try:
-            filters["bbox"] = Polygon.from_bbox([float(v) for v in get["bbox"].split(",")])
-            filters["bbox"].srid = 4326
-        except ValueError:
-            pass
+    parsed = WorkListFilterForm(get)
+    if not parsed.is_valid():
+        raise ValidationError({name: list(errors) for name, errors in parsed.errors.items()})
+    for name in ("deadline_before", "bbox"):
+        if parsed.cleaned_data[name] is not None:
+            filters[name] = parsed.cleaned_data[name]
     return filters
 
 
@@ -160,9 +171,17 @@ def crew_list(request, slug: str):
                     order[i], order[j] = order[j], order[i]
             work_list_reorder(team=team, references=order)
         return redirect(request.get_full_path())
-    stops = work_list(
-        team=team, urgent_first=request.GET.get("urgent_first", "1") == "1", **_filters(request)
-    )
+    status = 200
+    try:
+        filters = _filters(request)
+    except ValidationError as exc:
+        if request.GET.get("format") in ("geojson", "gpx", "csv"):
+            return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
+        # The page then shows the whole list, with the reason the filter was not applied.
+        for message in exc.messages:
+            messages.error(request, message)
+        filters, status = {}, 400
+    stops = work_list(team=team, urgent_first=request.GET.get("urgent_first", "1") == "1", **filters)
     fmt = request.GET.get("format")
     if fmt == "geojson":
         return HttpResponse(as_geojson(stops), content_type="application/geo+json")
@@ -195,6 +214,7 @@ def crew_list(request, slug: str):
             "priorities": Priority.choices,
             "depot": team.depot,
         },
+        status=status,
     )
 
 

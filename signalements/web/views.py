@@ -1,5 +1,7 @@
 """Citizen pages: report in steps (map or keyboard only), back a report, follow one's report."""
 
+import math
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.gis.db.models.functions import PointOnSurface
@@ -177,7 +179,14 @@ class LocationStep(StepView):
     def _continue(self, request, form, data):
         approximate = False
         if data["place_choice"]:
-            lon, lat = (float(v) for v in data["place_choice"].split(","))
+            # The choice comes back from the page (see _kept_choices): it is only as good as the client.
+            try:
+                lon, lat = (float(v) for v in data["place_choice"].split(","))
+            except ValueError:
+                lon = lat = math.nan
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):  # NaN included
+                form.add_error("place_choice", _("Choisissez un lieu de la liste."))
+                return self.render_step(request, form=form)
             label = dict(form.fields["place_choice"].choices).get(data["place_choice"], "")
             data["address"] = data["address"] or label
         elif data["lon"] is not None and data["lat"] is not None:
