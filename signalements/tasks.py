@@ -60,4 +60,5 @@ def public_holidays_next_year() -> int:
 
 @shared_task
 def contacts_anonymise() -> int:
+    retention.login_logs_prune()
     return retention.contacts_anonymise().reports

@@ -248,3 +248,22 @@ def test_erasing_twice_changes_nothing_more(two_people):
 def test_the_command_refuses_a_bad_address(liege):
     with pytest.raises(Exception, match="not an e-mail address"):
         call_command("citizen_data", "--email", "nobody", "--erase")
+
+
+def test_login_records_older_than_their_retention_are_deleted_by_the_nightly_job(liege):
+    from axes.models import AccessAttempt, AccessLog
+
+    for address in ("192.0.2.7", "192.0.2.8"):
+        AccessLog.objects.create(username="agent", ip_address=address, user_agent="x")
+        AccessAttempt.objects.create(
+            username="agent", ip_address=address, user_agent="x", failures_since_start=1
+        )
+    old = timezone.now() - timedelta(days=settings.SIGNALEMENT_LOGIN_LOG_DAYS + 1)
+    for model in (AccessLog, AccessAttempt):  # attempt_time is set on creation: age them after
+        model.objects.filter(ip_address="192.0.2.7").update(attempt_time=old)
+
+    tasks.contacts_anonymise()
+
+    for model in (AccessLog, AccessAttempt):
+        kept = model.objects.filter(ip_address__in=["192.0.2.7", "192.0.2.8"])
+        assert list(kept.values_list("ip_address", flat=True)) == ["192.0.2.8"]

@@ -353,6 +353,8 @@ LOGGING = {
 # Retention (signalements.trust.retention): the contact data of a report's reporter, supporters and
 # followers is anonymised this many days after it was closed, each night; also `anonymise_contacts`.
 SIGNALEMENT_RETENTION_DAYS = int(os.environ.get("SIGNALEMENT_RETENTION_DAYS", "365"))
+# Login records (addresses and user agents of staff logins and failures) are kept this long.
+SIGNALEMENT_LOGIN_LOG_DAYS = int(os.environ.get("SIGNALEMENT_LOGIN_LOG_DAYS", "90"))
 CELERY_BEAT_SCHEDULE["anonymise-contacts-after-retention"] = {
     "task": "signalements.tasks.contacts_anonymise",
     "schedule": crontab(hour=2, minute=30),

@@ -150,6 +150,18 @@ def contacts_anonymise(*, now: datetime | None = None, dry_run: bool = False) ->
         seen.update(s.pk for s in batch)
 
 
+def login_logs_prune(*, now: datetime | None = None) -> int:
+    """Delete the login records (django-axes: successes, failures, attempts, each with an IP
+    address and a user agent) older than SIGNALEMENT_LOGIN_LOG_DAYS; how many rows went."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    limit = (now or timezone.now()) - timedelta(days=settings.SIGNALEMENT_LOGIN_LOG_DAYS)
+    return sum(
+        model.objects.filter(attempt_time__lt=limit).delete()[0]
+        for model in (AccessLog, AccessFailureLog, AccessAttempt)
+    )
+
+
 def _of_email(email: str) -> dict:
     return {
         "reports": Signalement.objects.filter(reporter__email__iexact=email),
