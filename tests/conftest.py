@@ -1,3 +1,4 @@
+import contextlib
 import io
 import os
 import re
@@ -171,12 +172,31 @@ def _new_page(chromium, *, strict_csp: bool = False, **options):
     return context, page
 
 
+def _live_server_quiet(timeout: float = 15) -> None:
+    """Wait until no other connection to the test database is inside a query or a transaction.
+    A page closed mid-request leaves the live server finishing it; the test's flush (TRUNCATE)
+    would then lock against that request, and PostgreSQL ends one of them as a deadlock."""
+    from django.db import connection
+
+    def quiet() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state <> 'idle' AND backend_type = 'client backend'"
+            )
+            return cursor.fetchone()[0] == 0
+
+    with contextlib.suppress(AssertionError):  # the flush then reports what still holds the tables
+        wait_for(quiet, "the live server's last requests", timeout=timeout)
+
+
 @pytest.fixture
 def page(chromium, live_server, liege):
     context, page = _new_page(chromium, viewport={"width": 1200, "height": 900})
     page.base_url = live_server.url
     yield page
     context.close()
+    _live_server_quiet()
 
 
 @pytest.fixture
@@ -185,6 +205,7 @@ def strict_page(chromium, live_server, liege):
     page.base_url = live_server.url
     yield page
     context.close()
+    _live_server_quiet()
 
 
 @pytest.fixture
@@ -199,3 +220,4 @@ def phone(chromium, live_server, liege):
     page.base_url = live_server.url
     yield page
     context.close()
+    _live_server_quiet()
