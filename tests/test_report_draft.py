@@ -66,7 +66,13 @@ def test_a_location_error_keeps_the_photo(client, liege):
 def test_an_invalid_location_form_keeps_the_photo_and_the_text(client, liege):
     response = client.post(
         "/signaler/lieu/",
-        {"photo": _photo(), "lon": "400", "lat": "50.6", "place_description": "Devant l'école", "action": "continue"},
+        {
+            "photo": _photo(),
+            "lon": "400",
+            "lat": "50.6",
+            "place_description": "Devant l'école",
+            "action": "continue",
+        },
     )
     assert response.status_code == 200
     assert "Devant l&#x27;école" in response.content.decode()
@@ -86,7 +92,9 @@ def test_going_back_from_the_problem_step_keeps_a_new_photo(client, liege):
 
 def test_a_contact_error_keeps_what_was_typed(client, liege):
     _located(client)
-    client.post("/signaler/probleme/", {"category": "nid-de-poule", "description": "Trou", "photos": _photo()})
+    client.post(
+        "/signaler/probleme/", {"category": "nid-de-poule", "description": "Trou", "photos": _photo()}
+    )
     response = client.post(
         "/signaler/coordonnees/",
         {"contact_name": "Anne Lambert", "contact_email": "pas-un-mail", "action": "continue"},
