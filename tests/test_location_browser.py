@@ -76,3 +76,20 @@ def test_the_refusal_is_translated(phone390):
         "U hebt deze site geen toegang tot uw locatie gegeven."
         in page.locator("#locate-problem").inner_text()
     )
+
+
+def test_the_address_search_finds_a_street_with_its_accents(phone390):
+    page = phone390
+    page.goto(page.base_url + "/signaler/lieu/")
+    page.get_by_label("Adresse ou nom du lieu").fill("vinave d ile")
+    page.get_by_role("button", name="Chercher").click()
+    page.get_by_label("Rue Vinâve d'Île").check()
+    page.screenshot(path=str(SHOTS / "address-search-fr-390.png"), full_page=True)
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url("**/signaler/probleme/")
+
+    page.goto(page.base_url + "/signaler/lieu/")
+    page.get_by_label("Adresse ou nom du lieu").fill("boulevard d'Avroy")
+    page.get_by_role("button", name="Chercher").click()
+    assert page.get_by_label("Boulevard d'Avroy", exact=True).is_visible()

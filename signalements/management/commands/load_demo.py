@@ -109,6 +109,16 @@ class Command(BaseCommand):
         reports = city.get("reports", {})
         if not options["no_reports"]:
             self.reports_load(territory, reports, options)
+        if "addresses" in city:
+            call_command(
+                "import_addresses",
+                str(FIXTURES / city["addresses"]["file"]),
+                territory=territory.slug,
+                format=city["addresses"].get("format"),
+                map=city["addresses"].get("map", ""),
+                numbers=True,
+                stdout=self.stdout,
+            )
         call_command("build_gazetteer", territory=territory.slug, stdout=self.stdout)
 
     def reports_load(self, territory: Territory, reports: dict, options: dict) -> None:
