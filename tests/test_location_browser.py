@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from .browser import axe_violations
+from .conftest import jpeg_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -93,3 +94,26 @@ def test_the_address_search_finds_a_street_with_its_accents(phone390):
     page.get_by_label("Adresse ou nom du lieu").fill("boulevard d'Avroy")
     page.get_by_role("button", name="Chercher").click()
     assert page.get_by_label("Boulevard d'Avroy", exact=True).is_visible()
+
+
+def test_a_missing_category_keeps_the_photo_on_a_phone(phone390, tmp_path):
+    page = phone390
+    photo = tmp_path / "trou.jpg"
+    photo.write_bytes(jpeg_bytes())
+    page.goto(page.base_url + "/signaler/lieu/")
+    page.get_by_label("Adresse ou nom du lieu").fill("boulevard d'Avroy")
+    page.get_by_role("button", name="Chercher").click()
+    page.get_by_label("Boulevard d'Avroy", exact=True).check()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Description").fill("Trou profond devant le n° 12")
+    page.get_by_label("Photos (jusqu'à 3)").set_input_files(str(photo))
+    page.get_by_role("button", name="Continuer").click()
+
+    assert page.get_by_text("Choisissez une catégorie.").first.is_visible()
+    assert page.get_by_label("Description").input_value() == "Trou profond devant le n° 12"
+    assert page.get_by_role("img", name="Photo 1").is_visible()
+    assert axe_violations(page) == []
+    page.get_by_label("Nid-de-poule ou chaussée abîmée").check()
+    page.get_by_role("button", name="Continuer").click()
+    page.wait_for_url("**/signaler/**")
+    assert "/signaler/probleme/" not in page.url
