@@ -17,6 +17,7 @@ from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import BooleanField, Case, ExpressionWrapper, Q, When
 from django.utils.module_loading import import_string
 
 from .models import District, Place, Territory
@@ -48,22 +49,54 @@ def street_of(address: str) -> str:
     return street.strip()
 
 
+def house_number_of(address: str) -> str:
+    """The house number of an address, before or after the street: "12 rue X" or "Rue X 12b"."""
+    first = address.split(",")[0].strip()
+    match = re.match(r"^(\d+\s*(?:bis|ter|[a-z])?)\b", first, flags=re.IGNORECASE) or re.search(
+        r"\s(\d+\s*(?:bis|ter|[a-z])?)$", first, flags=re.IGNORECASE
+    )
+    return match.group(1).strip() if match else ""
+
+
 class LocalGeocoder:
     """Trigram search over the streets, places and districts loaded for each territory."""
 
     def search(self, query: str, *, territory: str | None = None, limit: int = 8) -> list[GeocodeResult]:
-        wanted = normalize(street_of(query) or query)
+        street = street_of(query) or query
+        wanted = normalize(street)
         if len(wanted) < 2:
             return []
-        places = Place.objects.annotate(similarity=TrigramWordSimilarity(wanted, "search_name")).filter(
-            similarity__gte=0.5
+        # Accents, case, apostrophes and hyphens are dropped on both sides (normalize), so
+        # "boulevard d'Avroy" finds "Boulevard d’Avroy"; the label shown is the place's own name.
+        places = (
+            Place.objects.exclude(kind=Place.Kind.ADDRESS)
+            .annotate(
+                similarity=TrigramWordSimilarity(wanted, "search_name"),
+                exact=ExpressionWrapper(Q(search_name=wanted), output_field=BooleanField()),
+                rank=Case(
+                    When(kind=Place.Kind.STREET, then=0), When(kind=Place.Kind.PLACE, then=1), default=2
+                ),
+            )
+            .filter(similarity__gte=0.5)
         )
+        addresses = Place.objects.none()
+        number = house_number_of(query)
+        if number:
+            # House numbers are only found exactly: "12 boulevard d'Avroy" or "Boulevard d'Avroy 12".
+            bare = normalize(re.sub(rf"(^|\s){re.escape(number)}(\s|$)", " ", street, count=1))
+            addresses = Place.objects.filter(
+                kind=Place.Kind.ADDRESS, search_name__startswith=f"{bare} {normalize(number)}"
+            )
         if territory:
             places = places.filter(territory__slug=territory)
-        places = places.select_related("territory").order_by("-similarity", "kind", "name")[:limit]
+            addresses = addresses.filter(territory__slug=territory)
+        found = [*addresses.select_related("territory").order_by("name")[:limit]]
+        found += places.select_related("territory").order_by("-exact", "-similarity", "rank", "name")[
+            : limit - len(found)
+        ]
         return [
             GeocodeResult(label=p.name, lon=p.point.x, lat=p.point.y, kind=p.kind, territory=p.territory.slug)
-            for p in places
+            for p in found
         ]
 
     def reverse(self, *, lon: float, lat: float) -> str:

@@ -129,6 +129,7 @@ class Place(models.Model):
         STREET = "street", _("rue")
         PLACE = "place", _("lieu")
         DISTRICT = "district", _("quartier")
+        ADDRESS = "address", _("adresse")
 
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="places")
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -2,6 +2,7 @@ import logging
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.gis.db.models.functions import PointOnSurface
@@ -13,6 +14,7 @@ from django.db.models.functions import Greatest, Now
 from config.celery import delay_or_leave_for_sweep
 from signalements.models import Signalement
 
+from .addresses import AddressRow
 from .models import District, Place, Territory
 from .selectors import (
     cells_fresh,
@@ -134,6 +136,90 @@ def places_rebuild(*, territory: Territory) -> int:
         )
     Place.objects.bulk_create(places.values(), ignore_conflicts=True)
     return len(places)
+
+
+ADDRESS_SOURCE = "addresses"
+
+
+@dataclass(frozen=True)
+class AddressImport:
+    streets: int
+    addresses: int
+    outside: int
+
+
+@transaction.atomic
+def places_import_addresses(
+    *, territory: Territory, rows: Iterable[AddressRow], numbers: bool = False
+) -> AddressImport:
+    """Replace a territory's places from an address register: one place per street, at the address
+    nearest the middle of its addresses (a point on the street, even a curved one), and with
+    `numbers` one per address. Rows outside the territory are skipped. Idempotent: a second run
+    replaces the first. The rows are read inside the transaction, so a bad row raised by the reader
+    leaves nothing written."""
+    from .geocoding import normalize
+
+    boundary = territory.geom.prepared
+    streets: dict[tuple[str, str], list[AddressRow]] = defaultdict(list)
+    outside = 0
+    for row in rows:
+        if not boundary.contains(Point(row.lon, row.lat, srid=4326)):
+            outside += 1
+            continue
+        streets[(normalize(row.street), row.postcode)].append(row)
+    postcodes_of: dict[str, int] = Counter(name for name, _ in streets)
+    places: dict[tuple[str, str], Place] = {}
+    for (name, postcode), seen in streets.items():
+        first = seen[0]
+        # The same street name in two merged municipalities: say which one.
+        label = (
+            first.street if postcodes_of[name] == 1 else f"{first.street}, {postcode} {first.city}".strip()
+        )
+        mid_lon = statistics.median(r.lon for r in seen)
+        mid_lat = statistics.median(r.lat for r in seen)
+        middle = min(seen, key=lambda r: (r.lon - mid_lon) ** 2 + (r.lat - mid_lat) ** 2)
+        places.setdefault(
+            (Place.Kind.STREET, normalize(label)),
+            Place(
+                territory=territory,
+                kind=Place.Kind.STREET,
+                name=label,
+                search_name=normalize(label),
+                point=Point(middle.lon, middle.lat, srid=4326),
+                source=ADDRESS_SOURCE,
+            ),
+        )
+        if numbers:
+            for row in seen:
+                if row.number:
+                    address = (
+                        f"{label} {row.number}"
+                        if postcodes_of[name] == 1
+                        else (f"{first.street} {row.number}, {postcode} {first.city}".strip())
+                    )
+                    places.setdefault(
+                        (Place.Kind.ADDRESS, normalize(address)),
+                        Place(
+                            territory=territory,
+                            kind=Place.Kind.ADDRESS,
+                            name=address,
+                            search_name=normalize(address),
+                            point=Point(row.lon, row.lat, srid=4326),
+                            source=ADDRESS_SOURCE,
+                        ),
+                    )
+    Place.objects.filter(territory=territory, source=ADDRESS_SOURCE).delete()
+    # The register is better than streets guessed from report addresses: it replaces them.
+    Place.objects.filter(
+        territory=territory,
+        kind=Place.Kind.STREET,
+        search_name__in=[k[1] for k in places if k[0] == "street"],
+    ).delete()
+    Place.objects.bulk_create(places.values(), batch_size=5000)
+    counts = Counter(kind for kind, _ in places)
+    return AddressImport(
+        streets=counts[Place.Kind.STREET], addresses=counts[Place.Kind.ADDRESS], outside=outside
+    )
 
 
 logger = logging.getLogger(__name__)

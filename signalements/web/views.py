@@ -133,19 +133,19 @@ class LocationStep(StepView):
             or self._kept_choices(request),
         )
         if not form.is_valid():
+            # What was typed comes back in the form; what was attached is kept in the draft.
+            upload = form.cleaned_data.get("photo")
+            if upload:
+                self._photo_keep(form, upload)
             return self.render_step(request, form=form)
         data = form.cleaned_data
         self.draft.update(
             address=data["address"], place_description=data["place_description"], district=data["district"]
         )
         if data["photo"]:
-            try:
-                photo = photo_clean(data["photo"])
-            except ValidationError as exc:
-                form.add_error("photo", exc)
+            photo = self._photo_keep(form, data["photo"])
+            if photo is None:
                 return self.render_step(request, form=form)
-            if len(self.draft.photos) < settings.SIGNALEMENT_MAX_PHOTOS:
-                self.draft.photo_add(photo)
             if (
                 data["lon"] is None
                 and photo.gps
@@ -171,6 +171,16 @@ class LocationStep(StepView):
                 )
             return self.render_step(request, form=form, results=results)
         return self._continue(request, form, data)
+
+    def _photo_keep(self, form, upload):
+        try:
+            photo = photo_clean(upload)
+        except ValidationError as exc:
+            form.add_error("photo", exc)
+            return None
+        if len(self.draft.photos) < settings.SIGNALEMENT_MAX_PHOTOS:
+            self.draft.photo_add(photo)
+        return photo
 
     def _kept_choices(self, request):
         value = request.POST.get("place_choice")
@@ -248,30 +258,34 @@ class ProblemStep(StepView):
 
     def post(self, request):
         form = ProblemForm(request.POST, request.FILES, draft_photos=self.draft.photos)
-        if request.POST.get("action") == "back":
-            self.draft.update(
-                category=request.POST.get("category") or self.draft.get("category"),
-                description=request.POST.get("description", "")[:5000],
-            )
-            return redirect("report-location")
-        if not form.is_valid():
-            return self.render_step(request, form=form, groups=self.groups())
+        valid = form.is_valid()
         data = form.cleaned_data
-        for name in data["remove_photos"]:
+        # Photos are kept whatever else is wrong or missing: a file input cannot be filled again.
+        for name in data.get("remove_photos", []):
             self.draft.photo_remove(name)
-        cleaned = []
-        for upload in data["photos"]:
+        room = settings.SIGNALEMENT_MAX_PHOTOS - len(self.draft.photos)
+        for upload in data.get("photos", []):
             try:
-                cleaned.append(photo_clean(upload))
+                photo = photo_clean(upload)
             except ValidationError as exc:
                 form.add_error("photos", f"{upload.name} : {' '.join(exc.messages)}")
-        if len(self.draft.photos) + len(cleaned) > settings.SIGNALEMENT_MAX_PHOTOS:
-            form.add_error("photos", _("Trois photos au plus."))
-        self.draft.update(category=data["category"].slug, description=data["description"])
-        if form.errors:
-            return self.render_step(request, form=form, groups=self.groups())
-        for photo in cleaned:
+                continue
+            if room <= 0:
+                form.add_error("photos", _("Trois photos au plus."))
+                break
             self.draft.photo_add(photo)
+            room -= 1
+        self.draft.update(description=request.POST.get("description", "")[:5000])
+        if request.POST.get("action") == "back":
+            self.draft.update(category=request.POST.get("category") or self.draft.get("category"))
+            return redirect("report-location")
+        if not valid or form.errors:
+            if "category" in data:
+                self.draft.update(category=data["category"].slug)
+            # Shown from the draft above the field; the remove boxes list them again.
+            form.fields["remove_photos"].choices = [(name, name) for name in self.draft.photos]
+            return self.render_step(request, form=form, groups=self.groups())
+        self.draft.update(category=data["category"].slug, description=data["description"])
         return redirect("report-similar")
 
 

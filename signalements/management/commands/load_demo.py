@@ -15,6 +15,7 @@ from django.utils import timezone
 from cartography.models import District, Team, Territory, WorkZone
 from cartography.services import territory_relocate
 from signalements.bulk import BulkRow, signalements_bulk_load
+from signalements.demo import response_templates_load, showcase_load
 from signalements.models import Category, CategoryGroup, Signalement
 from signalements.roles import ADMINISTRATOR, roles_sync
 from signalements.synthetic import generate
@@ -109,6 +110,17 @@ class Command(BaseCommand):
         reports = city.get("reports", {})
         if not options["no_reports"]:
             self.reports_load(territory, reports, options)
+            self.showcase_load(city)
+        if "addresses" in city:
+            call_command(
+                "import_addresses",
+                str(FIXTURES / city["addresses"]["file"]),
+                territory=territory.slug,
+                format=city["addresses"].get("format"),
+                map=city["addresses"].get("map", ""),
+                numbers=True,
+                stdout=self.stdout,
+            )
         call_command("build_gazetteer", territory=territory.slug, stdout=self.stdout)
 
     def reports_load(self, territory: Territory, reports: dict, options: dict) -> None:
@@ -128,6 +140,18 @@ class Command(BaseCommand):
                 seed=reports.get("seed", 1),
                 centre=reports.get("centre"),
             )
+
+    def showcase_load(self, city: dict) -> None:
+        """Replies for the desk and a few reports with photos and a history: only with the reports,
+        so that --no-reports stays quick."""
+        self.stdout.write(
+            f"{response_templates_load(FIXTURES / 'response_templates.json')} response templates added"
+        )
+        if "showcase" in city:
+            created = showcase_load(
+                FIXTURES / city["showcase"], agent_username=city.get("showcase_agent", "agent")
+            )
+            self.stdout.write(f"{created} showcase reports with photos and history added")
 
     def teams_load(self, territory: Territory, teams: list[dict]) -> None:
         for item in teams:

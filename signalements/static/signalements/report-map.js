@@ -52,14 +52,54 @@
     map.on("click", function (event) { place(event.latlng); });
 
     var locateButton = document.getElementById("use-my-location");
-    if (navigator.geolocation && locateButton) {
+    if (locateButton) {
+      // Shown even where the browser cannot locate: the click then says so and offers the other ways.
       locateButton.hidden = false;
       locateButton.addEventListener("click", function () {
+        if (!navigator.geolocation) { locateFailed("unsupported"); return; }
+        locateProblem(null);
+        status.classList.remove("error");
+        status.textContent = locateButton.dataset.searching;
         navigator.geolocation.getCurrentPosition(function (position) {
           var here = L.latLng(position.coords.latitude, position.coords.longitude);
           map.setView(here, 17);
           place(here);
-        }, function () { status.textContent = locateButton.dataset.denied || ""; });
+        }, function (error) {
+          locateFailed({1: "denied", 2: "unavailable", 3: "timeout"}[error.code] || "unavailable");
+        }, {timeout: 15000, maximumAge: 60000});
+      });
+    }
+
+    function locateProblem(reason) {
+      var text = document.getElementById("locate-problem-text");
+      var alternatives = document.getElementById("locate-alternatives");
+      if (!text || !alternatives) { return; }
+      text.textContent = reason ? locateButton.dataset[reason] : "";
+      text.classList.toggle("error", Boolean(reason));
+      alternatives.hidden = !reason;
+    }
+
+    function locateFailed(reason) {
+      status.textContent = "";
+      locateProblem(reason);
+      // The address search is the next way: the field is focused and tells why.
+      var address = form.querySelector("input[name=address]");
+      if (address) {
+        var described = (address.getAttribute("aria-describedby") || "").split(" ");
+        if (described.indexOf("locate-problem-text") < 0) {
+          address.setAttribute("aria-describedby", described.concat(["locate-problem-text"]).join(" ").trim());
+        }
+        address.focus();
+      }
+    }
+
+    var noMapLink = document.getElementById("no-map-link");
+    var noMap = document.getElementById("no-map");
+    if (noMapLink && noMap) {
+      noMapLink.addEventListener("click", function (event) {
+        event.preventDefault();
+        noMap.open = true;
+        noMap.querySelector("summary").focus();
       });
     }
   }
