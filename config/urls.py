@@ -3,6 +3,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
@@ -33,7 +34,11 @@ urlpatterns = [
     # Failed logins lock out (django-axes); many usernames tried from one address are throttled.
     path("admin/login/", page_throttle("login")(admin.site.login)),
     path("admin/", admin.site.urls),
+    # Django logs out by POST only (a link could be followed by a prefetch or a third party).
+    path("deconnexion/", LogoutView.as_view(next_page="home"), name="logout"),
     path("", include("signalements.urls")),
 ]
+handler403 = "signalements.views.permission_denied"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

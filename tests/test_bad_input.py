@@ -420,3 +420,22 @@ def test_a_desk_registration_with_a_channel_that_is_not_text_is_a_400(liege, cha
 @pytest.mark.parametrize("district", ["²", "99999999999999999999999"])
 def test_a_crew_list_with_a_strange_district_number_answers(liege, district):
     assert staff_client("crew-voirie").get(f"/equipe/liege-voirie/?district={district}").status_code == 200
+
+
+@pytest.mark.parametrize("group", ["", "abc", "٣", "1.5"])
+def test_a_duplicate_group_that_is_not_a_number_is_a_404_and_merges_nothing(liege, group):
+    before = _counts()
+
+    response = staff_client("agent").post("/bureau/doublons/", {"group": group, "action": "dismiss"})
+
+    assert response.status_code == 404
+    assert _counts() == before
+
+
+def test_a_login_with_a_username_longer_than_any_account_is_refused_not_a_server_error(liege):
+    from axes.models import AccessAttempt
+
+    response = Client().post("/admin/login/", {"username": "a" * 300, "password": "x"})
+
+    assert response.status_code == 200  # the form again, with its error
+    assert AccessAttempt.objects.get().username == "a" * 255

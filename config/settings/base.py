@@ -407,6 +407,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "signalements.trust.throttles.client_ip"
 AXES_LOCKOUT_CALLABLE = "signalements.trust.throttles.login_locked_out"
+AXES_USERNAME_CALLABLE = "signalements.trust.throttles.login_username"
 AXES_HTTP_RESPONSE_CODE = 429
 # Double opt-in: how long the link of the confirmation e-mail works.
 SIGNALEMENT_CONFIRMATION_MAX_AGE = timedelta(

@@ -15,7 +15,7 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -359,7 +359,10 @@ def duplicates(request):
     if request.method == "POST":
         if not can(request.user, Capability.MERGE):
             raise PermissionDenied
-        group = get_object_or_404(DuplicateGroup, pk=request.POST.get("group"))
+        group_id = request.POST.get("group", "")
+        if not group_id.isascii() or not group_id.isdecimal():  # a forged value: no such group
+            raise Http404
+        group = get_object_or_404(DuplicateGroup, pk=group_id)
         members = list(group.members.all())
         if request.POST.get("action") == "dismiss":
             DuplicateGroup.objects.filter(pk=group.pk).update(state=DuplicateGroup.State.DISMISSED)

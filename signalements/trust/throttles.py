@@ -124,6 +124,18 @@ def page_throttle(
     return decorator
 
 
+def login_username(request, credentials=None) -> str | None:
+    """The username a login attempt is counted under (AXES_USERNAME_CALLABLE): as typed, cut to
+    the length django-axes stores. A longer one, which no account can have, was a server error."""
+    from axes.models import AccessAttempt
+
+    source = credentials or getattr(request, "data", request.POST)
+    username = source.get(settings.AXES_USERNAME_FORM_FIELD)
+    if not isinstance(username, str):
+        return username
+    return username[: AccessAttempt._meta.get_field("username").max_length]
+
+
 def login_locked_out(request, original_response=None, credentials=None):
     """django-axes' answer to a locked-out login (AXES_LOCKOUT_CALLABLE): the 429 page, saying
     when to try again, with Retry-After."""
