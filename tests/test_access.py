@@ -566,3 +566,5 @@ def test_the_desk_menu_offers_only_the_pages_the_role_may_open(client, liege, ro
     for path in ("/bureau/nouveau/", "/bureau/doublons/", "/bureau/moderation/", "/bureau/statistiques/"):
         offered = f'href="{path}"' in page
         assert offered == (client.get(path).status_code == 200), path
+    # The site's menu: the crews' pages are for crews and the desk that stands in for them.
+    assert ('href="/equipe/"' in page) == (role != "planner")
