@@ -4,8 +4,9 @@
 (function () {
   "use strict";
 
-  function baseMap(el) {
-    var map = L.map(el, {keyboard: true, scrollWheelZoom: false});
+  function baseMap(el, center) {
+    // A view before any layer: Leaflet cannot draw a vector layer on a map without one.
+    var map = L.map(el, {keyboard: true, scrollWheelZoom: false}).setView(center, 17);
     L.tileLayer(el.dataset.tiles, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
     return map;
   }
@@ -14,12 +15,13 @@
     return L.latLng(parseFloat(node.dataset.lat), parseFloat(node.dataset.lon));
   }
 
-  function numbered(map, items) {
+  function numbered(map, items, firstColor) {
     var points = [];
-    items.forEach(function (item) {
+    items.forEach(function (item, index) {
       var latlng = latLngOf(item);
+      var color = index === 0 && firstColor ? firstColor : "#0b5cad";
       points.push(latlng);
-      L.circleMarker(latlng, {radius: 7, color: "#0b5cad", weight: 2, fillOpacity: 0.6}).addTo(map)
+      L.circleMarker(latlng, {radius: 7, color: color, weight: 2, fillOpacity: 0.6}).addTo(map)
         .bindTooltip(item.dataset.number, {permanent: true, direction: "top"});
     });
     return points;
@@ -27,21 +29,25 @@
 
   var report = document.getElementById("report-detail-map");
   if (report) {
-    var map = baseMap(report);
     var here = latLngOf(report);
+    var map = baseMap(report, here);
+    var bounds = L.latLngBounds(
+      [here].concat(numbered(map, document.querySelectorAll(".nearby-item[data-lat]")))).pad(0.5);
     var outline = document.getElementById("district-outline");
     if (outline) {
-      L.geoJSON(JSON.parse(outline.textContent), {style: {weight: 2, color: "#4a4a4a", fillOpacity: 0.05, interactive: false}}).addTo(map);
+      // The whole district around the report: where it is in the city, before zooming in.
+      bounds.extend(L.geoJSON(JSON.parse(outline.textContent), {
+        style: {weight: 2, color: "#4a4a4a", fillOpacity: 0.05, interactive: false}
+      }).addTo(map).getBounds());
     }
-    var points = [here].concat(numbered(map, document.querySelectorAll(".nearby-item[data-lat]")));
     L.circleMarker(here, {radius: 9, color: "#b00020", weight: 3}).addTo(map).bindTooltip(report.dataset.label);
-    map.fitBounds(L.latLngBounds(points).pad(0.5), {maxZoom: 17});
+    map.fitBounds(bounds, {maxZoom: 17});
   }
 
   document.querySelectorAll(".group-map").forEach(function (el) {
-    var group = el.closest(".duplicate-group");
-    var groupMap = baseMap(el);
-    var groupPoints = numbered(groupMap, group.querySelectorAll(".member[data-lat]"));
-    if (groupPoints.length) { groupMap.fitBounds(L.latLngBounds(groupPoints).pad(0.5), {maxZoom: 18}); }
+    var members = el.closest(".duplicate-group").querySelectorAll(".member[data-lat]");
+    if (!members.length) { return; }
+    var groupMap = baseMap(el, latLngOf(members[0]));
+    groupMap.fitBounds(L.latLngBounds(numbered(groupMap, members, "#b00020")).pad(0.5), {maxZoom: 18});
   });
 })();
