@@ -28,6 +28,7 @@ from .models import (
     TRACKING_SEPARATOR,
     Category,
     Comment,
+    DuplicateGroup,
     Moderation,
     Photo,
     Signalement,
@@ -199,4 +200,48 @@ def reporter_history(*, email: str = "", phone: str = "", limit: int = 10) -> li
         condition |= Q(reporter__phone=phone)
     return list(
         Signalement.objects.filter(condition).select_related("category").order_by("-created_at")[:limit]
+    )
+
+
+DESK_NEARBY_LIMIT = 10
+
+
+def nearby_open_for_desk(
+    *, signalement: Signalement, user, limit: int = DESK_NEARBY_LIMIT
+) -> list[Signalement]:
+    """Open reports of the same category that the desk may merge into `signalement`: within the
+    category's radius and filed within its time window before or after it, nearest first, in the
+    user's staff scope, with their photos.
+
+    The window is around the report's own date, not today's: an agent opening a report of last
+    month looks for what was filed about the same problem then (nearby_open_queryset serves intake,
+    where the two are the same)."""
+    category = signalement.category
+    window = timedelta(days=category.duplicate_window_days)
+    here = signalement.location_metric
+    return list(
+        signalements_for_staff(user)
+        .filter(
+            category_id=Cast(Value(category.pk), BigIntegerField()),
+            status_open=True,
+            duplicate_of__isnull=True,
+            created_at__range=(signalement.created_at - window, signalement.created_at + window),
+            location_metric__dwithin=(here, D(m=category.duplicate_radius_m)),
+        )
+        .exclude(pk=signalement.pk)
+        .annotate(distance=Distance("location_metric", here))
+        .prefetch_related("photos")
+        .order_by("distance", "-created_at")[:limit]
+    )
+
+
+def duplicate_groups_for_desk() -> QuerySet:
+    """The groups the clustering job proposed, newest first, each with its members oldest first
+    (the oldest is the proposed master) and their photos."""
+    members = _with_names(Signalement.objects.all()).prefetch_related("photos").order_by("created_at", "id")
+    return (
+        DuplicateGroup.objects.filter(state=DuplicateGroup.State.PROPOSED)
+        .select_related("category")
+        .prefetch_related(Prefetch("members", queryset=members))
+        .order_by("-created_at", "-id")
     )

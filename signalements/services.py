@@ -45,7 +45,7 @@ from .trust.moderation import (
 )
 from .trust.optin import confirmed_by_staff
 from .trust.policy import Capability, require, require_move
-from .workflow import allowed_next
+from .workflow import ENTERED_BY_MERGE, allowed_next
 
 logger = logging.getLogger(__name__)
 
@@ -322,6 +322,10 @@ class TransitionError(ValidationError):
     pass
 
 
+class MergeOnly(TransitionError):
+    """A status only a merge sets: "duplicate" must name its master (signalements_merge)."""
+
+
 class EditConflict(ValidationError):
     """Someone changed the report since the author read it: the author decides again."""
 
@@ -342,6 +346,16 @@ def signalement_transition(
     a crew), nothing is written and EditConflict says what it is now."""
     locked = Signalement.objects.select_for_update().get(pk=signalement.pk)
     require_move(author, locked, to_status)
+    if to_status in ENTERED_BY_MERGE:
+        raise MergeOnly(
+            {
+                "to_status": _(
+                    "Un doublon se déclare en fusionnant ce signalement dans le signalement principal, "
+                    "pas par un changement de statut."
+                )
+            },
+            code="merge_only",
+        )
     if from_status is not None and from_status != locked.status:
         raise EditConflict(
             {

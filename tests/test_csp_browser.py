@@ -3,6 +3,8 @@ no violation."""
 
 import pytest
 
+from signalements.duplicates import duplicate_groups_propose
+
 from .factories import SignalementFactory
 from .test_crew_browser import log_in
 
@@ -26,6 +28,8 @@ def test_public_desk_crew_admin_and_documentation_pages_break_no_policy_rule(str
     page = strict_page
     page.context.add_init_script(RECORD_VIOLATIONS)
     report = SignalementFactory()
+    SignalementFactory()  # the same place and category: a nearby report and a duplicate group
+    duplicate_groups_propose()
     checked = {
         "/": ".leaflet-container",
         "/signaler/lieu/": ".leaflet-container",
@@ -36,6 +40,8 @@ def test_public_desk_crew_admin_and_documentation_pages_break_no_policy_rule(str
     log_in(page, "admin")
     staff = {
         "/bureau/": "#queue-map.leaflet-container",
+        f"/bureau/signalements/{report.reference}/": "#report-detail-map .leaflet-overlay-pane path",
+        "/bureau/doublons/": ".group-map .leaflet-overlay-pane path",
         "/equipe/liege-voirie/": "#crew-map.leaflet-container",
         "/equipe/liege-voirie/?format=print": "#crew-map.leaflet-container",
         "/admin/signalements/signalement/": "#signalements-map path.leaflet-interactive",

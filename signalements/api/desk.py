@@ -1,5 +1,7 @@
 """The desk's operations for other systems (token authentication), scoped like the pages."""
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.generics import get_object_or_404
@@ -14,6 +16,7 @@ from ..models import STAFF_CHANNELS, Category, Priority, ReporterContact, Status
 from ..responses import response_template_render, response_templates_for
 from ..selectors import signalements_for_staff, signalements_queue
 from ..services import (
+    MergeOnly,
     ReporterData,
     comment_add,
     signalement_submit,
@@ -171,7 +174,11 @@ class DeskDetailView(DeskReportView):
 
 
 class TransitionSerializer(serializers.Serializer):
-    to_status = serializers.ChoiceField(choices=Status.choices)
+    to_status = serializers.ChoiceField(
+        choices=Status.choices,
+        help_text="« duplicate » est refusé (400) : un doublon se déclare par la fusion, "
+        "POST …/merge/ sur le signalement principal.",
+    )
     text = serializers.CharField(required=False, allow_blank=True, default="")
     is_public = serializers.BooleanField(required=False, default=True)
     from_status = serializers.ChoiceField(
@@ -188,9 +195,26 @@ class DeskTransitionView(DeskReportView):
     def post(self, request, reference: str):
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        signalement_transition(
-            signalement=self.get_object(reference), author=request.user, **serializer.validated_data
-        )
+        signalement = self.get_object(reference)
+        try:
+            signalement_transition(signalement=signalement, author=request.user, **serializer.validated_data)
+        except MergeOnly as exc:
+            raise serializers.ValidationError(
+                {
+                    "to_status": [
+                        *exc.messages,
+                        _(
+                            'Fusionnez-le : POST %(url)s avec {"duplicates": ["%(ref)s"]}, '
+                            "où %(master)s est la référence du signalement principal."
+                        )
+                        % {
+                            "url": reverse("desk-api-merge", args=["MASTER"]),
+                            "ref": signalement.reference,
+                            "master": "MASTER",
+                        },
+                    ]
+                }
+            ) from exc
         return Response(status=status.HTTP_201_CREATED)
 
 

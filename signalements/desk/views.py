@@ -22,12 +22,20 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from cartography.geocoding import get_geocoder
+from cartography.models import District
 
 from ..duplicates import signalement_unmerge, signalements_merge
 from ..models import DuplicateGroup, Status
 from ..responses import response_template_render, response_templates_for
 from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
-from ..selectors import is_role, reporter_history, signalements_for_staff, signalements_queue
+from ..selectors import (
+    duplicate_groups_for_desk,
+    is_role,
+    nearby_open_for_desk,
+    reporter_history,
+    signalements_for_staff,
+    signalements_queue,
+)
 from ..services import (
     ReporterData,
     comment_add,
@@ -52,6 +60,7 @@ from .forms import (
 )
 
 QUEUE_PAGE = 50
+GROUPS_PAGE = 20  # each group has its own small map
 MAP_LIMIT = 2000
 WRITERS = (AGENT, ADMINISTRATOR)
 
@@ -191,8 +200,23 @@ def detail(request, reference: str):
                 if not form.is_valid():
                     raise ValidationError(_("Triage incomplet."))
                 signalement_triage(signalement=signalement, author=user, **form.cleaned_data)
+            elif action == "merge":
+                # One click on a nearby report: that report is merged into this one.
+                duplicate = get_object_or_404(
+                    signalements_for_staff(user), reference=request.POST.get("duplicate", "")
+                )
+                signalements_merge(master=signalement, duplicates=[duplicate], author=user)
+                messages.success(
+                    request,
+                    _("%(ref)s fusionné dans ce signalement.") % {"ref": duplicate.reference},
+                )
+                return redirect("desk-detail", reference=reference)
             elif action == "unmerge":
-                signalement_unmerge(duplicate=signalement, author=user)
+                # From the duplicate itself, or from its master, which names it.
+                target = signalement
+                if request.POST.get("duplicate"):
+                    target = get_object_or_404(signalement.duplicates, reference=request.POST["duplicate"])
+                signalement_unmerge(duplicate=target, author=user)
             else:
                 raise PermissionDenied
             messages.success(request, _("Enregistré."))
@@ -201,12 +225,18 @@ def detail(request, reference: str):
         return redirect("desk-detail", reference=reference)
     may_view_contact = can(user, Capability.VIEW_CONTACT, signalement)
     reporter = getattr(signalement, "reporter", None) if may_view_contact else None
-    comments = list(signalement.comments.select_related("author"))
+    comments = list(signalement.comments.select_related("author").prefetch_related("author__groups"))
     for comment in comments:
         # Contact details a citizen typed are for the roles that see contacts: others read the
         # public version.
         shows_original = may_view_contact or not comment.from_citizen
         comment.shown_text = comment.text if shows_original else comment.public_text
+        comment.author_label = _author_label(comment)
+    can_merge = can(user, Capability.MERGE, signalement)
+    mergeable = signalement.is_open and signalement.duplicate_of_id is None
+    nearby = nearby_open_for_desk(signalement=signalement, user=user) if mergeable else []
+    for other in nearby:
+        other.shown_description = other.description if may_view_contact else other.public_description
     templates = list(response_templates_for(signalement=signalement))
     rendered = {t.pk: response_template_render(template=t, signalement=signalement) for t in templates}
     pick_form = TemplatePickForm(
@@ -224,7 +254,11 @@ def detail(request, reference: str):
             "comments": comments,
             "may_view_contact": may_view_contact,
             "photos": signalement.photos.all(),
-            "candidates": signalement.duplicate_candidates.select_related("candidate"),
+            "nearby": nearby,
+            "merged_here": signalement.duplicates.order_by("created_at", "id"),
+            "can_merge": can_merge,
+            "district_outline": _district_outline(signalement.district_id),
+            "tile_url": settings.LEAFLET_CONFIG["TILES"][0][1],
             "transition_form": TransitionForm(
                 allowed=allowed, initial={"from_status": signalement.status}, auto_id="transition_%s"
             ),
@@ -249,6 +283,32 @@ def detail(request, reference: str):
             "now": timezone.now(),
         },
     )
+
+
+def _author_label(comment) -> str:
+    """Who wrote a message, as the desk needs it: the citizen, a named agent, or a crew."""
+    if comment.from_citizen:
+        return _("Citoyen")
+    author = comment.author
+    if author is None:
+        return _("Service")
+    name = author.get_full_name() or author.get_username()
+    if any(group.name == CREW for group in author.groups.all()):
+        return _("%(name)s (équipe de terrain)") % {"name": name}
+    return name
+
+
+def _district_outline(district_id: int | None) -> dict | None:
+    """The district's outline as GeoJSON for the report's map, rounded to about a metre."""
+    if district_id is None:
+        return None
+    outline = (
+        District.objects.filter(pk=district_id)
+        .annotate(outline=AsGeoJSON("geom", precision=5))
+        .values_list("outline", flat=True)
+        .first()
+    )
+    return json.loads(outline) if outline else None
 
 
 @staff_only(AGENT, ADMINISTRATOR)
@@ -363,7 +423,7 @@ def duplicates(request):
         if not group_id.isascii() or not group_id.isdecimal():  # a forged value: no such group
             raise Http404
         group = get_object_or_404(DuplicateGroup, pk=group_id)
-        members = list(group.members.all())
+        members = list(group.members.order_by("created_at", "id"))
         if request.POST.get("action") == "dismiss":
             DuplicateGroup.objects.filter(pk=group.pk).update(state=DuplicateGroup.State.DISMISSED)
         else:
@@ -380,15 +440,22 @@ def duplicates(request):
                 return redirect("desk-duplicates")
             messages.success(request, _("Fusionné dans %(ref)s.") % {"ref": master.reference})
         return redirect("desk-duplicates")
-    groups = (
-        DuplicateGroup.objects.filter(state=DuplicateGroup.State.PROPOSED)
-        .select_related("category")
-        .prefetch_related("members")[:100]
-    )
+    page = Paginator(duplicate_groups_for_desk(), GROUPS_PAGE).get_page(request.GET.get("page"))
+    may_view_contact = can(request.user, Capability.VIEW_CONTACT)
+    for group in page:
+        group.sorted_members = list(group.members.all())  # oldest first: the proposed master
+        oldest = group.sorted_members[0]
+        for member in group.sorted_members:
+            member.distance_m = member.location_metric.distance(oldest.location_metric)
+            member.shown_description = member.description if may_view_contact else member.public_description
     return render(
         request,
         "signalements/desk/duplicates.html",
-        {"groups": groups, "can_write": can(request.user, Capability.MERGE)},
+        {
+            "page": page,
+            "can_write": can(request.user, Capability.MERGE),
+            "tile_url": settings.LEAFLET_CONFIG["TILES"][0][1],
+        },
     )
 
 
