@@ -9,7 +9,7 @@
     var bounds = [];
     if (el.dataset.depotLat) {
       var depot = L.latLng(parseFloat(el.dataset.depotLat), parseFloat(el.dataset.depotLon));
-      L.circleMarker(depot, {radius: 8, color: "#1b1b1b"}).addTo(map).bindTooltip("Dépôt");
+      L.circleMarker(depot, {radius: 8, color: "#1b1b1b"}).addTo(map).bindTooltip(el.dataset.depotLabel);
       bounds.push(depot);
     }
     L.geoJSON(data, {
