@@ -121,3 +121,28 @@ def test_cannot_be_done_needs_a_reason_then_leaves_the_list_for_the_desk_on_a_ph
     row = phone.locator("tr", has=phone.get_by_role("link", name=report.reference))
     assert "Renvoyé par l'équipe : Un véhicule est garé dessus" in row.inner_text()
     assert_accessible(phone)
+
+
+def test_offline_cannot_without_a_reason_is_not_queued(phone):
+    depot_at_saint_lambert()
+    report = potholes_over_liege()[0]
+    log_in(phone, "crew-voirie")
+    in_language(phone, "fr")
+    phone.goto(f"{phone.base_url}/equipe/liege-voirie/{report.reference}/")
+    phone.context.set_offline(True)
+    phone.wait_for_function("() => !navigator.onLine")
+
+    phone.get_by_role("button", name="Impossible à faire").click()
+
+    phone.wait_for_function("() => document.getElementById('reason').validationMessage !== ''")
+    assert phone.evaluate("document.getElementById('reason').validationMessage") == (
+        "Choisissez pourquoi ce n'est pas possible."
+    )
+    assert phone.get_by_text("Une mise à jour attend").count() == 0
+
+    phone.get_by_label("Si c'est impossible : pourquoi ?").select_option("not_found")
+    phone.get_by_role("button", name="Impossible à faire").click()
+    phone.get_by_text("Une mise à jour attend d'être envoyée.").wait_for()
+    phone.context.set_offline(False)
+    phone.get_by_text("Mise à jour envoyée à").wait_for()
+    assert CrewUpdate.objects.get().cannot_reason == "not_found"
