@@ -217,6 +217,18 @@ class Signalement(models.Model):
         default=False,
         help_text=_("Une équipe choisie par un agent n'est pas recalculée quand les zones changent."),
     )
+    # The crew's "cannot be done" the desk has not answered yet (by a status change or an
+    # assignment): the stop leaves the crew's list and the desk's queue shows the reason.
+    crew_return = models.ForeignKey(
+        "CrewUpdate",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("renvoyé par l'équipe"),
+        db_index=False,
+        editable=False,
+    )
     status = models.CharField(
         _("statut"), max_length=20, choices=Status.choices, default=Status.NEW, db_default=Status.NEW
     )
@@ -325,6 +337,10 @@ class Signalement(models.Model):
                 fields=["team", "status"],
                 name="signalement_open_team",
                 condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # Few rows: what a crew update's deletion (SET_NULL) looks up.
+            models.Index(
+                fields=["crew_return"], name="signalement_crew_return", condition=Q(crew_return__isnull=False)
             ),
             models.Index(
                 fields=["duplicate_of"],
@@ -766,6 +782,14 @@ class CrewUpdate(models.Model):
         DONE = "done", _("fait")
         CANNOT = "cannot", _("impossible à faire")
 
+    class CannotReason(models.TextChoices):
+        PARKED = "parked", _("Un véhicule est garé dessus")
+        EQUIPMENT = "equipment", _("Il faut un autre matériel ou une autre équipe")
+        NOT_FOUND = "not_found", _("Rien trouvé à cet endroit")
+        PRIVATE = "private", _("Terrain privé")
+        DANGER = "danger", _("Dangereux : il faut une signalisation ou la police")
+        OTHER = "other", _("Autre raison (précisez dans la note)")
+
     signalement = models.ForeignKey(Signalement, on_delete=models.CASCADE, related_name="crew_updates")
     team = models.ForeignKey("cartography.Team", on_delete=models.CASCADE, related_name="+")
     author = models.ForeignKey(
@@ -773,6 +797,10 @@ class CrewUpdate(models.Model):
     )
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     note = models.TextField(blank=True)
+    # Why a stop could not be done: the desk reads it in its queue. Older "cannot" rows have none.
+    cannot_reason = models.CharField(
+        _("raison"), max_length=20, choices=CannotReason.choices, blank=True, default=""
+    )
     status = models.CharField(max_length=20, choices=Status.choices)  # the report's, once applied
     idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(db_default=Now())
@@ -789,5 +817,13 @@ class CrewUpdate(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(outcome__in=["", "start", "done", "cannot"]), name="crewupdate_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cannot_reason="")
+                | Q(
+                    outcome="cannot",
+                    cannot_reason__in=["parked", "equipment", "not_found", "private", "danger", "other"],
+                ),
+                name="crewupdate_cannot_reason_valid",
             ),
         ]

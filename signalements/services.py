@@ -385,8 +385,11 @@ def signalement_transition(
         text=text,
         is_public=is_public,
     )
-    Signalement.objects.filter(pk=locked.pk).update(status=to_status, updated_at=timezone.now())
-    signalement.status = to_status
+    # A status change answers a crew's "cannot": the stop may come back on its list.
+    Signalement.objects.filter(pk=locked.pk).update(
+        status=to_status, updated_at=timezone.now(), crew_return=None
+    )
+    signalement.status, signalement.crew_return_id = to_status, None
     if is_public:
         _notify_followers(locked, Notification.Kind.STATUS, status_change=change)
     return change
@@ -506,14 +509,14 @@ def history_note(*, signalement: Signalement, text: str, author=None) -> StatusC
 
 def _assign(*, signalement: Signalement, team, author) -> None:
     Signalement.objects.filter(pk=signalement.pk).update(
-        team=team, team_is_manual=True, updated_at=timezone.now()
+        team=team, team_is_manual=True, updated_at=timezone.now(), crew_return=None
     )
     history_note(
         signalement=signalement,
         author=author,
         text=_("Confié à l'équipe « %(team)s ».") % {"team": team.name},
     )
-    signalement.team, signalement.team_is_manual = team, True
+    signalement.team, signalement.team_is_manual, signalement.crew_return_id = team, True, None
 
 
 def _recategorize(*, signalement: Signalement, category: Category, author) -> None:
@@ -594,6 +597,14 @@ CREW_OUTCOME_STATUS = {
 }
 
 
+def _crew_note(update: CrewUpdate) -> str:
+    """The desk's internal note for a crew update: the reason of a "cannot" first."""
+    if update.outcome != CrewUpdate.Outcome.CANNOT:
+        return update.note or "—"
+    reason = update.get_cannot_reason_display()
+    return _("Impossible : %(reason)s") % {"reason": reason} + (f" – {update.note}" if update.note else "")
+
+
 def _crew_update_replayed(update: CrewUpdate, *, signalement: Signalement, author) -> CrewUpdate:
     if update.signalement_id != signalement.pk or update.author_id != getattr(author, "pk", None):
         raise ValidationError({"idempotency_key": _("Cette clé a déjà servi pour une autre mise à jour.")})
@@ -607,11 +618,13 @@ def crew_update_record(
     author,
     outcome: str = "",
     note: str = "",
+    reason: str = "",
     photo: CleanPhoto | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[CrewUpdate, bool]:
     """Apply a crew's update once: the photo, the status change (a public text when done) and
     the note. An update the workflow does not allow becomes an internal note for the desk.
+    "Cannot" needs a reason (and a note for "other"); the stop then waits for the desk.
 
     Returns the update and whether it was applied now: a known key returns the first one."""
     require(author, Capability.MOVE, signalement)
@@ -622,6 +635,12 @@ def crew_update_record(
         raise ValidationError(
             {"outcome": _("Rien à enregistrer : choisissez un résultat ou écrivez une note.")}
         )
+    cannot = outcome == CrewUpdate.Outcome.CANNOT
+    reason = reason.strip() if cannot else ""  # the form sends its list with every button
+    if cannot and reason not in CrewUpdate.CannotReason.values:
+        raise ValidationError({"reason": _("Choisissez pourquoi ce n'est pas possible.")})
+    if reason == CrewUpdate.CannotReason.OTHER and not note:
+        raise ValidationError({"note": _("Écrivez la raison dans la note.")})
     if idempotency_key is not None and len(idempotency_key) > 128:
         raise ValidationError({"idempotency_key": _("La clé d'idempotence dépasse 128 caractères.")})
     if idempotency_key:
@@ -637,6 +656,7 @@ def crew_update_record(
                 author=author,
                 outcome=outcome,
                 note=note,
+                cannot_reason=reason,
                 status=signalement.status,
                 idempotency_key=idempotency_key or None,
             )
@@ -648,14 +668,16 @@ def crew_update_record(
                 signalement_transition(
                     signalement=signalement, to_status=to_status, author=author, text=note if public else ""
                 )
-                if note and not public:
-                    comment_add(signalement=signalement, text=note, author=author, is_internal=True)
+                if (note or cannot) and not public:
+                    comment_add(
+                        signalement=signalement, text=_crew_note(update), author=author, is_internal=True
+                    )
             elif note or outcome:
                 # "Cannot be done" on a report the desk has not planned yet: a note for the desk.
-                prefix = _("Impossible : ") if outcome == CrewUpdate.Outcome.CANNOT else ""
-                comment_add(
-                    signalement=signalement, text=prefix + (note or "—"), author=author, is_internal=True
-                )
+                comment_add(signalement=signalement, text=_crew_note(update), author=author, is_internal=True)
+            if cannot:
+                Signalement.objects.filter(pk=signalement.pk).update(crew_return=update)
+                signalement.crew_return = update
             if update.status != signalement.status:
                 CrewUpdate.objects.filter(pk=update.pk).update(status=signalement.status)
                 update.status = signalement.status

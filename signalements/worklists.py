@@ -58,7 +58,8 @@ def work_list_queryset(
 ) -> QuerySet[Signalement]:
     """The team's open reports, inside its work zones when it has some, filtered."""
     queryset = (
-        Signalement.objects.filter(team=team, status__in=WORK_STATUSES)
+        # A stop the crew could not do waits for the desk's answer off the list.
+        Signalement.objects.filter(team=team, status__in=WORK_STATUSES, crew_return__isnull=True)
         .select_related("category", "district")
         # What lists and exports show: a district's outline per row would cost more than the rest.
         .only(*WORK_LIST_FIELDS)

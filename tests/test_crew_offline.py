@@ -57,12 +57,12 @@ def test_an_update_sent_twice_with_its_key_is_applied_once_and_answered_the_same
 
 def test_the_item_page_form_applies_a_repeated_key_once(crew, voirie):
     report = pothole(near(100, 0))
-    form = {"outcome": "cannot", "note": "Voiture garée", "idempotency_key": "form-1"}
+    form = {"outcome": "cannot", "reason": "parked", "note": "Voiture garée", "idempotency_key": "form-1"}
 
     for _ in range(2):
         assert crew.post(f"/equipe/liege-voirie/{report.reference}/", form).status_code == 302
 
-    assert report.comments.get().text == "Voiture garée"
+    assert report.comments.get().text.endswith("Voiture garée")
     assert StatusChange.objects.filter(signalement=report, to_status="acknowledged").count() == 1
 
 
@@ -70,7 +70,9 @@ def test_updates_without_a_key_are_each_applied(crew, voirie):
     report = pothole(near(100, 0))
 
     for _ in range(2):
-        crew.post(OUTCOME_URL.format(report.reference), {"outcome": "cannot", "note": "Bloqué"})
+        crew.post(
+            OUTCOME_URL.format(report.reference), {"outcome": "cannot", "reason": "other", "note": "Bloqué"}
+        )
 
     assert report.comments.count() == 2
 

@@ -209,7 +209,8 @@ def test_cannot_be_done_goes_back_to_the_desk_with_an_internal_note(client, voir
     client.force_login(get_user_model().objects.get(username="crew-voirie"))
 
     client.post(
-        f"/equipe/liege-voirie/{report.reference}/", {"outcome": "cannot", "note": "Voiture garée dessus"}
+        f"/equipe/liege-voirie/{report.reference}/",
+        {"outcome": "cannot", "reason": "parked", "note": "Voiture garée dessus"},
     )
 
     report.refresh_from_db()

@@ -205,7 +205,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for the workflow's statuses, wherever a serializer shows them (status, to_status).
-    "ENUM_NAME_OVERRIDES": {"SignalementStatusEnum": "signalements.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "SignalementStatusEnum": "signalements.models.Status",
+        "CrewCannotReasonEnum": "signalements.models.CrewUpdate.CannotReason",
+    },
 }
 
 LEAFLET_CONFIG = {

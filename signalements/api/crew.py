@@ -46,6 +46,10 @@ class WorkListView(APIView):
 class OutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=CrewUpdate.Outcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    # Required for "cannot" (by the service, the one place of that rule), ignored otherwise.
+    reason = serializers.ChoiceField(
+        choices=CrewUpdate.CannotReason.choices, required=False, allow_blank=True, default=""
+    )
     photo = serializers.FileField(required=False)
 
 
@@ -54,7 +58,7 @@ class CrewUpdateOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CrewUpdate
-        fields = ["reference", "outcome", "note", "status", "idempotency_key", "created_at"]
+        fields = ["reference", "outcome", "note", "cannot_reason", "status", "idempotency_key", "created_at"]
 
 
 class OutcomeView(APIView):
@@ -82,6 +86,7 @@ class OutcomeView(APIView):
             author=request.user,
             outcome=data["outcome"],
             note=data["note"],
+            reason=data["reason"],
             photo=photo_clean(data["photo"]) if data.get("photo") else None,
             idempotency_key=request.headers.get("Idempotency-Key", "").strip() or None,
         )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from cartography.models import District, Team
 
-from ..models import Category, Priority, Status
+from ..models import Category, CrewUpdate, Priority, Status
 from ..photos import photo_clean
 from ..roles import ADMINISTRATOR, AGENT
 from ..selectors import is_role
@@ -224,6 +224,7 @@ def crew_item(request, slug: str, reference: str):
     signalement = get_object_or_404(
         team.signalements.select_related("category", "district"), reference=reference
     )
+    errors, status = {}, 200
     if request.method == "POST":
         try:
             crew_update_record(
@@ -232,21 +233,31 @@ def crew_item(request, slug: str, reference: str):
                 author=request.user,
                 outcome=request.POST.get("outcome", ""),
                 note=request.POST.get("note", ""),
+                reason=request.POST.get("reason", ""),
                 photo=photo_clean(request.FILES["photo"]) if request.FILES.get("photo") else None,
                 idempotency_key=request.POST.get("idempotency_key", "").strip() or None,
             )
             messages.success(request, _("Enregistré."))
             return redirect("crew-list", slug=slug)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            # Shown beside its field, with what was typed kept in the form.
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"photo": exc.messages}
+            status = 400
+            for field in ("outcome", "idempotency_key"):
+                for message in errors.get(field, []):
+                    messages.error(request, message)
     return render(
         request,
         "signalements/crew/item.html",
         {
             "team": team,
             "s": signalement,
+            "errors": errors,
+            "posted": request.POST if request.method == "POST" else {},
+            "reasons": CrewUpdate.CannotReason.choices,
             "history": signalement.history.filter(is_public=True),
             "photos": signalement.photos.all(),
             "comments": signalement.comments.all(),
         },
+        status=status,
     )

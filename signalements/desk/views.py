@@ -96,7 +96,8 @@ def _queue(request):
 @page_throttle("staff")
 def queue(request):
     filterset = _queue(request)
-    page = Paginator(filterset.qs, QUEUE_PAGE).get_page(request.GET.get("page"))
+    # With the crew's "cannot" the desk has to answer: its reason is shown on the row.
+    page = Paginator(filterset.qs.select_related("crew_return"), QUEUE_PAGE).get_page(request.GET.get("page"))
     if request.method == "POST":
         if not can(request.user, Capability.TRIAGE):
             raise PermissionDenied

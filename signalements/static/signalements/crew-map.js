@@ -9,7 +9,7 @@
     var bounds = [];
     if (el.dataset.depotLat) {
       var depot = L.latLng(parseFloat(el.dataset.depotLat), parseFloat(el.dataset.depotLon));
-      L.circleMarker(depot, {radius: 8, color: "#1b1b1b"}).addTo(map).bindTooltip("Dépôt");
+      L.circleMarker(depot, {radius: 8, color: "#1b1b1b", className: "depot-marker"}).addTo(map).bindTooltip(el.dataset.depotLabel);
       bounds.push(depot);
     }
     L.geoJSON(data, {
@@ -17,7 +17,7 @@
       pointToLayer: function (feature, latlng) {
         bounds.push(latlng);
         var icon = L.divIcon({className: "stop-icon" + (feature.properties.number <= 0 ? "" : ""),
-                              html: String(feature.properties.number), iconSize: [30, 30]});
+                              html: String(feature.properties.number), iconSize: [36, 36]});
         return L.marker(latlng, {icon: icon, title: feature.properties.number + ". " + feature.id,
                                  alt: feature.properties.number + ". " + feature.id});
       }

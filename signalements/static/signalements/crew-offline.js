@@ -90,6 +90,7 @@
     var body = new FormData();
     body.append("outcome", update.outcome);
     body.append("note", update.note);
+    body.append("reason", update.reason || "");
     if (update.photo) { body.append("photo", update.photo, update.photoName || "photo.jpg"); }
     return fetch(update.url, {
       method: "POST",
@@ -163,8 +164,11 @@
       var photo = form.querySelector("[name=photo]").files[0] || null;
       var note = form.querySelector("[name=note]").value;
       var outcome = button && button.name === "outcome" ? button.value : "";
+      var reasonField = form.querySelector("[name=reason]");
+      var noteField = form.querySelector("[name=note]");
+      var reason = outcome === "cannot" && reasonField ? reasonField.value : "";
       // The same update sent twice (a double tap) keeps its key; another one gets a new key.
-      var signature = [outcome, note, photo ? photo.name + photo.size : ""].join("|");
+      var signature = [outcome, note, reason, photo ? photo.name + photo.size : ""].join("|");
       if (signature !== lastSignature) {
         form.querySelector("[name=idempotency_key]").value = newKey();
         lastSignature = signature;
@@ -175,12 +179,27 @@
         reference: form.dataset.reference,
         outcome: outcome,
         note: note,
+        reason: reason,
         photo: photo,
         photoName: photo ? photo.name : "",
         user: text.user,
         queuedAt: Date.now()
       };
-      if (!navigator.onLine) { queue(update); return; }
+      if (!navigator.onLine) {
+        // No server to refuse it now: the same checks as the server's, before it waits in the queue.
+        var missing = outcome !== "cannot" ? null
+          : !reason ? [reasonField, form.dataset.reasonNeeded]
+          : reason === "other" && !note.trim() ? [noteField, form.dataset.noteNeeded] : null;
+        if (missing) {
+          missing[0].setCustomValidity(missing[1]);
+          missing[0].reportValidity();
+          missing[0].addEventListener("input", function () { missing[0].setCustomValidity(""); }, {once: true});
+          missing[0].addEventListener("change", function () { missing[0].setCustomValidity(""); }, {once: true});
+          return;
+        }
+        queue(update);
+        return;
+      }
       // Online, or so the phone believes: a request that never gets an answer is queued too, and
       // its key makes the later resend harmless if the server did receive it.
       var body = new FormData(form);
