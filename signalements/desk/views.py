@@ -20,14 +20,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cartography.geocoding import get_geocoder
 
 from ..duplicates import signalement_unmerge, signalements_merge
-from ..models import DuplicateGroup, Status
+from ..models import Category, DuplicateGroup, Status
 from ..responses import response_template_render, response_templates_for
 from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
-from ..selectors import is_role, reporter_history, signalements_for_staff, signalements_queue
+from ..selectors import is_role, reporter_history, signalements_for_staff
 from ..services import (
     ReporterData,
     comment_add,
@@ -79,8 +80,36 @@ def staff_only(*roles):
     return decorator
 
 
-def _queue(request):
-    return QueueFilter(request.GET or None, queryset=signalements_queue(request.user))
+def _queue(request) -> QueueFilter:
+    return QueueFilter(request.GET or None, user=request.user)
+
+
+def _queue_caption(filterset: QueueFilter, count: int) -> str:
+    """What the table shows, in words: the open queue, search results, or reports of one status."""
+    status = filterset.form.cleaned_data.get("status") if filterset.is_bound else None
+    searched = filterset.is_bound and filterset.form.cleaned_data.get("q")
+    values = {"n": count, "status": Status(status).label if status else ""}
+    if searched and status:
+        text = ngettext(
+            "%(n)d signalement trouvé au statut « %(status)s »",
+            "%(n)d signalements trouvés au statut « %(status)s »",
+            count,
+        )
+    elif searched:
+        text = ngettext(
+            "%(n)d signalement trouvé, ouvert ou non",
+            "%(n)d signalements trouvés, ouverts ou non",
+            count,
+        )
+    elif status:
+        text = ngettext(
+            "%(n)d signalement au statut « %(status)s »",
+            "%(n)d signalements au statut « %(status)s »",
+            count,
+        )
+    else:
+        text = ngettext("%(n)d signalement ouvert", "%(n)d signalements ouverts", count)
+    return text % values
 
 
 @staff_only(AGENT, CREW, PLANNER, ADMINISTRATOR)
@@ -118,6 +147,7 @@ def queue(request):
         {
             "filter": filterset,
             "page": page,
+            "caption": _queue_caption(filterset, page.paginator.count),
             "query": query.urlencode(),
             "now": timezone.now(),
             "bulk_form": BulkForm(auto_id="bulk_%s"),  # the filters have a "team" field too
@@ -135,8 +165,11 @@ def queue_geojson(request):
     rows = (
         _queue(request)
         .qs.annotate(geojson=AsGeoJSON("location", precision=6))
-        .values_list("reference", "status", "category__slug", "overdue", "geojson")[:MAP_LIMIT]
+        .values_list("reference", "status", "category_id", "overdue", "geojson")[:MAP_LIMIT]
     )
+    # A few categories: their names in the visitor's language, rather than a join per report.
+    names = {category.pk: category.name for category in Category.objects.all()}
+    statuses = dict(Status.choices)
     return JsonResponse(
         {
             "type": "FeatureCollection",
@@ -145,9 +178,14 @@ def queue_geojson(request):
                     "type": "Feature",
                     "id": ref,
                     "geometry": json.loads(geometry),
-                    "properties": {"status": status, "category": category, "overdue": overdue},
+                    "properties": {
+                        "status": status,
+                        "status_label": str(statuses[status]),
+                        "category": names[category_id],
+                        "overdue": overdue,
+                    },
                 }
-                for ref, status, category, overdue, geometry in rows
+                for ref, status, category_id, overdue, geometry in rows
             ],
         }
     )
