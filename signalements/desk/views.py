@@ -447,7 +447,19 @@ def statistics(request):
             "within_deadline_share",
             "satisfaction_answers",
             "satisfaction_mean",
+            "timed",
+            "untimed",
         ):
             writer.writerow(["figure", name, getattr(figures, name)])
         return response
-    return render(request, "signalements/desk/statistics.html", {"f": figures, "start": start, "end": end})
+    return render(
+        request,
+        "signalements/desk/statistics.html",
+        {
+            "f": figures,
+            "volumes": figures.named_volumes(),
+            "chart_data": figures.chart_data(),
+            "start": start,
+            "end": end,
+        },
+    )
