@@ -151,3 +151,13 @@ def test_the_map_names_categories_and_statuses_in_words(client, reports):
     client.cookies["django_language"] = "nl"
     data = client.get("/bureau/carte.geojson", {"q": "avroy"}, headers={"accept-language": "nl"}).json()
     assert data["features"][0]["properties"]["status_label"] != "Nouveau"
+
+
+def test_the_desk_api_searches_alike_and_refuses_an_email_search_to_a_planner(client, reports):
+    client.force_login(user("agent"))
+    found = client.get("/api/v1/desk/signalements/", {"q": "batte"}).json()
+    assert [row["reference"] for row in found["results"]] == [reports["closed"].reference]
+    client.force_login(user("planner"))
+    response = client.get("/api/v1/desk/signalements/", {"q": "jeanne.dupont@example.be"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["q"]
