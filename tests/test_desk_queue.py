@@ -161,3 +161,15 @@ def test_the_desk_api_searches_alike_and_refuses_an_email_search_to_a_planner(cl
     response = client.get("/api/v1/desk/signalements/", {"q": "jeanne.dupont@example.be"})
     assert response.status_code == 400
     assert list(response.json()) == ["q"]
+
+
+def test_a_wide_listing_stops_counting_past_its_cap(client, reports, monkeypatch):
+    from signalements.desk import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 1)
+    SignalementFactory(status="closed")
+    client.force_login(user("agent"))
+    page = found(client, status="closed")
+    assert "plus de 1 signalements au statut « Clôturé »" in page
+    page = found(client)  # the open queue still counts exactly
+    assert "2 signalements ouverts" in page
