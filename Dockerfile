@@ -1,4 +1,11 @@
 # Image for the web app, the Celery worker and Celery beat (see compose.yaml).
+
+# Front-end libraries the pages serve (package.json "dependencies": chart.js), not the test tools.
+FROM node:22-bookworm-slim AS frontend
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim-bookworm
 
 ENV DJANGO_SETTINGS_MODULE=config.settings.production \
@@ -23,6 +30,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 # The project itself, editable so that settings.BASE_DIR is /app (fixtures/, locale/, templates/).
 COPY --chown=app:app . .
+COPY --from=frontend --chown=app:app /src/node_modules/chart.js/dist node_modules/chart.js/dist
 # Production settings need a secret to load: a throw-away one for these two build-time commands.
 RUN pip install --no-deps -e . \
     && DJANGO_SECRET_KEY=build-time-only python manage.py compilemessages --ignore=.venv \

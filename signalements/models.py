@@ -3,9 +3,10 @@ import secrets
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Transform
-from django.contrib.postgres.indexes import GistIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
+from django.contrib.postgres.search import SearchVector
 from django.db.models import Q
-from django.db.models.functions import Cast, Concat, Now, Replace
+from django.db.models.functions import Cast, Concat, Now, Replace, Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,6 +22,14 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.PLANNED, Status.IN_PROGRESS)
+
+# The desk's search (selectors.signalements_search) reads words, not stems: one city speaks
+# several languages, and an agent types a street name or a word of the citizen's, often its start.
+SEARCH_CONFIG = "simple"
+# What any staff role may search; the citizen's own wording (with the contact details typed in it)
+# only by the roles that may see contacts.
+PUBLIC_TEXT_VECTOR = SearchVector("address", "public_description", config=SEARCH_CONFIG)
+PRIVATE_TEXT_VECTOR = SearchVector("description", config=SEARCH_CONFIG)
 
 
 class Channel(models.TextChoices):
@@ -364,6 +373,11 @@ class Signalement(models.Model):
                 name="signalement_moderation_due",
                 condition=Q(description_moderation__in=NEEDS_REVIEW),
             ),
+            # The desk's search by address or words of the description, over every report (closed
+            # ones too): full-text GIN indexes, smaller than trigrams and enough for whole words and
+            # word starts.
+            GinIndex(PUBLIC_TEXT_VECTOR, name="signalement_search_public"),
+            GinIndex(PRIVATE_TEXT_VECTOR, name="signalement_search_private"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["reference"], name="signalement_unique_reference"),
@@ -420,6 +434,8 @@ class ReporterContact(models.Model):
     class Meta:
         verbose_name = _("coordonnées du déclarant")
         verbose_name_plural = _("coordonnées des déclarants")
+        # E-mail lookups ignore case (`email__iexact`: the desk's search, a reporter's history).
+        indexes = [models.Index(Upper("email"), name="reportercontact_email_upper")]
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or "—"

@@ -42,6 +42,8 @@ def test_public_desk_crew_admin_and_documentation_pages_break_no_policy_rule(str
         "/bureau/": "#queue-map.leaflet-container",
         f"/bureau/signalements/{report.reference}/": "#report-detail-map .leaflet-overlay-pane path",
         "/bureau/doublons/": ".group-map .leaflet-overlay-pane path",
+        "/bureau/?q=avroy": "#queue-map.leaflet-container",
+        "/bureau/statistiques/": "#chart-volumes",
         "/equipe/liege-voirie/": "#crew-map.leaflet-container",
         "/equipe/liege-voirie/?format=print": "#crew-map.leaflet-container",
         "/admin/signalements/signalement/": "#signalements-map path.leaflet-interactive",

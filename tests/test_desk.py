@@ -516,3 +516,59 @@ def test_each_team_gets_a_daily_digest_of_its_overdue_reports(liege, mailoutbox)
     (mail,) = mailoutbox
     assert late.team.public_email in mail.to
     assert late.reference in mail.body and "1 signalement en retard" in mail.subject
+
+
+def test_statistics_leave_imported_reports_out_of_every_delay(liege):
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+    make = lambda **kw: SignalementFactory(created_at=t0, deadline_at=t0 + timedelta(days=2), **kw)  # noqa: E731
+    a, b = make(), make()
+    _history(a, [("acknowledged", t0 + timedelta(hours=1)), ("resolved", t0 + timedelta(hours=10))])
+    _history(b, [("acknowledged", t0 + timedelta(hours=3)), ("resolved", t0 + timedelta(hours=72))])
+    # Imported as acknowledged (the bulk loader's one row), resolved 72 s after the import: not
+    # a resolution in 0.02 h. And one loaded with no history at all.
+    imported = make(status="acknowledged")
+    StatusChange.objects.create(signalement=imported, from_status="", to_status="acknowledged", created_at=t0)
+    _history(imported, [("resolved", t0 + timedelta(seconds=72))])
+    make(status="closed")
+
+    f = desk_statistics(start=t0 - timedelta(days=1), end=t0 + timedelta(days=1))
+
+    assert (f.reports, f.timed, f.untimed) == (4, 2, 2)
+    assert f.acknowledge_median_h == 2.0  # 1 and 3 hours
+    assert f.resolve_median_h == 41.0  # (10 + 72) / 2, not 10 with the imported 0.02
+    assert (f.resolved, f.resolved_within_deadline) == (2, 1)
+    [week] = f.weeks
+    assert (week.week, week.reports, week.resolve_median_h) == ("2026-W10", 4, 41.0)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", ["Par canal", "Téléphone", "Par catégorie", "Par semaine", "Semaine"]),
+        ("en", ["By channel", "Phone", "By category", "By week", "Week"]),
+        ("nl", ["Per kanaal", "Telefoon", "Per categorie", "Per week", "Week"]),
+    ],
+)
+def test_statistics_name_their_columns_and_channels_in_words(client, liege, language, expected):
+    report = SignalementFactory(channel="phone")
+    client.force_login(user("planner"))
+    page = client.get("/bureau/statistiques/", headers={"accept-language": language}).content.decode()
+    for words in expected:
+        assert f">{words}<" in page, words
+    assert ">phone<" not in page and f">{report.category.slug}<" not in page
+    assert "Valeur" not in page
+
+
+def test_statistics_page_carries_its_chart_data_as_plain_numbers(client, liege):
+    t0 = timezone.now() - timedelta(days=3)
+    a = SignalementFactory(created_at=t0, deadline_at=t0 + timedelta(days=2))
+    _history(
+        a, [("acknowledged", t0 + timedelta(hours=1)), ("resolved", t0 + timedelta(hours=30, minutes=30))]
+    )
+    client.force_login(user("planner"))
+    page = client.get("/bureau/statistiques/", headers={"accept-language": "fr"}).content.decode()
+    raw = page.split('<script id="statistics-data" type="application/json">', 1)[1].split("</script>", 1)[0]
+    data = json.loads(raw)
+    assert sum(data["volumes"]) == 1 and len(data["weeks"]) == 1
+    assert data["resolve_median_h"] == [30.5]  # a JSON number, not "30,5"
+    assert "vendor/chart.js/chart.umd.min.js" in page

@@ -86,10 +86,14 @@ def desk_context(request) -> dict:
     return {"request": request, "may_view_contact": can(request.user, Capability.VIEW_CONTACT)}
 
 
+class DeskQueueFilter(QueueFilter):
+    related = ("reporter",)
+
+
 class DeskListView(generics.ListCreateAPIView):
     serializer_class = DeskSignalementSerializer
     permission_classes = [StaffOnly]
-    filterset_class = QueueFilter
+    filterset_class = DeskQueueFilter
     throttle_scope = "staff"
     capabilities = {"POST": Capability.REGISTER}
 

@@ -1,17 +1,55 @@
+from functools import cached_property
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cartography.models import District, Team
 
-from ..models import STAFF_CHANNELS, Category, Channel, Priority, ResponseTemplate, Status
+from ..models import (
+    OPEN_STATUSES,
+    STAFF_CHANNELS,
+    Category,
+    Channel,
+    Priority,
+    ResponseTemplate,
+    Signalement,
+    Status,
+)
+from ..selectors import search_is_email, signalements_queue, signalements_search
 from ..trust.moderation import Action, Target
+from ..trust.policy import Capability, can
 from ..web.forms import Form
 
 STAFF_CHANNEL_CHOICES = [(c.value, c.label) for c in STAFF_CHANNELS]
 
 
+def _no_email_search(value: str) -> None:
+    if search_is_email(value):
+        raise ValidationError(
+            _(
+                "Votre rôle ne voit pas les coordonnées des citoyens : "
+                "cherchez par référence, adresse ou description."
+            ),
+            code="email_search",
+        )
+
+
 class QueueFilter(django_filters.FilterSet):
+    """The desk's queue and its filters. Open reports only, unless the filters ask for a closed
+    status or a search, which look through every report the user may read: the filter chooses its
+    queryset (signalements_queue) and ignores one given to it, as DRF's filter backend does."""
+
+    related: tuple[str, ...] = ()
+
+    q = django_filters.CharFilter(
+        label=_("Rechercher"),
+        method="filter_search",
+        max_length=200,
+        help_text=_("Référence, adresse, mots de la description ou e-mail du citoyen."),
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), label=_("Catégorie"))
     district = django_filters.ModelChoiceFilter(
         queryset=District.objects.filter(layer="districts"), label=_("Quartier")
@@ -29,6 +67,37 @@ class QueueFilter(django_filters.FilterSet):
         label=_("Échéance au plus tard le"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+    def __init__(self, data=None, queryset=None, *, request=None, user=None, **kwargs):
+        self.user = user if user is not None else request.user
+        self.with_contacts = can(self.user, Capability.VIEW_CONTACT)
+        super().__init__(data, queryset=Signalement.objects.none(), request=request, **kwargs)
+        if not self.with_contacts:
+            search = self.form.fields["q"]
+            search.help_text = _("Référence, adresse ou mots de la description.")
+            search.validators.append(_no_email_search)
+
+    @cached_property
+    def every_status(self) -> bool:
+        """Whether the valid filters reach past the open reports."""
+        if not self.is_bound:
+            return False
+        self.errors  # noqa: B018 - validates the form, so that cleaned_data holds the valid fields
+        chosen = self.form.cleaned_data
+        status = chosen.get("status")
+        return bool(chosen.get("q")) or bool(status and status not in OPEN_STATUSES)
+
+    @property
+    def qs(self):
+        if not hasattr(self, "_qs"):
+            queue = signalements_queue(self.user, every_status=self.every_status)
+            self.queryset = queue.select_related(*self.related) if self.related else queue
+        return super().qs
+
+    def filter_search(self, queryset, name, value):
+        if not value.strip():
+            return queryset
+        return signalements_search(queryset, text=value, with_contacts=self.with_contacts)
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue=True) if value else queryset
