@@ -161,6 +161,18 @@ def chromium():
         browser.close()
 
 
+# The two screens the browser tests judge a page on: a desktop, and a 390 px phone.
+SCREENS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
+}
+
+
 def _new_page(chromium, *, strict_csp: bool = False, **options):
     """A page in French. The tests' own waits evaluate strings in the page (wait_for_function),
     which the site's Content Security Policy forbids, so the policy is bypassed, but for the

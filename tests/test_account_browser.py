@@ -7,22 +7,14 @@ from pathlib import Path
 import pytest
 
 from .browser import axe_violations
-from .conftest import _new_page
+from .conftest import SCREENS, _new_page
 from .test_crew_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/signalements-screenshots"))
 
-VIEWPORTS = {
-    "desktop": {"viewport": {"width": 1200, "height": 900}},
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "is_mobile": True,
-        "has_touch": True,
-        "device_scale_factor": 2,
-    },
-}
+VIEWPORTS = SCREENS
 
 
 @pytest.fixture(params=list(VIEWPORTS))

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from signalements.models import StatusChange
 
-from .conftest import _new_page
+from .conftest import SCREENS, _new_page
 from .factories import SignalementFactory
 from .test_crew_browser import log_in
 from .test_desk_browser import assert_accessible
@@ -20,11 +20,7 @@ SHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
 
 @pytest.fixture(params=["desktop", "phone"])
 def screen(request, chromium, live_server, liege):
-    size = {"width": 1400, "height": 900} if request.param == "desktop" else {"width": 390, "height": 844}
-    extra = (
-        {} if request.param == "desktop" else {"is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-    )
-    context, page = _new_page(chromium, viewport=size, **extra)
+    context, page = _new_page(chromium, **SCREENS[request.param])
     page.base_url = live_server.url
     page.screen = request.param
     yield page
@@ -54,7 +50,8 @@ def test_the_queue_searches_shows_closed_reports_and_its_map_has_a_legend(screen
     assert "2 signalements ouverts" in page.locator("#queue-caption").inner_text()
     if page.screen == "desktop":
         # Full width: the table is as wide as the window, less the page's padding.
-        assert page.locator("table.queue").bounding_box()["width"] > 1300
+        window = page.viewport_size["width"]
+        assert page.locator("table.queue").bounding_box()["width"] > window - 100
     assert no_horizontal_scroll(page)
     assert_accessible(page)
     shoot(page, "queue")

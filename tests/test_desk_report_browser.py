@@ -9,22 +9,14 @@ import pytest
 from django.conf import settings
 
 from .browser import axe_violations
-from .conftest import _new_page
+from .conftest import SCREENS, _new_page
 from .test_crew_browser import log_in
 from .test_desk_duplicates import group, report  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path(os.environ.get("SCREENSHOTS_DIR", "/tmp/screenshots"))
-SCREENS = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "is_mobile": True,
-        "has_touch": True,
-        "device_scale_factor": 2,
-    },
-}
+
 
 
 @pytest.fixture(params=list(SCREENS))
