@@ -568,3 +568,13 @@ def test_the_desk_menu_offers_only_the_pages_the_role_may_open(client, liege, ro
         assert offered == (client.get(path).status_code == 200), path
     # The site's menu: the crews' pages are for crews and the desk that stands in for them.
     assert ('href="/equipe/"' in page) == (role != "planner")
+
+
+def test_an_unknown_action_on_the_desk_page_is_a_bad_request_not_a_refusal(client, pothole):
+    client.force_login(User.objects.get(username="agent"))
+    before = Snapshot.of(pothole)
+
+    response = client.post(f"/bureau/signalements/{pothole.reference}/", {"action": "explode"})
+
+    assert response.status_code == 400
+    assert Snapshot.of(pothole) == before

@@ -15,7 +15,7 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -281,7 +281,7 @@ def detail(request, reference: str):
                     target = get_object_or_404(signalement.duplicates, reference=request.POST["duplicate"])
                 signalement_unmerge(duplicate=target, author=user)
             else:
-                raise PermissionDenied
+                return HttpResponseBadRequest(_("Action inconnue."), content_type="text/plain; charset=utf-8")
             messages.success(request, _("Enregistré."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
