@@ -17,12 +17,22 @@ class Migration(migrations.Migration):
             model_name='reportercontact',
             index=models.Index(django.db.models.functions.text.Upper('email'), name='reportercontact_email_upper'),
         ),
-        migrations.AddIndex(
+        migrations.AddField(
             model_name='signalement',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.search.SearchVector('address', 'public_description', config='simple'), name='signalement_search_public'),
+            name='public_words',
+            field=models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.SearchVector('address', 'public_description', config='simple'), output_field=django.contrib.postgres.search.SearchVectorField(), verbose_name="mots de l'adresse et de la description publique"),
+        ),
+        migrations.AddField(
+            model_name='signalement',
+            name='private_words',
+            field=models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.SearchVector('description', config='simple'), output_field=django.contrib.postgres.search.SearchVectorField(), verbose_name='mots de la description'),
         ),
         migrations.AddIndex(
             model_name='signalement',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.search.SearchVector('description', config='simple'), name='signalement_search_private'),
+            index=django.contrib.postgres.indexes.GinIndex(fields=['public_words'], name='signalement_public_words'),
+        ),
+        migrations.AddIndex(
+            model_name='signalement',
+            index=django.contrib.postgres.indexes.GinIndex(fields=['private_words'], name='signalement_private_words'),
         ),
     ]
