@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.indexes import GinIndex, GistIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db.models import Q
 from django.db.models.functions import Cast, Concat, Now, Replace, Upper
 from django.utils.translation import gettext_lazy as _
@@ -254,6 +254,21 @@ class Signalement(models.Model):
     # masked, or the moderators' version, or nothing while hidden or waiting. Stored, so that lists
     # read a column rather than run the filter on every row.
     public_description = models.TextField(_("description publique"), blank=True, default="", db_default="")
+    # The words the desk's search matches (selectors.signalements_search), kept by PostgreSQL with
+    # the text: a word found in many reports is then checked on each of them by reading a column,
+    # not by parsing its text again.
+    public_words = models.GeneratedField(
+        verbose_name=_("mots de l'adresse et de la description publique"),
+        expression=PUBLIC_TEXT_VECTOR,
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    private_words = models.GeneratedField(
+        verbose_name=_("mots de la description"),
+        expression=PRIVATE_TEXT_VECTOR,
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
     description_moderation = models.CharField(
         _("modération de la description"),
         max_length=10,
@@ -376,8 +391,8 @@ class Signalement(models.Model):
             # The desk's search by address or words of the description, over every report (closed
             # ones too): full-text GIN indexes, smaller than trigrams and enough for whole words and
             # word starts.
-            GinIndex(PUBLIC_TEXT_VECTOR, name="signalement_search_public"),
-            GinIndex(PRIVATE_TEXT_VECTOR, name="signalement_search_private"),
+            GinIndex(fields=["public_words"], name="signalement_public_words"),
+            GinIndex(fields=["private_words"], name="signalement_private_words"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["reference"], name="signalement_unique_reference"),

@@ -9,6 +9,7 @@ from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.contrib.postgres.search import SearchQuery
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -28,8 +29,6 @@ from django.utils import timezone
 
 from .models import (
     OPEN_STATUSES,
-    PRIVATE_TEXT_VECTOR,
-    PUBLIC_TEXT_VECTOR,
     SEARCH_CONFIG,
     TRACKING_SEPARATOR,
     Category,
@@ -240,16 +239,47 @@ def signalements_search(
     # Word starts ("avr" finds "Avroy"); the words are letters and digits only, so that nothing
     # typed can change the query's syntax.
     query = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config=SEARCH_CONFIG)
-    matches = Q(public_text=query)
-    found = Signalement.objects.annotate(public_text=PUBLIC_TEXT_VECTOR)
+    matches = Q(public_words=query)
     if with_contacts:
-        found = found.annotate(private_text=PRIVATE_TEXT_VECTOR)
-        matches |= Q(private_text=query)
-    # The matches are read from the GIN indexes first (OFFSET 0 keeps PostgreSQL from folding the
-    # subquery into the page's scan by date): planned together, a word whose frequency the planner
-    # misjudges had every report's text parsed again, 12 s at 1M reports for two rare words.
-    sql, params = found.filter(matches).order_by().values("pk").query.sql_with_params()
+        matches |= Q(private_words=query)
+    if _search_is_common(" & ".join(f"{word}:*" for word in words), with_contacts=with_contacts):
+        # Found in many of the newest reports: the page's walk by date meets its 50 rows (and the
+        # count its cap) after a few thousand reports, each checked by reading its stored words.
+        return queryset.filter(matches)
+    # Else the matches are read from the GIN indexes first (OFFSET 0 keeps PostgreSQL from folding
+    # the subquery into the page's scan by date): planned together, a rare word had every report
+    # read, as the planner does not know how rare a word start is.
+    sql, params = Signalement.objects.filter(matches).order_by().values("pk").query.sql_with_params()
     return queryset.filter(pk__in=RawSQL(f"{sql} OFFSET 0", params))
+
+
+SEARCH_PROBE_ROWS = 20_000
+SEARCH_PROBE_COMMON = 250
+SEARCH_PROBE_SQL = """
+SELECT count(*) FROM (
+    SELECT 1 FROM (
+        SELECT public_words, private_words FROM signalements_signalement
+         ORDER BY created_at DESC LIMIT %(rows)s
+    ) newest
+     WHERE public_words @@ to_tsquery(%(config)s::regconfig, %(query)s)
+        {private}
+     LIMIT %(common)s
+) found
+"""
+
+
+def _search_is_common(query: str, *, with_contacts: bool) -> bool:
+    """Whether `query` matches many of the newest reports, read by date (at most 20,000 rows)."""
+    private = "OR private_words @@ to_tsquery(%(config)s::regconfig, %(query)s)" if with_contacts else ""
+    params = {
+        "rows": SEARCH_PROBE_ROWS,
+        "config": SEARCH_CONFIG,
+        "query": query,
+        "common": SEARCH_PROBE_COMMON,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(SEARCH_PROBE_SQL.format(private=private), params)
+        return cursor.fetchone()[0] >= SEARCH_PROBE_COMMON
 
 
 def reporter_history(*, email: str = "", phone: str = "", limit: int = 10) -> list[Signalement]:

@@ -87,8 +87,31 @@ def test_the_text_search_reads_its_gin_indexes(reports):
         cursor.execute("SET enable_seqscan = off")
         plan = queryset.explain()
         cursor.execute("RESET enable_seqscan")
-    assert "signalement_search_public" in plan
-    assert "signalement_search_private" in plan
+    assert "signalement_public_words" in plan
+    assert "signalement_private_words" in plan
+
+
+@pytest.mark.parametrize("with_contacts", [True, False])
+def test_a_common_word_is_read_by_date_with_the_same_results(monkeypatch, reports, with_contacts):
+    """Found in many of the newest reports, a word is checked on each report walked by date
+    (its stored words, not its text parsed again) rather than read from the GIN indexes first."""
+    from signalements import selectors
+
+    def search(text):
+        found = signalements_search(
+            Signalement.objects.order_by("-created_at"), text=text, with_contacts=with_contacts
+        )
+        return list(found.values_list("pk", flat=True)), str(found.query)
+
+    rare = {text: search(text) for text in ("avroy", "nid poule", "boulang", "quai")}
+    monkeypatch.setattr(selectors, "SEARCH_PROBE_COMMON", 1)
+    for text, (pks, sql) in rare.items():
+        assert "OFFSET 0" in sql
+        common_pks, common_sql = search(text)
+        assert "OFFSET 0" not in common_sql
+        assert common_pks == pks, text
+    # The private words only for the roles that may read contacts.
+    assert bool(search("appelez 0470")[0]) is with_contacts
 
 
 @pytest.mark.parametrize("username", ["planner", "crew-voirie"])
