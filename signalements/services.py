@@ -577,19 +577,6 @@ def signalement_triage(
     return changed
 
 
-def signalement_assign(*, signalement: Signalement, team, author=None) -> None:
-    """An agent sends the report to another team."""
-    signalement_triage(signalement=signalement, team=team, author=author)
-
-
-def signalement_recategorize(*, signalement: Signalement, category: Category, author=None) -> None:
-    signalement_triage(signalement=signalement, category=category, author=author)
-
-
-def signalement_set_priority(*, signalement: Signalement, priority: str, author=None) -> None:
-    signalement_triage(signalement=signalement, priority=priority, author=author)
-
-
 CREW_OUTCOME_STATUS = {
     CrewUpdate.Outcome.START: Status.IN_PROGRESS,
     CrewUpdate.Outcome.DONE: Status.RESOLVED,

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from cartography.models import Team
 from signalements.models import CrewUpdate, Signalement
-from signalements.services import signalement_assign, signalement_transition
+from signalements.services import signalement_transition, signalement_triage
 from signalements.worklists import work_list
 
 from .test_crews import near, pothole
@@ -121,7 +121,7 @@ def test_the_desk_answering_by_an_assignment_puts_the_stop_on_the_new_teams_list
     )
     other_team = Team.objects.exclude(pk=voirie.pk).filter(is_active=True).first()
 
-    signalement_assign(signalement=report, team=other_team, author=user("agent"))
+    signalement_triage(signalement=report, team=other_team, author=user("agent"))
 
     assert Signalement.objects.get(pk=report.pk).crew_return_id is None
 
