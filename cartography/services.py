@@ -169,6 +169,21 @@ def places_import_addresses(
         streets[(normalize(row.street), row.postcode)].append(row)
     postcodes_of: dict[str, int] = Counter(name for name, _ in streets)
     places: dict[tuple[str, str], Place] = {}
+
+    def place_add(kind: str, label: str, lon: float, lat: float) -> None:
+        search_name = normalize(label)
+        places.setdefault(
+            (kind, search_name),
+            Place(
+                territory=territory,
+                kind=kind,
+                name=label,
+                search_name=search_name,
+                point=Point(lon, lat, srid=4326),
+                source=ADDRESS_SOURCE,
+            ),
+        )
+
     for (name, postcode), seen in streets.items():
         first = seen[0]
         # The same street name in two merged municipalities: say which one.
@@ -178,17 +193,7 @@ def places_import_addresses(
         mid_lon = statistics.median(r.lon for r in seen)
         mid_lat = statistics.median(r.lat for r in seen)
         middle = min(seen, key=lambda r: (r.lon - mid_lon) ** 2 + (r.lat - mid_lat) ** 2)
-        places.setdefault(
-            (Place.Kind.STREET, normalize(label)),
-            Place(
-                territory=territory,
-                kind=Place.Kind.STREET,
-                name=label,
-                search_name=normalize(label),
-                point=Point(middle.lon, middle.lat, srid=4326),
-                source=ADDRESS_SOURCE,
-            ),
-        )
+        place_add(Place.Kind.STREET, label, middle.lon, middle.lat)
         if numbers:
             for row in seen:
                 if row.number:
@@ -197,17 +202,7 @@ def places_import_addresses(
                         if postcodes_of[name] == 1
                         else (f"{first.street} {row.number}, {postcode} {first.city}".strip())
                     )
-                    places.setdefault(
-                        (Place.Kind.ADDRESS, normalize(address)),
-                        Place(
-                            territory=territory,
-                            kind=Place.Kind.ADDRESS,
-                            name=address,
-                            search_name=normalize(address),
-                            point=Point(row.lon, row.lat, srid=4326),
-                            source=ADDRESS_SOURCE,
-                        ),
-                    )
+                    place_add(Place.Kind.ADDRESS, address, row.lon, row.lat)
     Place.objects.filter(territory=territory, source=ADDRESS_SOURCE).delete()
     # The register is better than streets guessed from report addresses: it replaces them.
     Place.objects.filter(
