@@ -53,6 +53,8 @@ class District(models.Model):
     name = models.CharField(_("nom"), max_length=200)
     code = models.CharField(_("code"), max_length=50)
     geom = models.MultiPolygonField(_("limite"), srid=4326)
+    # Residents, when the boundary file gives them: planners read rates per 1,000 residents.
+    population = models.PositiveIntegerField(_("habitants"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("quartier")

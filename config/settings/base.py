@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "leaflet",
     "axes",
     "cartography",
+    "cartography.planning",
     "signalements",
 ]
 
