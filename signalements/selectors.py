@@ -164,10 +164,6 @@ def tracking_view(*, token: str) -> TrackingView | None:
     )
 
 
-def is_role(user, *roles: str) -> bool:
-    return user.is_authenticated and (user.is_superuser or user.groups.filter(name__in=roles).exists())
-
-
 def signalements_for_staff(user) -> QuerySet[Signalement]:
     """What a staff member may see: everything for agents, planners and administrators; a crew
     member sees only the reports of its teams (trust.policy)."""

@@ -10,11 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..crew.exports import as_geojson
-from ..crew.views import _filters, _team_for
+from ..crew.filters import work_list_filters
 from ..models import CrewUpdate
 from ..photos import photo_clean
 from ..services import crew_update_record
 from ..trust.guards import GuardedJSONParser
+from ..trust.policy import team_for_work_list
 from ..worklists import work_list
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -36,9 +37,11 @@ class WorkListView(APIView):
         summary="La liste de travail, dans l'ordre de tournée",
     )
     def get(self, request, slug: str):
-        team = _team_for(request, slug)
+        team = team_for_work_list(request.user, slug)
         stops = work_list(
-            team=team, urgent_first=request.query_params.get("urgent_first", "1") == "1", **_filters(request)
+            team=team,
+            urgent_first=request.query_params.get("urgent_first", "1") == "1",
+            **work_list_filters(request.query_params),
         )
         return HttpResponse(as_geojson(stops), content_type="application/geo+json")
 
@@ -73,7 +76,7 @@ class OutcomeView(APIView):
         summary="En cours, fait ou impossible",
     )
     def post(self, request, slug: str, reference: str):
-        team = _team_for(request, slug)
+        team = team_for_work_list(request.user, slug)
         signalement = team.signalements.filter(reference=reference).first()
         if signalement is None:
             raise PermissionDenied

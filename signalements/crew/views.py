@@ -2,11 +2,10 @@
 
 import json
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -15,59 +14,16 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from cartography.models import District, Team
+from cartography.models import District
 
 from ..models import Category, CrewUpdate, Priority, Status
 from ..photos import photo_clean
-from ..roles import ADMINISTRATOR, AGENT
-from ..selectors import is_role
 from ..services import crew_update_record
-from ..trust.guards import bbox_parse
+from ..trust.policy import team_for_work_list
 from ..trust.throttles import page_throttle
 from ..worklists import WORK_STATUSES, Stop, teams_of, work_list, work_list_reorder, work_list_reset
 from .exports import as_csv, as_geojson, as_gpx
-
-
-def _team_for(request, slug: str) -> Team:
-    if not request.user.is_authenticated:
-        raise PermissionDenied
-    team = get_object_or_404(Team, slug=slug)
-    if is_role(request.user, AGENT, ADMINISTRATOR) or teams_of(request.user).filter(pk=team.pk).exists():
-        return team
-    raise PermissionDenied
-
-
-class WorkListFilterForm(forms.Form):
-    """The filters of a work list that need parsing; the others are ignored when unknown."""
-
-    deadline_before = forms.DateField(required=False)
-    bbox = forms.CharField(required=False)
-
-    def clean_bbox(self):
-        return bbox_parse(self.cleaned_data["bbox"]) if self.cleaned_data["bbox"] else None
-
-
-def _filters(request) -> dict:
-    """The work list's filters from the query string; a ValidationError, per field, for a date
-    or a rectangle that cannot be one."""
-    get = request.GET
-    filters = {}
-    if get.get("category"):
-        filters["category"] = Category.objects.filter(slug=get["category"]).first()
-    if get.get("priority") in Priority.values:
-        filters["priority"] = get["priority"]
-    if get.get("status") in WORK_STATUSES:
-        filters["status"] = get["status"]
-    if get.get("district", "").isdecimal():  # not isdigit(): int() refuses "²"
-        filters["district"] = District.objects.filter(pk=get["district"]).first()
-    parsed = WorkListFilterForm(get)
-    if not parsed.is_valid():
-        raise ValidationError({name: list(errors) for name, errors in parsed.errors.items()})
-    for name in ("deadline_before", "bbox"):
-        if parsed.cleaned_data[name] is not None:
-            filters[name] = parsed.cleaned_data[name]
-    return filters
-
+from .filters import work_list_filters
 
 # One stop of the list. Written by format_html (which escapes every value) rather than by the
 # template's loop: a crew's 500 stops were some 6,000 template variables, most of the page's time.
@@ -156,7 +112,7 @@ def crew_home(request):
 
 @page_throttle("staff")
 def crew_list(request, slug: str):
-    team = _team_for(request, slug)
+    team = team_for_work_list(request.user, slug)
     if request.method == "POST":
         if request.POST.get("action") == "reset":
             work_list_reset(team=team)
@@ -173,7 +129,7 @@ def crew_list(request, slug: str):
         return redirect(request.get_full_path())
     status = 200
     try:
-        filters = _filters(request)
+        filters = work_list_filters(request.GET)
     except ValidationError as exc:
         if request.GET.get("format") in ("geojson", "gpx", "csv"):
             return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
@@ -220,7 +176,7 @@ def crew_list(request, slug: str):
 
 @page_throttle("staff")
 def crew_item(request, slug: str, reference: str):
-    team = _team_for(request, slug)
+    team = team_for_work_list(request.user, slug)
     signalement = get_object_or_404(
         team.signalements.select_related("category", "district"), reference=reference
     )

@@ -31,7 +31,6 @@ from ..responses import response_template_render, response_templates_for
 from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
 from ..selectors import (
     duplicate_groups_for_desk,
-    is_role,
     nearby_open_for_desk,
     reporter_history,
     signalements_for_staff,
@@ -45,7 +44,7 @@ from ..services import (
 )
 from ..statistics import desk_statistics
 from ..trust.moderation import comments_public, moderation_apply, moderation_queue
-from ..trust.policy import Capability, can, can_move_to
+from ..trust.policy import Capability, can, can_move_to, capabilities_of, roles_of
 from ..trust.throttles import page_throttle
 from ..workflow import allowed_next
 from .forms import (
@@ -67,24 +66,20 @@ GROUPS_PAGE = 20  # each group has its own small map
 # Past it, the page says "more than" and offers five pages: a search is narrowed, not paged.
 COUNT_CAP = 250
 MAP_LIMIT = 2000
-WRITERS = (AGENT, ADMINISTRATOR)
 
 
 def staff_only(*roles):
-    """Signed-in members of these groups; planners may read every page but change nothing."""
+    """Signed-in members of these groups. A POST needs more than reading (the policy): planners may
+    read every page but change nothing."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not is_role(request.user, *roles):
+            if not roles_of(request.user) & set(roles):
                 raise PermissionDenied
-            if (
-                request.method == "POST"
-                and is_role(request.user, PLANNER)
-                and not is_role(request.user, *WRITERS, CREW)
-            ):
+            if request.method == "POST" and not capabilities_of(request.user) - {Capability.READ}:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -10,7 +10,10 @@ from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+
+from cartography.models import Team
 
 from ..models import Signalement, Status
 from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
@@ -107,6 +110,17 @@ def require_move(user, signalement: Signalement, to_status: str) -> None:
         return
     if not can_move_to(user, signalement, to_status):
         raise PermissionDenied(_("Votre rôle ne permet pas ce changement de statut."))
+
+
+def team_for_work_list(user, slug: str):
+    """The team whose work list `user` may open: agents and administrators open any, a crew member
+    the active teams it belongs to. PermissionDenied otherwise, Http404 for an unknown team."""
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied
+    team = get_object_or_404(Team, slug=slug)
+    if roles_of(user) & {AGENT, ADMINISTRATOR} or user.teams.filter(pk=team.pk, is_active=True).exists():
+        return team
+    raise PermissionDenied
 
 
 def signalements_in_scope(user, queryset: QuerySet[Signalement]) -> QuerySet[Signalement]:
