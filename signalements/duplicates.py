@@ -6,7 +6,6 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import (
@@ -19,8 +18,9 @@ from .models import (
     StatusChange,
     Support,
 )
-from .services import history_note, notifications_queue
+from .services import history_note, notifications_queue, status_record
 from .trust.policy import Capability, require
+from .workflow import Event
 
 CLUSTER_SQL = f"""
 SELECT cluster, id, created_at
@@ -157,17 +157,15 @@ def signalements_merge(*, master: Signalement, duplicates: list[Signalement], au
         )
         count = 1 + duplicate.support_count
         added += count
-        change = StatusChange.objects.create(
+        change = status_record(
             signalement=duplicate,
-            from_status=duplicate.status,
             to_status=Status.DUPLICATE,
+            event=Event.MERGE,
             author=author,
             text=_("Même problème que %(ref)s : suivez-le à sa place.") % {"ref": master.reference},
+            duplicate_of=master,
         )
         _notify_merged(duplicate, change, followers)
-        Signalement.objects.filter(pk=duplicate.pk).update(
-            status=Status.DUPLICATE, duplicate_of=master, updated_at=timezone.now()
-        )
         history_note(
             signalement=master,
             author=author,
@@ -199,15 +197,13 @@ def signalement_unmerge(*, duplicate: Signalement, author=None) -> None:
     told = list(merge_notices.values_list("recipient", "language"))
     Support.objects.filter(signalement=master, merged_from=duplicate).delete()
     Signalement.objects.filter(pk=master.pk).update(support_count=F("support_count") - removed)
-    Signalement.objects.filter(pk=duplicate.pk).update(
-        status=previous, duplicate_of=None, updated_at=timezone.now()
-    )
-    change = StatusChange.objects.create(
+    change = status_record(
         signalement=duplicate,
-        from_status=Status.DUPLICATE,
         to_status=previous,
+        event=Event.UNMERGE,
         author=author,
         text=_("Ce n'est finalement pas un doublon de %(ref)s.") % {"ref": master.reference},
+        duplicate_of=None,
     )
     # Those already told of the merge learn that it was undone; nobody else hears of either.
     notifications_queue(

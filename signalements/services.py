@@ -45,7 +45,7 @@ from .trust.moderation import (
 )
 from .trust.optin import confirmed_by_staff
 from .trust.policy import Capability, require, require_move
-from .workflow import ENTERED_BY_MERGE, allowed_next
+from .workflow import ENTERED_BY_MERGE, Event, allowed_next
 
 logger = logging.getLogger(__name__)
 
@@ -331,6 +331,43 @@ class EditConflict(ValidationError):
 
 
 @transaction.atomic
+def status_record(
+    *,
+    signalement: Signalement,
+    to_status: str,
+    author=None,
+    text: str = "",
+    is_public: bool = True,
+    event: Event | None = None,
+    **fields,
+) -> StatusChange:
+    """Every status change, the staff's and the system's (`event`: a merge, its undoing), goes
+    through here: checked against the workflow table, written with its history row. `signalement`
+    is locked by the caller; `fields` are written with the status (the master of a merge)."""
+    if to_status not in allowed_next(signalement.status, event):
+        raise TransitionError(
+            {
+                "status": _("Passage de « %(from)s » à « %(to)s » non autorisé.")
+                % {
+                    "from": Status(signalement.status).label,
+                    "to": Status(to_status).label if to_status in Status.values else to_status,
+                }
+            }
+        )
+    change = StatusChange.objects.create(
+        signalement=signalement,
+        from_status=signalement.status,
+        to_status=to_status,
+        author=author,
+        text=text,
+        is_public=is_public,
+    )
+    Signalement.objects.filter(pk=signalement.pk).update(
+        status=to_status, updated_at=timezone.now(), **fields
+    )
+    return change
+
+
 def signalement_transition(
     *,
     signalement: Signalement,
@@ -367,27 +404,14 @@ def signalement_transition(
             },
             code="conflict",
         )
-    if to_status not in allowed_next(locked.status):
-        raise TransitionError(
-            {
-                "status": _("Passage de « %(from)s » à « %(to)s » non autorisé.")
-                % {
-                    "from": Status(locked.status).label,
-                    "to": Status(to_status).label if to_status in Status.values else to_status,
-                }
-            }
-        )
-    change = StatusChange.objects.create(
+    # A status change answers a crew's "cannot": the stop may come back on its list.
+    change = status_record(
         signalement=locked,
-        from_status=locked.status,
         to_status=to_status,
         author=author,
         text=text,
         is_public=is_public,
-    )
-    # A status change answers a crew's "cannot": the stop may come back on its list.
-    Signalement.objects.filter(pk=locked.pk).update(
-        status=to_status, updated_at=timezone.now(), crew_return=None
+        crew_return=None,
     )
     signalement.status, signalement.crew_return_id = to_status, None
     if is_public:

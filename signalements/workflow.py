@@ -1,6 +1,9 @@
-"""The report workflow, as data: which status may follow which. Checked in one service."""
+"""The report workflow, as data: which status may follow which, for the staff's status changes and
+for the system's own moves (a merge, its undoing). Checked in one place: services.status_record."""
 
-from .models import Status
+from enum import StrEnum
+
+from .models import OPEN_STATUSES, Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NEW: frozenset(
@@ -29,5 +32,21 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ENTERED_BY_MERGE: frozenset[str] = frozenset({Status.DUPLICATE})
 
 
-def allowed_next(status: str) -> frozenset[str]:
-    return TRANSITIONS.get(status, frozenset())
+class Event(StrEnum):
+    """A move the system makes as part of another operation, not a staff member's status change."""
+
+    MERGE = "merge"  # an open report becomes a duplicate of the master it names
+    UNMERGE = "unmerge"  # a duplicate gets back the status it had before the merge
+
+
+SYSTEM_TRANSITIONS: dict[Event, dict[str, frozenset[str]]] = {
+    Event.MERGE: {status: frozenset({Status.DUPLICATE}) for status in OPEN_STATUSES},
+    # A merge takes only open reports, so its undoing gives one back.
+    Event.UNMERGE: {Status.DUPLICATE: frozenset(OPEN_STATUSES)},
+}
+
+
+def allowed_next(status: str, event: Event | None = None) -> frozenset[str]:
+    """The statuses that may follow `status`: by a status change, or by the system's `event`."""
+    table = TRANSITIONS if event is None else SYSTEM_TRANSITIONS[event]
+    return table.get(status, frozenset())
