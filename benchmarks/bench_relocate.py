@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from cartography.models import District, Territory, WorkZone
-from cartography.services import signalements_relocate
+from signalements.locating import signalements_relocate
 from signalements.models import Category, Signalement
 
 from .data import territory_get

@@ -12,77 +12,13 @@ from django.db.models import F
 from django.db.models.functions import Greatest, Now
 
 from config.celery import delay_or_leave_for_sweep
-from signalements.models import Signalement
 
 from .addresses import AddressRow
+from .located import addresses_of, points_relocate
 from .models import District, Place, Territory
 from .selectors import (
     cells_fresh,
-    default_team_sql,
-    districts_of_points_sql,
-    join_locating,
-    zone_teams_of_points_sql,
 )
-
-
-def relocated_sql(*, territory_scoped: bool) -> str:
-    """CREATE TABLE … AS of the reports whose district or team the current boundaries change."""
-    in_territory = "r.territory_id = %(territory_id)s" if territory_scoped else "true"
-    reports = {"points": "signalements_signalement", "point": "location", "metric": "location_metric"}
-    return f"""
-CREATE UNLOGGED TABLE signalement_relocated AS
-WITH district_of AS MATERIALIZED (
-    {districts_of_points_sql(**reports, where=f"r.territory_id = dp.territory_id AND {in_territory}")}
-),
-zone_team_of AS MATERIALIZED (
-    {zone_teams_of_points_sql(**reports, category="r.category_id", where=in_territory)}
-),
-located AS (
-    SELECT r.id, r.district_id AS was_district_id, r.team_id AS was_team_id, r.team_is_manual, d.district_id,
-           COALESCE(z.team_id, {default_team_sql("r.category_id", "r.territory_id")}) AS team_id
-      FROM signalements_signalement r
-      LEFT JOIN district_of d ON d.id = r.id
-      LEFT JOIN zone_team_of z ON z.id = r.id
-     WHERE {in_territory}
-)
-SELECT id, district_id, team_id FROM located
- WHERE was_district_id IS DISTINCT FROM district_id
-    OR (NOT team_is_manual AND was_team_id IS DISTINCT FROM team_id)
-"""
-
-
-# The rows are read again as they are now: a team chosen by hand since keeps it, and a row already
-# right is left alone.
-RELOCATE_SQL = """
-UPDATE signalements_signalement s
-   SET district_id = loc.district_id,
-       team_id = CASE WHEN s.team_is_manual THEN s.team_id ELSE loc.team_id END,
-       updated_at = statement_timestamp()
-  FROM signalement_relocated loc
- WHERE s.id = loc.id
-   AND (s.district_id IS DISTINCT FROM loc.district_id
-        OR (NOT s.team_is_manual AND s.team_id IS DISTINCT FROM loc.team_id))
-"""
-
-
-@transaction.atomic
-def signalements_relocate(*, territory_id: int | None = None) -> int:
-    """Recompute district and team of every report, set-based, after boundaries or work zones
-    changed. Teams chosen by hand are kept. Returns the number of reports that moved.
-
-    What moves is found by a statement that only reads, so that parallel workers share the parts
-    out (an UPDATE is never parallel), then one UPDATE writes it. Relocations take turns.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('signalements_relocate'))")
-        with join_locating(cursor, parallel=True):
-            cursor.execute(
-                relocated_sql(territory_scoped=territory_id is not None), {"territory_id": territory_id}
-            )
-            cursor.execute(RELOCATE_SQL)
-            moved = cursor.rowcount
-        cursor.execute("DROP TABLE signalement_relocated")
-        return moved
 
 
 @transaction.atomic
@@ -107,13 +43,7 @@ def places_rebuild(*, territory: Territory) -> int:
             ),
         )
     streets: dict[str, list] = defaultdict(list)
-    rows = (
-        Signalement.objects.filter(territory=territory)
-        .exclude(address="")
-        .values_list("address", "location")
-        .iterator(chunk_size=5000)
-    )
-    for address, location in rows:
+    for address, location in addresses_of(territory.pk):
         street = street_of(address)
         if street:
             streets[normalize(street)].append((street, location.x, location.y))
@@ -281,7 +211,7 @@ def territory_relocate(*, territory_id: int, requested_only: bool = False, wait:
         )
         if requested_only and requested_at is None:
             return None
-        moved = signalements_relocate(territory_id=territory_id)
+        moved = points_relocate(territory_id=territory_id)
         if requested_at is not None:
             Territory.objects.filter(pk=territory_id, relocation_requested_at=requested_at).update(
                 relocation_requested_at=None

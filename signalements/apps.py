@@ -17,3 +17,13 @@ class SignalementsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(roles_sync_after_migrate, sender=self, dispatch_uid="signalements-roles-sync")
+        # Cartography locates the reports again when boundaries change, and names streets from their
+        # addresses, through what this app registers (cartography does not import it).
+        from cartography.located import address_source_register, relocator_register
+
+        from .locating import report_addresses, signalements_relocate
+
+        relocator_register(
+            "signalements", lambda territory_id: signalements_relocate(territory_id=territory_id)
+        )
+        address_source_register("signalements", report_addresses)

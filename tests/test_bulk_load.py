@@ -182,7 +182,7 @@ def test_a_row_repeated_in_the_file_or_already_stored_is_loaded_once(liege):
 def test_a_load_or_a_relocation_leaves_the_transaction_s_settings_as_they_were(liege):
     """Their joins run with more memory and free parallel workers; a one-point lookup later in the
     same transaction, planned that way, started two workers each time (90 ms instead of 0.1)."""
-    from cartography.services import signalements_relocate
+    from signalements.locating import signalements_relocate
 
     def current() -> tuple:
         with connection.cursor() as cursor:

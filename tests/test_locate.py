@@ -14,8 +14,9 @@ from django.db import connection, transaction
 
 from cartography.models import District, LocateCellsState, Team, WorkZone
 from cartography.selectors import Location, locate
-from cartography.services import locate_cells_refresh, signalements_relocate
+from cartography.services import locate_cells_refresh
 from cartography.tasks import refresh_locate_cells
+from signalements.locating import signalements_relocate
 from signalements.models import Category, Signalement
 from signalements.services import signalement_submit
 

@@ -108,9 +108,7 @@ class DeskListView(generics.ListCreateAPIView):
         """Register a report received by phone, e-mail or at the counter."""
         channel = request.data.get("channel")
         if not isinstance(channel, str) or channel not in STAFF_CHANNELS:
-            raise serializers.ValidationError(
-                {"channel": [f"Choose one of {', '.join(STAFF_CHANNELS)}."]}
-            )
+            raise serializers.ValidationError({"channel": [f"Choose one of {', '.join(STAFF_CHANNELS)}."]})
         # The public serializer validates everything but the channel, checked above for staff.
         data = request.data.copy()
         data["channel"] = "api"
