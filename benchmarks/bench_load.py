@@ -13,14 +13,13 @@ from django.db import connection
 from django.utils import timezone
 
 from cartography.selectors import Location, locate
-from signalements.bulk import (
+from signalements.bulk import BulkRow, signalements_bulk_load
+from signalements.bulk.core import (
     INSERT_SQL,
-    BulkRow,
     locate_by_cells_sql,
     locate_by_parts_sql,
     locate_by_rules_where_cells_cannot_sql,
     points_sql,
-    signalements_bulk_load,
 )
 from signalements.deadlines import WorkingCalendar
 from signalements.models import Category, Signalement, StatusChange
@@ -96,7 +95,7 @@ class LoadRun:
 
 def bulk_load_timed(rows: list[BulkRow]) -> LoadRun:
     """Load and commit `rows` as the import command does, outside a transaction: on two connections
-    (signalements.bulk_pipeline). Only the loading connection's statements are seen here; the
+    (signalements.bulk.pipeline). Only the loading connection's statements are seen here; the
     rest of its time it waits for the helper's ranges, or commits."""
     times = StatementTimes()
     with Stopwatch() as total, connection.execute_wrapper(times):

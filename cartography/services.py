@@ -11,6 +11,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest, Now
 
+from config.celery import app as celery_app
 from config.celery import delay_or_leave_for_sweep
 
 from .addresses import AddressRow
@@ -174,10 +175,11 @@ def relocation_request(*, territory_ids: Iterable[int]) -> None:
 def relocation_enqueue(territory_id: int) -> None:
     """Hand a requested relocation to Celery. A broker outage must not fail the edit that asked for
     it: the territory stays marked and the periodic sweep relocates it."""
-    from .tasks import relocate_signalements
-
     delay_or_leave_for_sweep(
-        relocate_signalements, territory_id, what=f"relocation of territory {territory_id}", logger=logger
+        celery_app.signature("cartography.tasks.relocate_signalements"),
+        territory_id,
+        what=f"relocation of territory {territory_id}",
+        logger=logger,
     )
 
 

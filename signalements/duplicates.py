@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from .history import history_note
 from .models import (
     OPEN_STATUSES,
     Category,
@@ -18,7 +19,7 @@ from .models import (
     StatusChange,
     Support,
 )
-from .services import history_note, notifications_queue, status_record
+from .services import notifications_queue, status_record
 from .trust.policy import Capability, require
 from .workflow import Event
 

@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cartography.selectors import locate
+from config.celery import app as celery_app
 from config.celery import delay_or_leave_for_sweep
 
 from .deadlines import deadline_for
+from .history import history_note
 from .models import (
     CITIZEN_CHANNELS,
     STAFF_CHANNELS,
@@ -65,10 +67,11 @@ class ReporterData:
 def enqueue_after_submit(signalement_id: int) -> None:
     """Hand the side effects to Celery. A broker outage must not lose the report: it stays
     unprocessed and the periodic sweep enqueues it again."""
-    from .tasks import signalement_after_submit
-
     delay_or_leave_for_sweep(
-        signalement_after_submit, signalement_id, what=f"signalement {signalement_id}", logger=logger
+        celery_app.signature("signalements.tasks.signalement_after_submit"),
+        signalement_id,
+        what=f"signalement {signalement_id}",
+        logger=logger,
     )
 
 
@@ -311,10 +314,11 @@ def notifications_queue(
 
 
 def enqueue_notifications(signalement_id: int) -> None:
-    from .tasks import notifications_deliver
-
     delay_or_leave_for_sweep(
-        notifications_deliver, signalement_id, what=f"notifications of {signalement_id}", logger=logger
+        celery_app.signature("signalements.tasks.notifications_deliver"),
+        signalement_id,
+        what=f"notifications of {signalement_id}",
+        logger=logger,
     )
 
 
@@ -516,19 +520,6 @@ def satisfaction_record(
     if not created:
         raise ValidationError({"signalement": _("Vous avez déjà répondu, merci.")})
     return satisfaction
-
-
-def history_note(*, signalement: Signalement, text: str, author=None) -> StatusChange:
-    """A history row for an event that is not a status change (assignment, category, merge):
-    the status stays, the row is internal."""
-    return StatusChange.objects.create(
-        signalement=signalement,
-        from_status=signalement.status,
-        to_status=signalement.status,
-        author=author,
-        is_public=False,
-        text=text,
-    )
 
 
 def _assign(*, signalement: Signalement, team, author) -> None:

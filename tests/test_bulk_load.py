@@ -13,8 +13,9 @@ from django.db import IntegrityError, connection, transaction
 
 from cartography.models import District
 from cartography.selectors import cell_edge_sql, cell_holding_sql, cells_fresh, locate
-from signalements import bulk
-from signalements.bulk import REFERENCES, SET_BASED_CHECKS_SQL, BulkRow, signalements_bulk_load
+from signalements.bulk import BulkRow, signalements_bulk_load
+from signalements.bulk import core as bulk
+from signalements.bulk.core import REFERENCES, SET_BASED_CHECKS_SQL
 from signalements.management.commands.load_demo import synthetic_rows
 from signalements.models import Category, Signalement, StatusChange
 from signalements.synthetic import generate
@@ -89,7 +90,7 @@ def test_a_referenced_row_gone_stops_the_load_naming_the_row(liege):
             "SELECT 7 AS row_no, id AS territory_id, NULL::bigint AS category_id, "
             "NULL::bigint AS district_id, 999999::bigint AS team_id FROM cartography_territory LIMIT 1"
         )
-        from signalements.bulk import _foreign_keys_check
+        from signalements.bulk.core import _foreign_keys_check
 
         with pytest.raises(IntegrityError, match="row 7: team_id 999999 is no longer in cartography_team"):
             _foreign_keys_check(cursor)
@@ -97,7 +98,7 @@ def test_a_referenced_row_gone_stops_the_load_naming_the_row(liege):
 
 
 def test_every_foreign_key_the_loader_fills_is_checked(liege):
-    from signalements.bulk import INSERT_SQL
+    from signalements.bulk.core import INSERT_SQL
 
     inserted = INSERT_SQL.split("(", 2)[2].split(")", 1)[0]
     columns = {name.strip() for name in inserted.split(",")}

@@ -1,4 +1,4 @@
-"""The bulk loader on two connections (signalements.bulk_pipeline), as the import command runs it,
+"""The bulk loader on two connections (signalements.bulk.pipeline), as the import command runs it,
 outside a transaction: what it stores is what the one-connection load stores, all or nothing."""
 
 import logging
@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from signalements.bulk import BulkRow, signalements_bulk_load
-from signalements.bulk_pipeline import PREFIX, range_sizes
+from signalements.bulk.pipeline import PREFIX, range_sizes
 from signalements.models import Signalement, StatusChange
 
 from .test_bulk_load import saint_lambert_row, stored, synthetic
@@ -46,7 +46,7 @@ def test_a_load_outside_a_transaction_stores_what_one_transaction_stores(liege, 
     settings.SIGNALEMENT_BULK_CHUNK_ROWS = 160  # 14 ranges: 10, 12, 15 … 121 rows, then the 112 latest
     rows = rows_with_repeats_and_strays(liege)
 
-    with caplog.at_level(logging.INFO, logger="signalements.bulk_pipeline"):
+    with caplog.at_level(logging.INFO, logger="signalements.bulk.pipeline"):
         two = signalements_bulk_load(rows, source="two")
     with transaction.atomic():
         one = signalements_bulk_load(rows, source="one")
@@ -142,7 +142,7 @@ def test_a_caller_holding_a_transaction_keeps_the_load_in_it(liege, caplog):
     row = saint_lambert_row(created_at=datetime(2025, 5, 2, tzinfo=UTC))
     transaction.set_autocommit(False)
     try:
-        with caplog.at_level(logging.INFO, logger="signalements.bulk_pipeline"):
+        with caplog.at_level(logging.INFO, logger="signalements.bulk.pipeline"):
             assert signalements_bulk_load([row], source="held").inserted == 1
         transaction.rollback()
     finally:

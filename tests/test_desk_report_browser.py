@@ -18,7 +18,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(os.environ.get("SCREENSHOTS_DIR", "/tmp/screenshots"))
 
 
-
 @pytest.fixture(params=list(SCREENS))
 def screen(request, chromium, live_server, liege):
     """A French browser on a desktop or a phone; uploaded photos served from the test's media

@@ -257,9 +257,9 @@ def test_a_mapping_naming_an_unknown_category_is_refused_before_loading(paris, t
 @pytest.mark.django_db(transaction=True)
 def test_the_command_run_outside_a_transaction_loads_on_two_connections(liege, paris, caplog):
     """As `manage.py import_reports` runs: the helper connection locates date ranges of the file
-    while the command's connection inserts them (signalements.bulk_pipeline)."""
+    while the command's connection inserts them (signalements.bulk.pipeline)."""
     path = str(DATA / "paris_dansmarue_2023-07_2024-09.csv.gz")
-    with caplog.at_level("INFO", logger="signalements.bulk_pipeline"):
+    with caplog.at_level("INFO", logger="signalements.bulk.pipeline"):
         out, _ = run("import_reports", path, mapping=str(PARIS_MAPPING))
 
     assert "39515 report(s) loaded, 0 already present, 0 rejected" in out

@@ -161,7 +161,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # (signalements.bulk); false keeps PostgreSQL's row triggers in every case.
 SIGNALEMENT_BULK_SET_BASED_CHECKS = env_bool("SIGNALEMENT_BULK_SET_BASED_CHECKS", True)
 # Outside a transaction, a bulk load locates the rows on a second connection while it inserts them,
-# a date range of this many rows at a time (signalements.bulk_pipeline); false: one connection.
+# a date range of this many rows at a time (signalements.bulk.pipeline); false: one connection.
 SIGNALEMENT_BULK_PIPELINE = env_bool("SIGNALEMENT_BULK_PIPELINE", True)
 SIGNALEMENT_BULK_CHUNK_ROWS = int(os.environ.get("SIGNALEMENT_BULK_CHUNK_ROWS", "100000"))
 # Moderation of public texts and photos (signalements.trust.moderation): "post" shows them at once,

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..history import history_note
 from ..models import (
     CITIZEN_CHANNELS,
     NEEDS_REVIEW,
@@ -235,8 +236,6 @@ def moderation_apply(
     approve: the filtered original is public again (a flag is cleared, a waiting text or photo
     shown); redact: `text` becomes the public version, as the moderator wrote it; hide: nothing
     is shown."""
-    from ..services import history_note
-
     require(author, Capability.MODERATE, signalement)
     if action not in dict(Action.CHOICES):
         raise ValidationError({"action": gettext("Action de modération inconnue.")})

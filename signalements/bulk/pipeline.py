@@ -5,7 +5,7 @@ PostgreSQL writes a table from one backend at a time, and the INSERT is four fif
 one connection the other core idles through it, and waits through the staging and locating before
 it. Here the rows are sorted by date in Python and cut into ranges of about
 SIGNALEMENT_BULK_CHUNK_ROWS, the first ones smaller. For each range the helper stages the rows
-(COPY), locates them (signalements.bulk.locate_rows), drops those already stored or repeated in
+(COPY), locates them (bulk.core.locate_rows), drops those already stored or repeated in
 the file, computes their deadlines and writes them, in the order of their dates, to a work table
 it commits. The loading connection inserts each range as soon as it is ready: it waits for the
 first small range only, not for the whole file to be staged. Only the loading connection writes
@@ -34,7 +34,7 @@ from django.utils import timezone
 from cartography.models import Territory
 from cartography.selectors import local_settings
 
-from .bulk import (
+from .core import (
     LOAD_LOCK_SQL,
     REFERENCES,
     SET_BASED_CHECKS_SQL,

@@ -26,8 +26,8 @@ from cartography.selectors import (
     zone_teams_of_points_sql,
 )
 
-from .deadlines import WorkingCalendar
-from .trust.moderation import BulkDescriptions
+from ..deadlines import WorkingCalendar
+from ..trust.moderation import BulkDescriptions
 
 
 @dataclass(frozen=True)
@@ -377,21 +377,6 @@ def staging_copy(cursor, staging: str, rows: Iterable[BulkRow]) -> None:
                  r.priority, r.channel, r.address, r.description, descriptions.public(r.description),
                  secret)
             )  # fmt: skip
-
-
-def signalements_bulk_load(rows: Iterable[BulkRow], *, source: str) -> BulkResult:
-    """Load many reports at once, each with its history, located in the database, all or nothing.
-
-    Rows outside every territory are not stored and are listed in the result; rows whose
-    (source, external_id) is already stored are skipped, so a file can be loaded again safely.
-    Outside a transaction, the rows are located on a second connection while they are inserted
-    (signalements.bulk_pipeline); inside one, all is done in it.
-    """
-    from .bulk_pipeline import pipeline_usable, signalements_bulk_load_pipelined
-
-    if pipeline_usable():
-        return signalements_bulk_load_pipelined(rows, source=source)
-    return signalements_bulk_load_in_transaction(rows, source=source)
 
 
 @transaction.atomic
