@@ -18,13 +18,11 @@ DRIVING_M_PER_S = 20 / 3.6  # urban average, stops included
 
 EXACT_UP_TO = 10
 NEIGHBOURS = 8
-# On 200 real report locations: 1 % on average (2.3 % at worst) above tours found with 150 times
-# the kicks, in 40-80 ms of CPU on a shared 2-core machine.
+# Tours close to those found with far more kicks, in tens of milliseconds (FINDINGS.md: routing).
 KICKS = 400
-# Independent searches sharing the kicks: one search caught in a poor basin no longer decides. On 60
-# instances of 200 real report locations, against the best of two searches with 25 times the kicks:
-# one search of 400 kicks was 1.050 longer at worst (1.007 on average), two of 200 are 1.027 (1.008),
-# in the same time (they start from the same improved path).
+# Independent searches sharing the kicks: one search caught in a poor basin no longer decides; two
+# searches of half the kicks are better at worst in the same time (they start from the same improved
+# path; benchmarks/results/FINDINGS.md: routing).
 SEARCHES = 2
 KICKS_FULL_UP_TO = 200  # stops; beyond, fewer kicks so that a long list costs about as much
 KICK_SPAN = 30  # longest segment a kick swaps, in stops: repairs stay local

@@ -141,7 +141,7 @@ def join_locating(cursor, *, parallel: bool = False):
 
 # Lateral joins rather than scalar subqueries: each lookup runs once, however often its answer is used.
 # OFFSET 0 keeps the territory a subquery of its own: pulled up, its expression was copied into the
-# filter and the output, and every run initialised the outline lookup twice (p50 0.066 -> 0.058 ms).
+# filter and the output, and every run initialised the outline lookup twice (FINDINGS.md: locate).
 def rules_at_point_sql(point: str, category: str) -> str:
     """(territory_id, district_id, team_id) at the point by the rules, no row outside every territory."""
     return f"""SELECT terr.id AS territory_id, district.district_id,

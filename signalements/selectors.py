@@ -83,7 +83,7 @@ def nearby_open_queryset(*, category: Category, location: Point) -> QuerySet[Sig
             category_id=Cast(Value(category.pk), BigIntegerField()),
             status_open=True,  # through the partial spatial index of open reports
             # As an age, not `created_at >= …`: the planner would AND the created_at btree's
-            # thousands of recent rows with the few the spatial index finds (5 ms instead of 0.1).
+            # thousands of recent rows with the few the spatial index finds (FINDINGS.md: nearby).
             age__lte=window,
             location_metric__dwithin=(here, D(m=category.duplicate_radius_m)),
         )

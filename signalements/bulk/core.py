@@ -89,13 +89,13 @@ STAGING_COLUMNS = {
     "secret": "bytea",
 }
 # The secret of each tracking token, drawn in Python from the OS generator (secrets) by blocks:
-# gen_random_uuid() once per row, as the column's default does, cost 2.3 s per 1M reports.
+# gen_random_uuid() once per row, as the column's default does, costs more (FINDINGS.md: bulk 1).
 SECRET_BYTES = 16
 SECRET_BLOCK_ROWS = 4096
 
 # What the points table of the parts' path carries from staging: what locating, the repeat and
 # foreign-key checks and the deadlines need. The wide columns (description, address…) join the
-# located rows once, after the parts' joins (1M reports: 13.3 -> 10.4 s).
+# located rows once, after the parts' joins (benchmarks/results/FINDINGS.md: bulk 2).
 CARRIED_COLUMNS = ("id", "row_no", "external_id", "category_id", "created_at")
 # What the located rows carry: every staged column, the point made of lon and lat instead.
 LOCATED_COLUMNS = tuple(column for column in ("id", *STAGING_COLUMNS) if column not in ("lon", "lat"))
@@ -107,8 +107,8 @@ def _carried(alias: str, columns: tuple[str, ...] = CARRIED_COLUMNS) -> str:
 
 # The located rows, with the cells fresh (cartography.models.LocateCell): each staged point probes
 # the cells' spatial index for the one cell whose interior holds it, in parallel over the staged
-# rows; no points table, no sort, no index to build (1M reports: 4.9 s -> 1.9 s against joining
-# the cells to indexed points). `unknown`: the cell does not know the category.
+# rows; no points table, no sort, no index to build: faster than joining the cells to indexed
+# points (FINDINGS.md: bulk 3). `unknown`: the cell does not know the category.
 def locate_by_cells_sql(located: str, staging: str) -> str:
     return f"""
 CREATE UNLOGGED TABLE {located} AS
@@ -138,8 +138,8 @@ UPDATE {located} l
 # spatial index, so that the parts can be joined to them (cartography.selectors:
 # districts_of_points_sql, zone_teams_of_points_sql).
 # Stored in geohash order: the points a part finds in its box then sit on a few neighbouring pages
-# (3.7x faster than one lookup per point on 100,000 points; 2.5x faster than unsorted). Indexed in
-# WGS84, as the parts are: no metric copy to compute (1M points: 5.6 s -> 1.6 s).
+# (faster than one lookup per point, and than unsorted). Indexed in WGS84, as the parts are: no
+# metric copy to compute (FINDINGS.md: bulk 4).
 def points_sql(points: str, staging: str) -> tuple[str, ...]:
     return (
         f"""
@@ -270,8 +270,8 @@ REFERENCES = (
     ("district_id", "cartography_district"),
     ("team_id", "cartography_team"),
 )
-# Foreign keys are checked by a trigger per row and key: 5 lookups per report, 22 s of a 1M-report
-# load. Set-based instead when the role may switch row triggers off for its transaction
+# Foreign keys are checked by a trigger per row and key: 5 lookups per report, a large share of a
+# load (FINDINGS.md: bulk 5). Set-based instead when the role may switch row triggers off for its transaction
 # (session_replication_role, as logical replication does) and no trigger of our own listens to
 # inserts into the two tables: a trigger added later turns this path off rather than being skipped.
 SET_BASED_CHECKS_SQL = """
@@ -407,7 +407,7 @@ def signalements_bulk_load_in_transaction(rows: Iterable[BulkRow], *, source: st
         row_triggers = (
             local_settings(cursor, {"session_replication_role": "replica"}) if set_based else nullcontext()
         )
-        # In memory, the INSERT's sort by date and its hash joins (1M reports: 21.5 s -> 18 s).
+        # In memory, the INSERT's sort by date and its hash joins (FINDINGS.md: bulk 6).
         with local_settings(cursor, {"work_mem": "1GB", "jit": "off"}), row_triggers:
             cursor.execute(INSERT_SQL, {"source": source, "tz": tz.key})
             result.inserted = cursor.fetchone()[0]

@@ -61,8 +61,8 @@ from .forms import (
 QUEUE_PAGE = 50
 GROUPS_PAGE = 20  # each group has its own small map
 # Counting every closed report, or every match of a common word, read the whole table at 1M
-# reports (about 300 ms a page). Counting up to a cap reads until that many matches: a word in one
-# report of 15 costs a full-text test on 15 × the cap rows (1,000: 200 ms, 250: about 50 ms).
+# reports. Counting up to a cap reads until that many matches: a word in one report of 15 costs a
+# full-text test on 15 × the cap rows (benchmarks/results/FINDINGS.md: desk queue).
 # Past it, the page says "more than" and offers five pages: a search is narrowed, not paged.
 COUNT_CAP = 250
 MAP_LIMIT = 2000
