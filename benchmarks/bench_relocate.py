@@ -42,7 +42,8 @@ def team_by_orm(location: Point, category: Category, territory: Territory) -> in
 
 
 def relocate_row_by_row(ids: list[int]) -> int:
-    """What a per-report relocation does (as Signalen does it): query district and team, save()."""
+    """What a per-report relocation does (as Signalen does it): query district and team, and save()
+    the reports whose district or team changes."""
     moved = 0
     reports = Signalement.objects.filter(pk__in=ids).select_related("territory", "category__default_team")
     for signalement in reports:
@@ -60,10 +61,12 @@ def relocate_row_by_row(ids: list[int]) -> int:
             else team_by_orm(signalement.location, signalement.category, territory)
         )
         district_id = district.pk if district is not None else None
-        moved += (district_id, team_id) != (signalement.district_id, signalement.team_id)
+        if (district_id, team_id) == (signalement.district_id, signalement.team_id):
+            continue  # the strongest reasonable loop writes only what moves, as the UPDATE does
+        moved += 1
         signalement.district_id, signalement.team_id = district_id, team_id
         signalement.updated_at = timezone.now()
-        signalement.save()
+        signalement.save(update_fields=["district_id", "team_id", "updated_at"])
     return moved
 
 
@@ -84,6 +87,8 @@ def run(*, sample_size: int, seed: int) -> Report:
 
     with Stopwatch() as unchanged:
         moved_unchanged = signalements_relocate(territory_id=territory.pk)
+    with rolled_back(), Stopwatch() as orm_unchanged:
+        moved_sample_unchanged = relocate_row_by_row(sample.tolist())
     districts_swap(first, second)
     with Stopwatch() as swapped:
         moved = signalements_relocate(territory_id=territory.pk)
@@ -99,7 +104,7 @@ def run(*, sample_size: int, seed: int) -> Report:
     evaluated = reports.count()
     names = dict(District.objects.filter(pk__in=busiest).values_list("pk", "name"))
     report = Report("relocate")
-    baseline = f"per-row ORM + save(), {sample_size:,}-row sample"
+    baseline = f"per-row ORM, save() of what moves, {sample_size:,}-row sample"
     report.figures = [
         Figure(
             f"relocate {evaluated:,} rows after a swap ({moved:,} move)",
@@ -113,8 +118,8 @@ def run(*, sample_size: int, seed: int) -> Report:
             f"relocate {evaluated:,} rows, no boundary change ({moved_unchanged:,} move)",
             evaluated / unchanged.seconds,
             "rows/s",
-            baseline=baseline,
-            baseline_value=sample_size / orm.seconds,
+            baseline=f"{baseline}, no boundary change",
+            baseline_value=sample_size / orm_unchanged.seconds,
             target=Target(TARGET_SPEEDUP, on_ratio=True),
         ),
     ]
@@ -132,8 +137,10 @@ def run(*, sample_size: int, seed: int) -> Report:
             "swap_back": moved_back,
             "no_change": moved_unchanged,
             "orm_sample": moved_sample,
+            "orm_sample_no_change": moved_sample_unchanged,
         },
         "orm_sample_s": orm.seconds,
+        "orm_sample_no_change_s": orm_unchanged.seconds,
         "orm_extrapolated_s": orm.seconds * evaluated / sample_size,
         "vacuum_analyze_s": vacuum_s,
     }
