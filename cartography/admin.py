@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from leaflet.admin import LeafletGeoAdmin
 
+from .database import LOCATING_FIELDS
 from .models import District, Team, Territory, WorkZone
 from .services import relocation_request
 
@@ -82,7 +83,7 @@ class TerritoryAdmin(LeafletGeoAdmin):
                 if not field.primary_key and field.name != "relocation_requested_at"
             ]
         )
-        if "locating_layer" in form.changed_data:  # the reports' districts come from another layer
+        if LOCATING_FIELDS["territory"] & set(form.changed_data):  # its outline or locating layer
             request_relocation(self, request, {obj.pk})
 
 
@@ -91,7 +92,7 @@ class DistrictAdmin(RelocatingAdmin):
     list_display = ["name", "code", "layer", "territory"]
     list_filter = ["territory", "layer"]
     search_fields = ["name", "code"]
-    locating_fields = frozenset({"geom", "territory", "layer"})
+    locating_fields = LOCATING_FIELDS["district"]
 
     def territories_of(self, objs):
         """Only a district of its territory's locating layer places reports (another layer, such
@@ -120,6 +121,17 @@ class TeamAdmin(LeafletGeoAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [WorkZoneInline]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and LOCATING_FIELDS["team"] & set(form.changed_data):
+            # Active or not, and where: its zones' territories route again, and every territory if
+            # it is a category's default team.
+            if obj.default_for_categories.exists():
+                territory_ids = set(Territory.objects.values_list("pk", flat=True))
+            else:
+                territory_ids = territories_over(zone.geom for zone in obj.work_zones.all())
+            request_relocation(self, request, territory_ids)
+
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         if formset.model is WorkZone:
@@ -140,7 +152,7 @@ class WorkZoneAdmin(RelocatingAdmin):
     search_fields = ["name", "team__name"]
     # Categories are saved after the zone (save_related), but before the commit that queues the
     # relocation.
-    locating_fields = frozenset({"geom", "team", "priority", "categories"})
+    locating_fields = LOCATING_FIELDS["workzone"]
 
     def territories_of(self, objs):
         return territories_over(zone.geom for zone in objs)

@@ -22,8 +22,12 @@ def zone_part_rule(category: str) -> str:
     return f"wp.team_active AND (wp.category_ids = '{{}}' OR {category} = ANY(wp.category_ids))"
 
 
-# A zone naming the category beats a catch-all zone, then the higher priority, then the smaller zone.
-ZONE_RANK = "(wp.category_ids = '{}'), wp.priority DESC, wp.area, wp.work_zone_id"
+# Among zones that serve: the higher priority, then the smaller zone, then the lower id.
+ZONE_PRECEDENCE = "wp.priority DESC, wp.area, wp.work_zone_id"
+# A zone naming the category beats a catch-all zone, then ZONE_PRECEDENCE.
+ZONE_RANK = f"(wp.category_ids = '{{}}'), {ZONE_PRECEDENCE}"
+# A zone for every category (the locate cells keep its team for categories created later).
+CATCH_ALL_ZONE_RULE = "wp.team_active AND wp.category_ids = '{}'"
 
 
 def district_part_sql(point: str) -> str:

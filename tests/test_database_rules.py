@@ -79,3 +79,58 @@ def test_the_metric_copy_follows_the_point(liege, settings):
     assert signalement.location_metric.srid == settings.METRIC_SRID
     moved = signalement.location.transform(settings.METRIC_SRID, clone=True)
     assert signalement.location_metric.distance(moved) < 0.01
+
+
+def test_the_locating_functions_and_triggers_are_the_declared_ones(db):
+    """Every migrate ends by installing cartography.database: what the database runs is what the
+    module declares (the migrations' older texts replaced), and nothing undeclared is left."""
+    from django.db import connection
+
+    from cartography.database import FUNCTIONS, TRIGGERS
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'cartography\\_%'")
+        installed = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT tgname, tgrelid::regclass::text FROM pg_trigger"
+            " WHERE NOT tgisinternal AND tgfoid::regproc::text LIKE 'cartography\\_%'"
+        )
+        triggers = set(cursor.fetchall())
+    assert installed == {function.name: function.body for function in FUNCTIONS}
+    assert triggers == {(trigger.name, trigger.table) for trigger in TRIGGERS}
+
+
+def test_deactivating_a_team_in_the_admin_relocates_its_zones_territory(admin_client, liege):
+    """The admin's list of edits that move reports comes from the same declaration as the triggers:
+    a team's activity is in it (the admin used to ignore it)."""
+    from cartography.models import Team, Territory
+
+    team = Team.objects.get(slug="liege-hypercentre")
+    zone = team.work_zones.get()
+    prefix = "work_zones"
+    data = {
+        "slug": team.slug,
+        "name": team.name,
+        "territory": team.territory_id or "",
+        "public_phone": team.public_phone,
+        "public_email": team.public_email,
+        "depot": team.depot.geojson if team.depot else "",
+        # is_active left out: unticked
+        f"{prefix}-TOTAL_FORMS": 1,
+        f"{prefix}-INITIAL_FORMS": 1,
+        f"{prefix}-MIN_NUM_FORMS": 0,
+        f"{prefix}-MAX_NUM_FORMS": 1000,
+        f"{prefix}-0-id": zone.pk,
+        f"{prefix}-0-team": team.pk,
+        f"{prefix}-0-name": zone.name,
+        f"{prefix}-0-priority": zone.priority,
+        "_save": "Enregistrer",
+    }
+    assert Territory.objects.get(pk=liege.pk).relocation_requested_at is None
+
+    response = admin_client.post(f"/admin/cartography/team/{team.pk}/change/", data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    team.refresh_from_db()
+    assert not team.is_active
+    assert Territory.objects.get(pk=liege.pk).relocation_requested_at is not None
