@@ -12,10 +12,9 @@ Migrations 0003 to 0011 created earlier versions of these objects; they are hist
 end of every migrate by what is declared here.
 """
 
-from dataclasses import dataclass
-
 from django.db import connection as default_connection
-from django.db import transaction
+
+from config.database import Function, Trigger, declared_install
 
 from .selectors import (
     CATCH_ALL_ZONE_RULE,
@@ -47,42 +46,6 @@ LOCATING_FIELDS: dict[str, frozenset[str]] = {
     if table.startswith("cartography_")
 }
 LOCATING_FIELDS["workzone"] |= {"categories"}
-
-
-@dataclass(frozen=True)
-class Function:
-    signature: str  # name(arguments)
-    returns: str
-    body: str
-    language: str = "plpgsql"
-    options: str = ""  # STABLE, SET …
-
-    def sql(self) -> str:
-        return (
-            f"CREATE OR REPLACE FUNCTION {self.signature} RETURNS {self.returns} "
-            f"LANGUAGE {self.language} {self.options} AS $function${self.body}$function$"
-        )
-
-    @property
-    def name(self) -> str:
-        return self.signature.split("(", 1)[0]
-
-
-@dataclass(frozen=True)
-class Trigger:
-    name: str
-    table: str
-    definition: str  # what follows "ON table" is written in `sql()`; this is the timing and events
-    rest: str  # FOR EACH … EXECUTE FUNCTION …
-    constraint: bool = False
-
-    def sql(self) -> list[str]:
-        if self.constraint:  # CREATE OR REPLACE is not available for constraint triggers
-            return [
-                f"DROP TRIGGER IF EXISTS {self.name} ON {self.table}",
-                f"CREATE CONSTRAINT TRIGGER {self.name} {self.definition} ON {self.table} {self.rest}",
-            ]
-        return [f"CREATE OR REPLACE TRIGGER {self.name} {self.definition} ON {self.table} {self.rest}"]
 
 
 def _pieces(geom: str) -> str:
@@ -538,9 +501,4 @@ for _table, _name, _events in (
 
 def install(connection=default_connection) -> None:
     """Create or replace every function and trigger declared here, in one transaction."""
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        for function in FUNCTIONS:
-            cursor.execute(function.sql())
-        for trigger in TRIGGERS:
-            for statement in trigger.sql():
-                cursor.execute(statement)
+    declared_install(FUNCTIONS, TRIGGERS, connection)

@@ -134,3 +134,20 @@ def test_deactivating_a_team_in_the_admin_relocates_its_zones_territory(admin_cl
     team.refresh_from_db()
     assert not team.is_active
     assert Territory.objects.get(pk=liege.pk).relocation_requested_at is not None
+
+
+def test_the_history_triggers_are_the_declared_ones(db):
+    from django.db import connection
+
+    from signalements.history import FUNCTIONS, TRIGGERS
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'signalements\\_statusch%'")
+        installed = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT tgname, tgrelid::regclass::text FROM pg_trigger"
+            " WHERE NOT tgisinternal AND tgrelid = 'signalements_statuschange'::regclass"
+        )
+        triggers = set(cursor.fetchall())
+    assert installed == {function.name: function.body for function in FUNCTIONS}
+    assert triggers == {(trigger.name, trigger.table) for trigger in TRIGGERS}

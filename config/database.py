@@ -1,0 +1,56 @@
+"""Database functions and triggers declared in Python, installed with CREATE OR REPLACE.
+
+A capability that keeps a rule in PostgreSQL (a trigger whatever writes the table) declares its
+functions and triggers with these classes in one module of its own, and installs them after every
+migrate: migrations carry the schema, the rule lives in one place (cartography.database,
+signalements.history)."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+
+@dataclass(frozen=True)
+class Function:
+    signature: str  # name(arguments)
+    returns: str
+    body: str
+    language: str = "plpgsql"
+    options: str = ""  # STABLE, SET …
+
+    def sql(self) -> str:
+        return (
+            f"CREATE OR REPLACE FUNCTION {self.signature} RETURNS {self.returns} "
+            f"LANGUAGE {self.language} {self.options} AS $function${self.body}$function$"
+        )
+
+    @property
+    def name(self) -> str:
+        return self.signature.split("(", 1)[0]
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    table: str
+    definition: str  # what follows "ON table" is written in `sql()`; this is the timing and events
+    rest: str  # FOR EACH … EXECUTE FUNCTION …
+    constraint: bool = False
+
+    def sql(self) -> list[str]:
+        if self.constraint:  # CREATE OR REPLACE is not available for constraint triggers
+            return [
+                f"DROP TRIGGER IF EXISTS {self.name} ON {self.table}",
+                f"CREATE CONSTRAINT TRIGGER {self.name} {self.definition} ON {self.table} {self.rest}",
+            ]
+        return [f"CREATE OR REPLACE TRIGGER {self.name} {self.definition} ON {self.table} {self.rest}"]
+
+
+def declared_install(functions: list[Function], triggers: list[Trigger], connection) -> None:
+    """Create or replace these functions, then these triggers, in one transaction."""
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for function in functions:
+            cursor.execute(function.sql())
+        for trigger in triggers:
+            for statement in trigger.sql():
+                cursor.execute(statement)
