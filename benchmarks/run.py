@@ -1,6 +1,6 @@
 """Benchmarks at scale: bulk load, locate, relocate, API submission and list, each against a baseline.
 
-    .venv/bin/python benchmarks/run.py [--rows N | --quick] [--only NAME] [--city CITY]
+    .venv/bin/python benchmarks/run.py [--rows N | --quick] [--only NAME[,NAME…]] [--city CITY]
 
 Every run drops and creates the `signalements_bench` database on the server of DATABASE_URL, loads
 the city's real boundaries, categories and teams, then N synthetic reports. It prints a table and
@@ -23,6 +23,14 @@ BENCH_BROKER = "redis://127.0.0.1:6379/14"
 BENCHMARKS = ("load", "locate", "relocate", "api", "nearby", "cluster", "queue", "route", "cells")
 
 
+def only_names(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"unknown benchmark {', '.join(unknown) or value!r}")
+    return names
+
+
 def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -34,7 +42,11 @@ def arguments() -> argparse.ArgumentParser:
     size.add_argument(
         "--quick", action="store_const", const=QUICK_ROWS, dest="rows", help=f"{QUICK_ROWS:,} reports"
     )
-    parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark (the table is filled anyway)")
+    parser.add_argument(
+        "--only",
+        type=only_names,
+        help=f"run these benchmarks, comma-separated, on one fill of the table ({', '.join(BENCHMARKS)})",
+    )
     parser.add_argument("--city", default="liege", help="demo city from fixtures/cities/ (default: liege)")
     return parser
 
@@ -74,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.output import report_print, results_write
     from benchmarks.suite import Sizes, environment_describe, suite_run
 
-    reports = suite_run(Sizes(rows=args.rows), selected=BENCHMARKS if args.only is None else (args.only,))
+    reports = suite_run(Sizes(rows=args.rows), selected=BENCHMARKS if args.only is None else args.only)
     meta = {
         "rows": args.rows,
         "only": args.only,
