@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.process import web_process_tune
-from signalements.duplicates import duplicate_groups_propose
+from signalements.desk.duplicates import duplicate_groups_propose
 from signalements.models import OPEN_STATUSES, Category, DuplicateGroup, Signalement
 from signalements.selectors import nearby_open_queryset
 

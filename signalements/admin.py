@@ -10,6 +10,8 @@ from django.urls import path
 from leaflet.admin import LeafletGeoAdmin
 from modeltranslation.admin import TranslationAdmin
 
+from .desk.services import signalement_triage
+from .intake.services import photo_add
 from .models import (
     Category,
     CategoryGroup,
@@ -21,7 +23,6 @@ from .models import (
     StatusChange,
 )
 from .photos import photo_clean
-from .services import photo_add, signalement_triage
 from .trust.moderation import Action, Target, moderation_apply
 from .trust.policy import Capability, can, signalements_in_scope
 

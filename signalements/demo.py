@@ -12,9 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from PIL import Image, ImageDraw
 
+from .desk.services import signalement_transition
+from .intake.services import ReporterData, signalement_process, signalement_submit
 from .models import Category, Channel, ResponseTemplate, Signalement, Status
 from .photos import photo_clean
-from .services import ReporterData, signalement_process, signalement_submit, signalement_transition
 
 
 def response_templates_load(path: Path) -> int:

@@ -5,10 +5,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from .deadlines import public_holidays_top_up
-from .duplicates import duplicate_groups_propose
+from .desk.duplicates import duplicate_groups_propose
+from .intake.services import signalement_process
 from .models import Notification, Signalement
-from .notifications import notifications_send, teams_overdue_digest
-from .services import signalement_process
+from .notifications.delivery import notifications_send, teams_overdue_digest
 from .trust import retention
 
 

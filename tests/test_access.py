@@ -12,8 +12,8 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from signalements.desk.services import EditConflict, signalement_transition, signalement_triage
 from signalements.models import Category, Comment, Photo, ReporterContact, Signalement, Status, StatusChange
-from signalements.services import EditConflict, signalement_transition, signalement_triage
 
 from .conftest import jpeg_bytes
 from .factories import SignalementFactory
@@ -534,7 +534,7 @@ def test_no_address_shows_a_contact_to_a_role_without_the_right_nor_fails(client
 def test_contact_details_typed_in_texts_are_masked_for_roles_without_contacts(client, pothole):
     """A reporter who writes their phone in the description or a message: planners and crews read
     the public version, agents the original."""
-    from signalements.services import comment_add
+    from signalements.desk.services import comment_add
     from signalements.trust.moderation import description_public_version
 
     text = f"Trou profond, rappelez-moi au {PHONE} ou {EMAIL}"

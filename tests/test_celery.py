@@ -57,7 +57,7 @@ def connects():
 def _capture_warnings(caplog) -> None:
     """Each embedded worker after the first in a process leaves the root logger at ERROR (Celery's
     logging setup), which would drop the warnings of a later test before caplog sees them."""
-    caplog.set_level(logging.WARNING, logger="signalements.services")
+    caplog.set_level(logging.WARNING, logger="signalements")
 
 
 def _wait_processed(reference: str, timeout: float = 20) -> Signalement:

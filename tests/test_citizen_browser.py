@@ -6,8 +6,9 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from cartography.models import Place
+from signalements.desk.services import comment_add, signalement_transition
+from signalements.intake.services import ReporterData, signalement_submit
 from signalements.models import Category, Comment, Notification, Signalement, Support
-from signalements.services import ReporterData, comment_add, signalement_submit, signalement_transition
 
 from .browser import axe_violations, tab_to
 from .conftest import PLACE_SAINT_LAMBERT

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from cartography.models import Team
+from signalements.crew.worklists import work_list
+from signalements.desk.services import signalement_transition, signalement_triage
 from signalements.models import CrewUpdate, Signalement
-from signalements.services import signalement_transition, signalement_triage
-from signalements.worklists import work_list
 
 from .test_crews import near, pothole
 

@@ -10,8 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
 from cartography.models import Team
+from signalements.crew.services import crew_update_record
 from signalements.models import CrewUpdate, Signalement, StatusChange
-from signalements.services import crew_update_record
 
 from .conftest import jpeg_bytes
 from .test_crews import near, pothole

@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from cartography.models import Team
+from signalements.crew.worklists import work_list
 from signalements.models import Category, Signalement
-from signalements.worklists import work_list
 
 from .conftest import PLACE_SAINT_LAMBERT, jpeg_bytes
 from .factories import SignalementFactory

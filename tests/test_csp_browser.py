@@ -3,7 +3,7 @@ no violation."""
 
 import pytest
 
-from signalements.duplicates import duplicate_groups_propose
+from signalements.desk.duplicates import duplicate_groups_propose
 
 from .factories import SignalementFactory
 from .test_crew_browser import log_in

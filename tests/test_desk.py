@@ -19,13 +19,17 @@ from django.utils import timezone
 
 from cartography.models import Team
 from signalements.deadlines import WorkingCalendar
-from signalements.duplicates import (
+from signalements.desk.duplicates import (
     PROPOSE_LOCK_SQL,
     duplicate_groups_propose,
     group_signature,
     signalement_unmerge,
     signalements_merge,
 )
+from signalements.desk.services import signalement_transition
+from signalements.desk.statistics import desk_statistics
+from signalements.desk.workflow import TRANSITIONS
+from signalements.intake.services import ReporterData, signalement_submit, signalement_support
 from signalements.models import (
     OPEN_STATUSES,
     Category,
@@ -37,14 +41,6 @@ from signalements.models import (
     StatusChange,
     Support,
 )
-from signalements.services import (
-    ReporterData,
-    signalement_submit,
-    signalement_support,
-    signalement_transition,
-)
-from signalements.statistics import desk_statistics
-from signalements.workflow import TRANSITIONS
 
 from .conftest import PLACE_SAINT_LAMBERT, wait_for
 from .factories import SignalementFactory
@@ -506,7 +502,7 @@ def test_the_duplicates_page_merges_a_proposed_group(client, liege):
 
 
 def test_each_team_gets_a_daily_digest_of_its_overdue_reports(liege, mailoutbox):
-    from signalements.notifications import teams_overdue_digest
+    from signalements.notifications.delivery import teams_overdue_digest
 
     late = SignalementFactory(deadline_at=timezone.now() - timedelta(hours=2))
     SignalementFactory(deadline_at=timezone.now() + timedelta(days=2))

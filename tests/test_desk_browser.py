@@ -6,9 +6,9 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
-from signalements.duplicates import duplicate_groups_propose
+from signalements.desk.duplicates import duplicate_groups_propose
+from signalements.intake.services import ReporterData, signalement_submit
 from signalements.models import Category, ResponseTemplate, Signalement
-from signalements.services import ReporterData, signalement_submit
 
 from .browser import tab_to
 from .conftest import PLACE_SAINT_LAMBERT

@@ -13,10 +13,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from signalements.duplicates import duplicate_groups_propose, signalements_merge
+from signalements.desk.duplicates import duplicate_groups_propose, signalements_merge
+from signalements.desk.services import comment_add, signalement_transition
+from signalements.desk.workflow import ENTERED_BY_MERGE, TRANSITIONS
 from signalements.models import Category, Comment, DuplicateGroup, Photo, ReporterContact, Signalement, Status
-from signalements.services import comment_add, signalement_transition
-from signalements.workflow import ENTERED_BY_MERGE, TRANSITIONS
 
 from .conftest import PLACE_SAINT_LAMBERT, jpeg_bytes
 from .factories import SignalementFactory

@@ -3,10 +3,10 @@
 import pytest
 from django.contrib.gis.geos import Point
 
-from signalements.duplicates import signalement_unmerge, signalements_merge
+from signalements.desk.duplicates import signalement_unmerge, signalements_merge
+from signalements.intake.services import ReporterData, signalement_submit, signalement_support
 from signalements.models import Category, Notification, Support
-from signalements.notifications import notifications_send
-from signalements.services import ReporterData, signalement_submit, signalement_support
+from signalements.notifications.delivery import notifications_send
 from signalements.tasks import notifications_deliver
 
 from .conftest import PLACE_SAINT_LAMBERT, confirm_addresses
@@ -111,7 +111,7 @@ def test_an_undo_after_the_e_mails_left_tells_the_same_people_it_was_not_a_dupli
 
 
 def test_after_a_merge_the_master_s_news_reach_the_duplicate_s_followers_who_want_them(reports, mailoutbox):
-    from signalements.services import signalement_transition
+    from signalements.desk.services import signalement_transition
 
     master, duplicate = reports
     signalements_merge(master=master, duplicates=[duplicate])
@@ -131,7 +131,7 @@ def test_after_a_merge_the_master_s_news_reach_the_duplicate_s_followers_who_wan
 def test_a_merged_reporter_who_stops_e_mails_on_their_page_stops_the_master_s_too(
     reports, client, mailoutbox
 ):
-    from signalements.services import signalement_transition
+    from signalements.desk.services import signalement_transition
 
     master, duplicate = reports
     signalements_merge(master=master, duplicates=[duplicate])

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from signalements.desk.responses import PLACEHOLDERS, response_template_render, response_templates_for
 from signalements.models import Category, ResponseTemplate
-from signalements.responses import PLACEHOLDERS, response_template_render, response_templates_for
 
 from .factories import SignalementFactory
 from .test_desk_api import client_for

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from cartography.models import Territory
 from signalements.deadlines import WorkingCalendar, deadline_for
+from signalements.intake.services import signalement_submit
 from signalements.models import Category, PublicHoliday, Signalement
-from signalements.services import signalement_submit
 from signalements.tasks import public_holidays_next_year
 
 from .conftest import PLACE_SAINT_LAMBERT

@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from rest_framework.test import APIClient
 
+from signalements.intake.services import ReporterData, signalement_submit
 from signalements.models import Category, Signalement
-from signalements.services import ReporterData, signalement_submit
 
 from .conftest import PLACE_SAINT_LAMBERT, jpeg_bytes, point_geojson
 from .test_desk_api import client_for

@@ -16,9 +16,9 @@ from cartography.models import District, LocateCellsState, Team, WorkZone
 from cartography.selectors import Location, locate
 from cartography.services import locate_cells_refresh
 from cartography.tasks import refresh_locate_cells
+from signalements.intake.services import signalement_submit
 from signalements.locating import signalements_relocate
 from signalements.models import Category, Signalement
-from signalements.services import signalement_submit
 
 from .conftest import PLACE_SAINT_LAMBERT
 from .factories import (

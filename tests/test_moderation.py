@@ -10,9 +10,10 @@ from rest_framework.test import APIClient
 
 from cartography.models import Team
 from signalements.bulk import BulkRow, signalements_bulk_load
+from signalements.desk.services import comment_add
+from signalements.intake.services import ReporterData, signalement_submit
 from signalements.models import Category, Comment, Moderation, Photo, Signalement, StatusChange
 from signalements.photos import photo_clean
-from signalements.services import ReporterData, comment_add, signalement_submit
 from signalements.trust.moderation import contact_details_find, contact_details_mask
 from signalements.web.draft import SESSION_KEY
 
@@ -300,7 +301,7 @@ def test_an_internal_note_is_not_a_moderation_target(liege):
 
 
 def _with_processed_photo(**extra) -> tuple[Signalement, Photo]:
-    from signalements.services import signalement_process
+    from signalements.intake.services import signalement_process
 
     signalement = _submit("Sacs éventrés", photos=[photo_clean(_upload(jpeg_bytes()))], **extra)
     signalement_process(signalement_id=signalement.pk)
@@ -447,7 +448,7 @@ def test_the_migration_gives_reports_stored_before_it_their_public_version(liege
 
 
 def test_a_public_status_text_is_masked_on_the_public_page_and_kept_in_the_history(liege):
-    from signalements.services import signalement_transition
+    from signalements.desk.services import signalement_transition
 
     signalement = _submit("Sacs éventrés")
     signalement_transition(

@@ -9,17 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from signalements.desk.services import comment_add, signalement_transition
+from signalements.intake.services import ReporterData, signalement_submit, signalement_support
 from signalements.models import Category, Notification, Signalement
-from signalements.notifications import notifications_send
+from signalements.notifications.delivery import notifications_send
 from signalements.photos import photo_clean
 from signalements.selectors import nearby_open_signalements
-from signalements.services import (
-    ReporterData,
-    comment_add,
-    signalement_submit,
-    signalement_support,
-    signalement_transition,
-)
 
 from .conftest import PLACE_SAINT_LAMBERT, confirm_addresses, jpeg_bytes
 from .factories import SignalementFactory

@@ -10,15 +10,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.core import signing
 
-from signalements.duplicates import signalements_merge
+from signalements.desk.duplicates import signalements_merge
+from signalements.desk.services import signalement_transition
+from signalements.intake.services import ReporterData, signalement_submit, signalement_support
 from signalements.models import Category, Channel, Notification, ReporterContact, Support
-from signalements.notifications import notifications_send
-from signalements.services import (
-    ReporterData,
-    signalement_submit,
-    signalement_support,
-    signalement_transition,
-)
+from signalements.notifications.delivery import notifications_send
 from signalements.trust.optin import SALT
 
 from .conftest import CONFIRM_LINK, PLACE_SAINT_LAMBERT, confirm_addresses

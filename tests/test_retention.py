@@ -13,6 +13,8 @@ from django.db import connection
 from django.utils import timezone
 
 from signalements import tasks
+from signalements.desk.services import comment_add, signalement_transition
+from signalements.intake.services import ReporterData, signalement_submit, signalement_support
 from signalements.models import (
     Category,
     Comment,
@@ -21,13 +23,6 @@ from signalements.models import (
     Signalement,
     StatusChange,
     Support,
-)
-from signalements.services import (
-    ReporterData,
-    comment_add,
-    signalement_submit,
-    signalement_support,
-    signalement_transition,
 )
 from signalements.trust.retention import citizen_data_erase, contacts_anonymise
 

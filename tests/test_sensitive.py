@@ -5,9 +5,9 @@ import pytest
 from django.contrib.gis.geos import Point
 from rest_framework.test import APIClient
 
-from signalements.duplicates import signalements_merge
+from signalements.desk.duplicates import signalements_merge
+from signalements.intake.services import signalement_submit
 from signalements.models import Category, DuplicateCandidate
-from signalements.services import signalement_submit
 
 from .conftest import PLACE_SAINT_LAMBERT
 from .factories import SignalementFactory

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
+from signalements.intake.services import signalement_submit
 from signalements.models import Comment, Signalement
-from signalements.services import signalement_submit
 from signalements.web.draft import SESSION_KEY
 
 from .conftest import PLACE_SAINT_LAMBERT, point_geojson

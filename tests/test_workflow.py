@@ -3,10 +3,11 @@
 import pytest
 from django.contrib.gis.geos import Point
 
-from signalements.duplicates import signalement_unmerge, signalements_merge
+from signalements.desk.duplicates import signalement_unmerge, signalements_merge
+from signalements.desk.services import TransitionError
+from signalements.desk.workflow import SYSTEM_TRANSITIONS, TRANSITIONS, Event, allowed_next
+from signalements.intake.services import signalement_submit, signalement_support
 from signalements.models import OPEN_STATUSES, Category, Signalement, Status, StatusChange
-from signalements.services import TransitionError, signalement_submit, signalement_support
-from signalements.workflow import SYSTEM_TRANSITIONS, TRANSITIONS, Event, allowed_next
 
 from .conftest import PLACE_SAINT_LAMBERT
 

@@ -16,10 +16,11 @@ from cartography.geocoding import get_geocoder
 from cartography.models import District, Place
 from cartography.selectors import locate
 
+from ..desk.services import comment_add
+from ..intake.services import photo_add, reporter_updates_set, satisfaction_record, signalement_support
 from ..models import Category, Status
 from ..photos import photo_clean
 from ..selectors import is_public, nearby_open_signalements, signalements_public, tracking_view
-from ..services import comment_add, photo_add, reporter_updates_set, satisfaction_record, signalement_support
 from ..trust.guards import GuardedJSONParser
 from ..trust.supporters import supporter_key
 from .serializers import DistrictBriefSerializer, SignalementOutputSerializer

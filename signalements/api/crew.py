@@ -11,12 +11,12 @@ from rest_framework.views import APIView
 
 from ..crew.exports import as_geojson
 from ..crew.filters import work_list_filters
+from ..crew.services import crew_update_record
+from ..crew.worklists import work_list
 from ..models import CrewUpdate
 from ..photos import photo_clean
-from ..services import crew_update_record
 from ..trust.guards import GuardedJSONParser
 from ..trust.policy import team_for_work_list
-from ..worklists import work_list
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",

@@ -10,19 +10,13 @@ from rest_framework.views import APIView
 
 from cartography.models import Team
 
+from ..desk.duplicates import signalement_unmerge, signalements_merge
 from ..desk.forms import QueueFilter
-from ..duplicates import signalement_unmerge, signalements_merge
+from ..desk.responses import response_template_render, response_templates_for
+from ..desk.services import MergeOnly, comment_add, signalement_transition, signalement_triage
+from ..intake.services import ReporterData, signalement_submit
 from ..models import STAFF_CHANNELS, Category, Priority, ReporterContact, Status
-from ..responses import response_template_render, response_templates_for
 from ..selectors import signalements_for_staff, signalements_queue
-from ..services import (
-    MergeOnly,
-    ReporterData,
-    comment_add,
-    signalement_submit,
-    signalement_transition,
-    signalement_triage,
-)
 from ..trust.moderation import Action, Target, moderation_apply
 from ..trust.policy import Capability, can
 from .serializers import SignalementInputSerializer, SignalementOutputSerializer

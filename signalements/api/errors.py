@@ -2,7 +2,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..services import EditConflict, IdempotencyKeyReused
+from ..desk.services import EditConflict
+from ..intake.services import IdempotencyKeyReused
 
 
 class Conflict(exceptions.APIException):

@@ -9,9 +9,9 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from ..intake.services import ReporterData, signalement_submit
 from ..models import Category
 from ..selectors import signalements_visible_to
-from ..services import ReporterData, signalement_submit
 from ..trust.guards import GuardedJSONParser
 from .filters import BBoxFilter, SignalementFilter
 from .serializers import (

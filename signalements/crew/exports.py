@@ -5,7 +5,7 @@ import io
 import json
 from xml.etree import ElementTree as ET
 
-from ..worklists import Stop
+from .worklists import Stop
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 

@@ -7,7 +7,7 @@ from cartography.models import District
 
 from ..models import Category, Priority
 from ..trust.guards import bbox_parse
-from ..worklists import WORK_STATUSES
+from .worklists import WORK_STATUSES
 
 
 class WorkListFilterForm(forms.Form):

@@ -18,12 +18,12 @@ from cartography.models import District
 
 from ..models import Category, CrewUpdate, Priority, Status
 from ..photos import photo_clean
-from ..services import crew_update_record
 from ..trust.policy import team_for_work_list
 from ..trust.throttles import page_throttle
-from ..worklists import WORK_STATUSES, Stop, teams_of, work_list, work_list_reorder, work_list_reset
 from .exports import as_csv, as_geojson, as_gpx
 from .filters import work_list_filters
+from .services import crew_update_record
+from .worklists import WORK_STATUSES, Stop, teams_of, work_list, work_list_reorder, work_list_reset
 
 # One stop of the list. Written by format_html (which escapes every value) rather than by the
 # template's loop: a crew's 500 stops were some 6,000 template variables, most of the page's time.

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cartography.models import District, Team
 
+from ..forms import Form
 from ..models import (
     OPEN_STATUSES,
     STAFF_CHANNELS,
@@ -20,7 +21,6 @@ from ..models import (
 from ..selectors import search_is_email, signalements_queue, signalements_search
 from ..trust.moderation import Action, Target
 from ..trust.policy import Capability, can
-from ..web.forms import Form
 
 STAFF_CHANNEL_CHOICES = [(c.value, c.label) for c in STAFF_CHANNELS]
 

@@ -25,9 +25,8 @@ from django.utils.translation import ngettext
 from cartography.geocoding import get_geocoder
 from cartography.models import District
 
-from ..duplicates import signalement_unmerge, signalements_merge
+from ..intake.services import ReporterData, signalement_submit
 from ..models import Category, DuplicateGroup, Status
-from ..responses import response_template_render, response_templates_for
 from ..roles import ADMINISTRATOR, AGENT, CREW, PLANNER
 from ..selectors import (
     duplicate_groups_for_desk,
@@ -35,18 +34,10 @@ from ..selectors import (
     reporter_history,
     signalements_for_staff,
 )
-from ..services import (
-    ReporterData,
-    comment_add,
-    signalement_submit,
-    signalement_transition,
-    signalement_triage,
-)
-from ..statistics import desk_statistics
 from ..trust.moderation import comments_public, moderation_apply, moderation_queue
 from ..trust.policy import Capability, can, can_move_to, capabilities_of, roles_of
 from ..trust.throttles import page_throttle
-from ..workflow import allowed_next
+from .duplicates import signalement_unmerge, signalements_merge
 from .forms import (
     BulkForm,
     MessageForm,
@@ -57,6 +48,10 @@ from .forms import (
     TransitionForm,
     TriageForm,
 )
+from .responses import response_template_render, response_templates_for
+from .services import comment_add, signalement_transition, signalement_triage
+from .statistics import desk_statistics
+from .workflow import allowed_next
 
 QUEUE_PAGE = 50
 GROUPS_PAGE = 20  # each group has its own small map

@@ -20,18 +20,18 @@ from cartography.geocoding import get_geocoder
 from cartography.models import District, Territory
 from cartography.selectors import locate
 
-from ..models import Category, CategoryGroup, Channel, Status
-from ..photos import photo_clean
-from ..selectors import nearby_open_signalements, signalements_public, tracking_view
-from ..services import (
+from ..desk.services import comment_add
+from ..intake.services import (
     ReporterData,
-    comment_add,
     photo_add,
     reporter_updates_set,
     satisfaction_record,
     signalement_submit,
     signalement_support,
 )
+from ..models import Category, CategoryGroup, Channel, Status
+from ..photos import photo_clean
+from ..selectors import nearby_open_signalements, signalements_public, tracking_view
 from ..trust.moderation import comments_public, history_public
 from ..trust.optin import ConfirmationExpired, ConfirmationInvalid, confirmation_read, email_confirm
 from ..trust.supporters import supporter_key

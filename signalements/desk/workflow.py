@@ -3,7 +3,7 @@ for the system's own moves (a merge, its undoing). Checked in one place: service
 
 from enum import StrEnum
 
-from .models import OPEN_STATUSES, Status
+from ..models import OPEN_STATUSES, Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NEW: frozenset(

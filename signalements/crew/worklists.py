@@ -14,7 +14,7 @@ from django.utils import timezone
 from cartography.models import DistrictPart, Team, WorkZonePart
 from cartography.routing import DRIVING_M_PER_S, WALKING_M_PER_S, order_stops
 
-from .models import Priority, Signalement, Status, WorkListPosition
+from ..models import Priority, Signalement, Status, WorkListPosition
 
 WORK_LIST_FIELDS = (
     "reference",

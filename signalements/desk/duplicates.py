@@ -8,8 +8,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from .history import history_note
-from .models import (
+from ..history import history_note
+from ..models import (
     OPEN_STATUSES,
     Category,
     DuplicateGroup,
@@ -19,8 +19,9 @@ from .models import (
     StatusChange,
     Support,
 )
-from .services import notifications_queue, status_record
-from .trust.policy import Capability, require
+from ..notifications.queue import notifications_queue
+from ..trust.policy import Capability, require
+from .services import status_record
 from .workflow import Event
 
 CLUSTER_SQL = f"""

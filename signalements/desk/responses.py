@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import translation
 
-from .models import ResponseTemplate, Signalement
+from ..models import ResponseTemplate, Signalement
 from .workflow import allowed_next
 
 # What an agent may write in a template's text; ResponseTemplate.text's help text documents them.

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Channel
+from ..models import Category, Channel
 
 ACK_STATUSES = ("acknowledged", "planned", "in_progress", "resolved", "closed", "rejected")
 DONE_STATUSES = ("resolved", "closed")

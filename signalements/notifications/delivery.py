@@ -9,8 +9,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from .models import Notification
-from .trust.optin import confirmation_url
+from ..models import Notification
+from ..trust.optin import confirmation_url
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def teams_overdue_digest() -> int:
     """Each morning, one e-mail per team listing its open reports past their deadline."""
     from cartography.models import Team
 
-    from .models import OPEN_STATUSES, Signalement
+    from ..models import OPEN_STATUSES, Signalement
 
     sent = 0
     now = timezone.now()
