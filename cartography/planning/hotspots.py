@@ -11,10 +11,14 @@ months of a window, for two kinds of places: the districts of every layer, and t
    neighbours: for cells, the eight around (queen contiguity on the grid); for districts, the
    districts of the same layer whose boundaries touch or lie within 5 m (real boundary files have
    slivers). The global mean and variance are those of the whole cube of the category.
-3. Benjamini-Hochberg false-discovery-rate correction (q = `alpha`) on the two-sided analytic
+3. Benjamini-Hochberg false-discovery-rate correction (q = `alpha`) on two-sided analytic
    p-values of all the bins of the category and kind of place; permutation p-values (at best
-   1/(permutations+1)) could not be rejected over thousands of bins. A rejected bin is hot (z > 0,
-   1) or cold (z < 0, -1), every other bin 0.
+   1/(permutations+1)) could not be rejected over thousands of bins. The p-values are the tails of
+   each bin's neighbourhood sum under a negative binomial with the cube's mean and variance
+   (`neighbourhood_p_values`): Gi*'s normal approximation (ArcGIS's, esda's p_norm, still available
+   as `p_values="normal"`) ignores the skew of the small counts of 100 m cells and put false
+   hotspots on a uniform background in a quarter to a half of the seeds tried. A rejected bin is hot
+   (z > 0, 1) or cold (z < 0, -1), every other bin 0.
 4. Mann-Kendall trend test on each place's series of Gi* z-scores (S statistic with the tie-corrected
    variance, two-sided, at `alpha`), vectorised over places with numpy: the same statistic as
    `pymannkendall.original_test`, which takes about 6 ms a series where this takes microseconds.
@@ -269,11 +273,42 @@ class Emergence:
     classes: list[HotspotClass]
 
 
-def emerging_hotspots(counts: np.ndarray, spatial: sp.spmatrix, *, alpha: float = ALPHA) -> Emergence:
+def neighbourhood_p_values(counts: np.ndarray, spatial: sp.spmatrix) -> np.ndarray:
+    """Two-sided analytic p-values of each bin's space-time neighbourhood sum (the numerator of
+    Gi*), from a negative binomial with the cube's mean and variance per bin (a Poisson when the
+    counts are not overdispersed): the sum of k such bins is negative binomial with k times the
+    shape. Gi*'s normal approximation ignores the skew of small counts: on a uniform Poisson
+    background of 400 cells × 24 months it found false hotspots in 9 seeds of 40 (21 of 40 with
+    overdispersed counts), this tail in none, and it still finds a seeded cluster in every month."""
+    counts = np.asarray(counts, dtype=float)
+    space, time = _space_time_factors(spatial, counts.shape[1])
+    neighbourhood = np.asarray((space @ counts) @ time.toarray())
+    size = np.asarray(space.sum(axis=1)).reshape(-1, 1) * np.asarray(time.sum(axis=1)).reshape(1, -1)
+    mean, variance = counts.mean(), counts.var()
+    if mean <= 0:
+        return np.ones_like(counts)
+    if variance > mean:
+        shape, success = mean**2 / (variance - mean), mean / variance
+        upper = stats.nbinom.sf(neighbourhood - 1, size * shape, success)
+        lower = stats.nbinom.cdf(neighbourhood, size * shape, success)
+    else:
+        upper = stats.poisson.sf(neighbourhood - 1, size * mean)
+        lower = stats.poisson.cdf(neighbourhood, size * mean)
+    return np.minimum(1.0, 2 * np.minimum(upper, lower))
+
+
+P_VALUES = ("negative_binomial", "normal")
+
+
+def emerging_hotspots(
+    counts: np.ndarray, spatial: sp.spmatrix, *, alpha: float = ALPHA, p_values: str = "negative_binomial"
+) -> Emergence:
     """Gi*, FDR, Mann-Kendall and the class of each place of the cube `counts` (places × months)
-    with spatial adjacency `spatial` (places × places, binary, no diagonal needed)."""
+    with spatial adjacency `spatial` (places × places, binary, no diagonal needed). `p_values`:
+    "negative_binomial" (`neighbourhood_p_values`) or "normal" (Gi*'s own, as ArcGIS and esda's
+    p_norm, two-sided)."""
     z = gi_star(counts, spatial)
-    p = 2 * stats.norm.sf(np.abs(z))
+    p = 2 * stats.norm.sf(np.abs(z)) if p_values == "normal" else neighbourhood_p_values(counts, spatial)
     rejected = benjamini_hochberg(p, alpha=alpha).reshape(z.shape)
     bins = np.where(rejected, np.sign(z), 0).astype(np.int8)
     tau, trend_p, direction = mann_kendall(z, alpha=alpha)
@@ -422,7 +457,9 @@ def _month_params(window: Window) -> dict:
     }
 
 
-def _cells(cursor, *, territory: Territory, window: Window, size: int, alpha: float, out: PlaceRows) -> int:
+def _cells(
+    cursor, *, territory: Territory, window: Window, size: int, alpha: float, p_values: str, out: PlaceRows
+) -> int:
     column, row = cell_columns_sql("location_metric", size)
     cursor.execute(
         CELL_COUNTS_SQL.format(column=column, row=row), {**_month_params(window), "territory": territory.pk}
@@ -436,7 +473,9 @@ def _cells(cursor, *, territory: Territory, window: Window, size: int, alpha: fl
         index = index.ravel()
         counts = np.zeros((len(cells), months))
         np.add.at(counts, (index, part[:, 3]), part[:, 4])
-        emergence = emerging_hotspots(counts, grid_adjacency(cells[:, 0], cells[:, 1]), alpha=alpha)
+        emergence = emerging_hotspots(
+            counts, grid_adjacency(cells[:, 0], cells[:, 1]), alpha=alpha, p_values=p_values
+        )
         keys = [{"kind": PlaceKind.CELL.value, "cell_x": int(x), "cell_y": int(y)} for x, y in cells]
         out.add(emergence=emergence, counts=counts, category_id=int(category_id), keys=keys, keep_all=False)
         places += len(cells)
@@ -444,7 +483,7 @@ def _cells(cursor, *, territory: Territory, window: Window, size: int, alpha: fl
 
 
 def _districts(
-    cursor, *, territory: Territory, window: Window, layer: str, alpha: float, out: PlaceRows
+    cursor, *, territory: Territory, window: Window, layer: str, alpha: float, p_values: str, out: PlaceRows
 ) -> int:
     districts = list(
         District.objects.filter(territory=territory, layer=layer).order_by("pk").values_list("pk", flat=True)
@@ -478,13 +517,18 @@ def _districts(
         part = data[data[:, 0] == category_id]
         counts = np.zeros((n, window.months))
         np.add.at(counts, ([position[pk] for pk in part[:, 1]], part[:, 2]), part[:, 3])
-        emergence = emerging_hotspots(counts, adjacency, alpha=alpha)
+        emergence = emerging_hotspots(counts, adjacency, alpha=alpha, p_values=p_values)
         out.add(emergence=emergence, counts=counts, category_id=int(category_id), keys=keys, keep_all=True)
     return n
 
 
 def emerging_hotspots_compute(
-    *, run: AnalysisRun, window: Window, cell_size_m: int = DEFAULT_CELL_SIZE_M, alpha: float = ALPHA
+    *,
+    run: AnalysisRun,
+    window: Window,
+    cell_size_m: int = DEFAULT_CELL_SIZE_M,
+    alpha: float = ALPHA,
+    p_values: str = "negative_binomial",
 ) -> int:
     """Rewrite the territory's hotspot places (every district layer, and the grid cells that have
     a class) for `window` under `run`. Cells with no pattern are not stored (most of them); every
@@ -499,8 +543,24 @@ def emerging_hotspots_compute(
     )
     with connection.cursor() as cursor:
         for layer in layers:
-            _districts(cursor, territory=territory, window=window, layer=layer, alpha=alpha, out=out)
-        _cells(cursor, territory=territory, window=window, size=cell_size_m, alpha=alpha, out=out)
+            _districts(
+                cursor,
+                territory=territory,
+                window=window,
+                layer=layer,
+                alpha=alpha,
+                p_values=p_values,
+                out=out,
+            )
+        _cells(
+            cursor,
+            territory=territory,
+            window=window,
+            size=cell_size_m,
+            alpha=alpha,
+            p_values=p_values,
+            out=out,
+        )
         cursor.execute(
             "DELETE FROM planning_hotspotplace h USING planning_analysisrun r "
             "WHERE r.id = h.run_id AND r.territory_id = %s AND r.kind = %s",

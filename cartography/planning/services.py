@@ -42,6 +42,7 @@ def _hotspots_parameters(territory: Territory, now: datetime | None) -> dict:
         "cell_size_m": hotspots.DEFAULT_CELL_SIZE_M,
         "alpha": hotspots.ALPHA,
         "fdr": "Benjamini-Hochberg on analytic two-sided p-values",
+        "p_values": "negative_binomial",
         "neighbourhood": "queen contiguity (districts within 5 m) x months t-1..t+1",
         "cells_kept": "cells with a class other than no_pattern",
     }
@@ -53,6 +54,7 @@ def _hotspots_compute(run: AnalysisRun, now: datetime | None) -> int:
         window=Window.from_json(run.parameters["window"]),
         cell_size_m=run.parameters["cell_size_m"],
         alpha=run.parameters["alpha"],
+        p_values=run.parameters["p_values"],
     )
 
 
