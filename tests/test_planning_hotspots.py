@@ -193,11 +193,15 @@ def test_an_emerging_hotspot_in_liege_is_found_in_its_cell_and_district(liege):
                     ((cell[0] + rng.uniform(0.1, 0.9)) * size, (cell[1] + rng.uniform(0.1, 0.9)) * size)
                 )
                 months.append(month)
+    # The data cover the whole year, to its last days (window.territory_window).
+    points += [(x0 + 500, y0 + 500), (x0 - 500, y0 - 500)]
+    days = [int(day) for day in rng.integers(1, 29, size=len(months))] + [2, 30]
+    months += [1, 12]
     reports = []
-    for (x, y), month in zip(points, months, strict=True):
+    for (x, y), month, day in zip(points, months, days, strict=True):
         location = Point(x, y, srid=settings.METRIC_SRID)
         location.transform(4326)
-        created = datetime(2025, month, int(rng.integers(1, 28)), 12, tzinfo=UTC)
+        created = datetime(2025, month, day, 12, tzinfo=UTC)
         reports.append(
             Signalement(
                 category=category, location=location, territory=liege, created_at=created, channel="web"

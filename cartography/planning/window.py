@@ -70,23 +70,36 @@ class Window:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "time_zone": settings.TIME_ZONE}
 
 
+# A month of a data set that starts or stops in it counts when the data cover all but this many
+# days of it: an export that stops on 3 September would otherwise read as a collapse in September.
+PARTIAL_MONTH_DAYS = 7
+
+
 def territory_window(*, territory_id: int, months: int, now: datetime | None = None) -> Window:
     """The last `months` whole months of a territory's reports: up to the current month (left out),
-    or up to the month of its last report when its data stop earlier (a historical demo, an
-    import), and from its first report when it has fewer months. A territory without reports gets
+    or up to the last month its data cover when they stop earlier (a historical demo, an import),
+    and from its first covered month when it has fewer months. A month the data enter or leave
+    counts if they cover all but PARTIAL_MONTH_DAYS days of it. A territory without reports gets
     the last `months` months."""
     from django.db import connection
 
     latest = Window.last_months(months, now=now)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT date_trunc('month', min(created_at) AT TIME ZONE %(tz)s)::date, "
-            "       date_trunc('month', max(created_at) AT TIME ZONE %(tz)s)::date "
-            "  FROM signalements_signalement WHERE territory_id = %(territory)s AND created_at < %(until)s",
+            "SELECT (min(created_at) AT TIME ZONE %(tz)s)::date, "
+            "       (max(created_at) AT TIME ZONE %(tz)s)::date, bool_or(created_at >= %(until)s) "
+            "  FROM signalements_signalement WHERE territory_id = %(territory)s",
             {"tz": settings.TIME_ZONE, "territory": territory_id, "until": latest.bounds()[1]},
         )
-        first, last = cursor.fetchone()
-    if first is None:
+        first, last, live = cursor.fetchone()
+    if first is None or first >= latest.end:
         return latest
-    end = min(latest.end, month_add(last, 1))
-    return Window(start=max(month_add(end, -months), first), end=end)
+    start = first.replace(day=1) if first.day <= 1 + PARTIAL_MONTH_DAYS else month_add(first, 1)
+    after_last = month_add(last, 1)
+    if live:  # reports this month: the data are live, every month before this one is whole
+        end = latest.end
+    else:
+        end = after_last if (after_last - last).days <= 1 + PARTIAL_MONTH_DAYS else last.replace(day=1)
+    if end <= start:  # less than a month of data: take the months it touches
+        start, end = first.replace(day=1), min(latest.end, after_last)
+    return Window(start=max(month_add(end, -months), start), end=end)
