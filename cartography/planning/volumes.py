@@ -9,8 +9,9 @@ What each figure means:
 - `per_1000_residents`: count × 1,000 / `District.population`, null when the population is unknown
   (or 0).
 - `previous_year_count`, `change_vs_previous_year`: the same month, or the same season, a year before;
-  change = (count − previous) / previous. Null when the previous period lies before the first month of
-  the territory's data or before the data read (nothing to compare with); the change is also null
+  change = (count − previous) / previous. Null when the previous period lies before the first whole
+  month of the territory's data (`territory_first_month`) or before the data read (nothing to
+  compare with); the change is also null
   when the previous count is 0 (a rise from nothing has no ratio).
 - `median_days_to_resolve`: median time from creation to the first resolution (first status change to
   resolved or closed from another working status) in days, over the reports whose history is known.
@@ -37,7 +38,7 @@ from django.utils import timezone
 from cartography.models import District, Territory
 
 from .layers import district_join_sql, located_create
-from .window import Window, month_add
+from .window import PARTIAL_MONTH_DAYS, Window, month_add
 
 MONTHS = 36
 
@@ -230,11 +231,16 @@ def district_volumes_compute(*, territory: Territory, window: Window, now: datet
 
 
 def territory_first_month(*, territory: Territory, since: datetime, until: datetime):
-    """The first month (local time) with a report of the territory in [since, until), or None."""
+    """The first whole month (local time) of the territory's reports in [since, until), or None: the
+    month of the first report, or the next one when the data start after its first
+    PARTIAL_MONTH_DAYS days (a month half covered would make the next year's change a rise)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT date_trunc('month', min(created_at) AT TIME ZONE %s)::date FROM signalements_signalement "
+            "SELECT (min(created_at) AT TIME ZONE %s)::date FROM signalements_signalement "
             "WHERE territory_id = %s AND created_at >= %s AND created_at < %s",
             [settings.TIME_ZONE, territory.pk, since, until],
         )
-        return cursor.fetchone()[0]
+        first = cursor.fetchone()[0]
+    if first is None:
+        return None
+    return first.replace(day=1) if first.day <= 1 + PARTIAL_MONTH_DAYS else month_add(first, 1)
