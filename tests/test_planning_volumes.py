@@ -205,3 +205,13 @@ def test_the_task_and_the_command_run_the_registry(reports):
     assert (
         AnalysisRun.objects.filter(territory=reports, kind="volumes", finished_at__isnull=False).count() == 2
     )
+
+
+def test_a_season_the_data_do_not_cover_is_not_written(reports):
+    # The data start on 5 March 2024: winter 2024 (December 2023 to February 2024) has no data
+    # before its last month; spring 2024 is whole.
+    district_volumes_compute(territory=reports, window=Window(date(2024, 2, 1), date(2026, 1, 1)), now=NOW)
+
+    seasons = DistrictVolume.objects.filter(period="season", district=_district(), category=None, group=None)
+    assert not seasons.filter(period_start=date(2023, 12, 1)).exists()
+    assert seasons.get(period_start=date(2024, 3, 1)).count == 2

@@ -121,7 +121,8 @@ CREATE TEMP TABLE planning_volume_median (
 ) ON COMMIT DROP;
 """
 
-# One row per aggregate of the window (complete seasons only), with its previous year. Keys with
+# One row per aggregate of the window (seasons only when the data cover their three months), with its
+# previous year. Keys with
 # nulls (every category) are compared through their *_key columns, coalesce(…, 0): ids start at 1.
 WRITE_SQL = """
 WITH agg AS (
@@ -146,7 +147,7 @@ kept AS (
        AND p.category_key = a.category_key AND p.group_key = a.group_key
      WHERE (a.period = 'month' AND a.period_start >= %(start)s)
         OR (a.period = 'season' AND a.period_start + interval '2 months' >= %(start)s
-            AND a.period_start + interval '3 months' <= %(end)s)
+            AND a.period_start >= %(comparable_from)s AND a.period_start + interval '3 months' <= %(end)s)
 )
 INSERT INTO planning_districtvolume
     (district_id, layer, category_id, group_id, period, period_start, year, season, month, count, per_km2,
