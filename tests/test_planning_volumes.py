@@ -208,8 +208,9 @@ def test_the_task_and_the_command_run_the_registry(reports):
 
 
 def test_a_season_the_data_do_not_cover_is_not_written(reports):
-    # The data start on 5 March 2024: winter 2024 (December 2023 to February 2024) has no data
-    # before its last month; spring 2024 is whole.
+    # The data start on 20 February 2024: winter 2024 (December 2023 to February 2024) is not
+    # covered, spring 2024 is.
+    _report("2024-02-20", status="closed", history=[("", "closed", 0)])
     district_volumes_compute(territory=reports, window=Window(date(2024, 2, 1), date(2026, 1, 1)), now=NOW)
 
     seasons = DistrictVolume.objects.filter(period="season", district=_district(), category=None, group=None)
