@@ -185,8 +185,10 @@ def benjamini_hochberg(p: np.ndarray, *, alpha: float = ALPHA) -> np.ndarray:
     m = p.size
     if m == 0:
         return np.zeros(0, bool)
-    order = np.argsort(p)
-    passed = p[order] <= alpha * np.arange(1, m + 1) / m
+    # Only p ≤ alpha can be rejected (the largest threshold is alpha): sort those alone.
+    candidates = np.nonzero(p <= alpha)[0]
+    order = candidates[np.argsort(p[candidates])]
+    passed = p[order] <= alpha * np.arange(1, order.size + 1) / m
     rejected = np.zeros(m, bool)
     if passed.any():
         rejected[order[: np.nonzero(passed)[0].max() + 1]] = True
@@ -285,16 +287,22 @@ def neighbourhood_p_values(counts: np.ndarray, spatial: sp.spmatrix) -> np.ndarr
     neighbourhood = np.asarray((space @ counts) @ time.toarray())
     size = np.asarray(space.sum(axis=1)).reshape(-1, 1) * np.asarray(time.sum(axis=1)).reshape(1, -1)
     mean, variance = counts.mean(), counts.var()
+    p = np.ones_like(counts)
     if mean <= 0:
-        return np.ones_like(counts)
+        return p
+    # The tails are computed only for bins at least one standard deviation (of the sum, under the
+    # same moments) from their expectation: nearer, no tail is under 0.05 and nothing can be rejected.
+    spread = np.sqrt(size * max(variance, mean))
+    upper = neighbourhood - size * mean >= spread
+    lower = size * mean - neighbourhood >= spread
     if variance > mean:
         shape, success = mean**2 / (variance - mean), mean / variance
-        upper = stats.nbinom.sf(neighbourhood - 1, size * shape, success)
-        lower = stats.nbinom.cdf(neighbourhood, size * shape, success)
+        p[upper] = stats.nbinom.sf(neighbourhood[upper] - 1, size[upper] * shape, success)
+        p[lower] = stats.nbinom.cdf(neighbourhood[lower], size[lower] * shape, success)
     else:
-        upper = stats.poisson.sf(neighbourhood - 1, size * mean)
-        lower = stats.poisson.cdf(neighbourhood, size * mean)
-    return np.minimum(1.0, 2 * np.minimum(upper, lower))
+        p[upper] = stats.poisson.sf(neighbourhood[upper] - 1, size[upper] * mean)
+        p[lower] = stats.poisson.cdf(neighbourhood[lower], size[lower] * mean)
+    return np.minimum(1.0, 2 * p)
 
 
 P_VALUES = ("negative_binomial", "normal")
@@ -311,7 +319,13 @@ def emerging_hotspots(
     p = 2 * stats.norm.sf(np.abs(z)) if p_values == "normal" else neighbourhood_p_values(counts, spatial)
     rejected = benjamini_hochberg(p, alpha=alpha).reshape(z.shape)
     bins = np.where(rejected, np.sign(z), 0).astype(np.int8)
-    tau, trend_p, direction = mann_kendall(z, alpha=alpha)
+    # A place without a hot or cold month has no pattern whatever its trend: its trend is not
+    # computed (most cells), and stays null.
+    tau, trend_p = np.full(len(z), np.nan), np.full(len(z), np.nan)
+    direction = np.zeros(len(z), int)
+    marked = np.nonzero(bins.any(axis=1))[0]
+    if marked.size:
+        tau[marked], trend_p[marked], direction[marked] = mann_kendall(z[marked], alpha=alpha)
     classes = [
         _classify(tuple(row), int(d)) for row, d in zip(bins.tolist(), direction.tolist(), strict=True)
     ]
@@ -427,8 +441,8 @@ class PlaceRows:
                     z[i].tolist(),
                     emergence.bins[i].tolist(),
                     int(totals[i]),
-                    float(emergence.tau[i]),
-                    float(emergence.trend_p[i]),
+                    None if np.isnan(emergence.tau[i]) else float(emergence.tau[i]),
+                    None if np.isnan(emergence.trend_p[i]) else float(emergence.trend_p[i]),
                 )
             )
 
