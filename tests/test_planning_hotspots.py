@@ -243,3 +243,52 @@ def test_an_emerging_hotspot_in_liege_is_found_in_its_cell_and_district(liege):
     assert not HotspotPlace.objects.filter(run=run).exists()
     assert HotspotPlace.objects.filter(run=again).count() == again.rows == run.rows
     assert AnalysisRun.objects.filter(territory=liege, kind="hotspots").count() == 2
+
+
+def test_district_counts_from_the_volumes_equal_those_from_the_reports(liege):
+    from cartography.planning.hotspots import _district_counts, _volumes_cover
+    from cartography.planning.window import Window
+
+    rng = np.random.default_rng(4)
+    categories = list(Category.objects.filter(slug__in=["dechets", "nid-de-poule"]))
+    reports = [
+        Signalement(
+            category=categories[i % 2],
+            location=Point(
+                PLACE_SAINT_LAMBERT[0] + rng.uniform(-0.02, 0.02),
+                PLACE_SAINT_LAMBERT[1] + rng.uniform(-0.01, 0.01),
+                srid=4326,
+            ),
+            territory=liege,
+            created_at=datetime(2025, 1 + i % 3, 1 + i % 28, 12, tzinfo=UTC),
+            channel="web",
+            status="duplicate" if i % 7 == 0 else "new",
+        )
+        for i in range(90)
+    ]
+    Signalement.objects.bulk_create(reports)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE signalements_signalement s SET district_id = d.id FROM cartography_district d "
+            "WHERE d.territory_id = s.territory_id AND d.layer = 'districts' "
+            "AND ST_Contains(d.geom, s.location)"
+        )
+    now = datetime(2025, 4, 10, tzinfo=UTC)
+    window = Window(date(2025, 1, 1), date(2025, 4, 1))
+    with connection.cursor() as cursor:
+        direct = {
+            layer: _district_counts(cursor, territory=liege, window=window, layer=layer)
+            for layer in ("districts", "sectors")
+        }
+    assert not _volumes_cover(territory=liege, window=window)
+    analysis_run(territory=liege, kind="volumes", now=now)
+    assert _volumes_cover(territory=liege, window=window)
+    with connection.cursor() as cursor:
+        from_volumes = {
+            layer: _district_counts(cursor, territory=liege, window=window, layer=layer)
+            for layer in ("districts", "sectors")
+        }
+
+    for layer in ("districts", "sectors"):
+        assert sorted(map(tuple, direct[layer].tolist())) == sorted(map(tuple, from_volumes[layer].tolist()))
+        assert direct[layer][:, 3].sum() == 90 - 13  # 13 duplicates (i = 0, 7, …, 84)

@@ -377,6 +377,17 @@ SELECT s.category_id, {district},
  GROUP BY 1, 2, 3
 """
 
+# The same counts from the volumes table: its monthly rows per category, less the duplicates.
+VOLUME_COUNTS_SQL = """
+SELECT v.category_id, v.district_id,
+       ((extract(year FROM v.period_start) - %(start_year)s) * 12
+        + extract(month FROM v.period_start) - %(start_month)s)::int AS t,
+       (v.count - round(v.count * coalesce(v.share_duplicates, 0)))::int
+  FROM planning_districtvolume v JOIN cartography_district d ON d.id = v.district_id
+ WHERE d.territory_id = %(territory)s AND v.layer = %(layer)s AND v.period = 'month'
+   AND v.category_id IS NOT NULL AND v.period_start >= %(start)s AND v.period_start < %(end)s
+"""
+
 DISTRICT_NEIGHBOURS_SQL = """
 WITH d AS MATERIALIZED (
     SELECT id, ST_Transform(geom, %(srid)s) AS geom FROM cartography_district
@@ -463,6 +474,8 @@ def _copy_line(row: tuple) -> str:
 def _month_params(window: Window) -> dict:
     since, until = window.bounds()
     return {
+        "start": window.start,
+        "end": window.end,
         "tz": settings.TIME_ZONE,
         "start_year": window.start.year,
         "start_month": window.start.month,
@@ -496,6 +509,49 @@ def _cells(
     return places
 
 
+def _volumes_cover(*, territory: Territory, window: Window) -> bool:
+    """Whether the district volumes were last written for these very months (or more before them)."""
+    run = (
+        AnalysisRun.objects.filter(
+            territory=territory, kind=AnalysisRun.Kind.VOLUMES, finished_at__isnull=False
+        )
+        .order_by("-finished_at")
+        .first()
+    )
+    if run is None:
+        return False
+    covered = Window.from_json(run.parameters["window"])
+    return covered.end == window.end and covered.start <= window.start
+
+
+def _district_counts(cursor, *, territory: Territory, window: Window, layer: str) -> np.ndarray:
+    """Reports (duplicates left out) per category × district of `layer` × month index: rows of
+    (category, district, month, count). From the district volumes when their last run covers the
+    window (no second point-in-polygon pass over every report), else from the reports."""
+    if _volumes_cover(territory=territory, window=window):
+        cursor.execute(
+            VOLUME_COUNTS_SQL, {**_month_params(window), "territory": territory.pk, "layer": layer}
+        )
+    else:
+        params = {**_month_params(window), "territory": territory.pk}
+        if layer != territory.locating_layer:
+            located_create(
+                cursor,
+                territory=territory,
+                layer=layer,
+                since=params["since"],
+                until=params["until"],
+                table="planning_hotspot_located",
+            )
+        join, district = district_join_sql(
+            territory=territory, layer=layer, located="planning_hotspot_located", report="s"
+        )
+        cursor.execute(DISTRICT_COUNTS_SQL.format(district=district, join=join), params)
+    return np.array([r for r in cursor.fetchall() if r[1] is not None and r[3] > 0], dtype=np.int64).reshape(
+        -1, 4
+    )
+
+
 def _districts(
     cursor, *, territory: Territory, window: Window, layer: str, alpha: float, p_values: str, out: PlaceRows
 ) -> int:
@@ -511,21 +567,7 @@ def _districts(
     n = len(districts)
     adjacency = sp.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     adjacency = adjacency + adjacency.T
-    params = {**_month_params(window), "territory": territory.pk}
-    if layer != territory.locating_layer:
-        located_create(
-            cursor,
-            territory=territory,
-            layer=layer,
-            since=params["since"],
-            until=params["until"],
-            table="planning_hotspot_located",
-        )
-    join, district = district_join_sql(
-        territory=territory, layer=layer, located="planning_hotspot_located", report="s"
-    )
-    cursor.execute(DISTRICT_COUNTS_SQL.format(district=district, join=join), params)
-    data = np.array([r for r in cursor.fetchall() if r[1] is not None], dtype=np.int64).reshape(-1, 4)
+    data = _district_counts(cursor, territory=territory, window=window, layer=layer)
     keys = [{"kind": PlaceKind.DISTRICT.value, "district_id": pk, "layer": layer} for pk in districts]
     for category_id in np.unique(data[:, 0]):
         part = data[data[:, 0] == category_id]
