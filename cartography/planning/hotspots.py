@@ -52,7 +52,7 @@ not hot is historical), and the final month's sign chooses the family.
 """
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -297,12 +297,33 @@ def neighbourhood_p_values(counts: np.ndarray, spatial: sp.spmatrix) -> np.ndarr
     lower = size * mean - neighbourhood >= spread
     if variance > mean:
         shape, success = mean**2 / (variance - mean), mean / variance
-        p[upper] = stats.nbinom.sf(neighbourhood[upper] - 1, size[upper] * shape, success)
-        p[lower] = stats.nbinom.cdf(neighbourhood[lower], size[lower] * shape, success)
+
+        def upper_tail(sums, sizes):
+            return stats.nbinom.sf(sums - 1, sizes * shape, success)
+
+        def lower_tail(sums, sizes):
+            return stats.nbinom.cdf(sums, sizes * shape, success)
     else:
-        p[upper] = stats.poisson.sf(neighbourhood[upper] - 1, size[upper] * mean)
-        p[lower] = stats.poisson.cdf(neighbourhood[lower], size[lower] * mean)
+
+        def upper_tail(sums, sizes):
+            return stats.poisson.sf(sums - 1, sizes * mean)
+
+        def lower_tail(sums, sizes):
+            return stats.poisson.cdf(sums, sizes * mean)
+
+    p[upper] = _tail_once(upper_tail, neighbourhood[upper], size[upper])
+    p[lower] = _tail_once(lower_tail, neighbourhood[lower], size[lower])
     return np.minimum(1.0, 2 * p)
+
+
+def _tail_once(tail: Callable, sums: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """`tail(sums, sizes)` evaluated once per distinct (sum, size): neighbourhood sizes take a few
+    values and sums of small counts repeat, so most bins share their p-value with others."""
+    if sums.size == 0:
+        return sums
+    keys = sizes.astype(np.int64) * (1 << 32) + sums.astype(np.int64)
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    return tail((distinct % (1 << 32)).astype(float), (distinct >> 32).astype(float))[inverse.ravel()]
 
 
 P_VALUES = ("negative_binomial", "normal")
@@ -432,14 +453,20 @@ class PlaceRows:
     rows: list[tuple]
 
     def add(
-        self, *, emergence: Emergence, counts: np.ndarray, category_id: int, keys: list[dict], keep_all: bool
+        self,
+        *,
+        emergence: Emergence,
+        counts: np.ndarray,
+        category_id: int,
+        keys: Callable[[int], dict],
+        keep_all: bool,
     ):
         totals = counts.sum(axis=1)
         z = np.round(emergence.z, 4)
         for i, hotspot_class in enumerate(emergence.classes):
             if not keep_all and hotspot_class == HotspotClass.NO_PATTERN:
                 continue
-            key = keys[i]
+            key = keys(i)
             self.rows.append(
                 (
                     key["kind"],
@@ -503,8 +530,17 @@ def _cells(
         emergence = emerging_hotspots(
             counts, grid_adjacency(cells[:, 0], cells[:, 1]), alpha=alpha, p_values=p_values
         )
-        keys = [{"kind": PlaceKind.CELL.value, "cell_x": int(x), "cell_y": int(y)} for x, y in cells]
-        out.add(emergence=emergence, counts=counts, category_id=int(category_id), keys=keys, keep_all=False)
+        out.add(
+            emergence=emergence,
+            counts=counts,
+            category_id=int(category_id),
+            keys=lambda i, cells=cells: {
+                "kind": PlaceKind.CELL.value,
+                "cell_x": int(cells[i, 0]),
+                "cell_y": int(cells[i, 1]),
+            },
+            keep_all=False,
+        )
         places += len(cells)
     return places
 
@@ -574,7 +610,13 @@ def _districts(
         counts = np.zeros((n, window.months))
         np.add.at(counts, ([position[pk] for pk in part[:, 1]], part[:, 2]), part[:, 3])
         emergence = emerging_hotspots(counts, adjacency, alpha=alpha, p_values=p_values)
-        out.add(emergence=emergence, counts=counts, category_id=int(category_id), keys=keys, keep_all=True)
+        out.add(
+            emergence=emergence,
+            counts=counts,
+            category_id=int(category_id),
+            keys=keys.__getitem__,
+            keep_all=True,
+        )
     return n
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Now
 
 from cartography.models import Territory
@@ -16,6 +16,8 @@ from cartography.models import Territory
 from . import hotspots, volumes
 from .models import AnalysisRun
 from .window import Window, territory_window
+
+ANALYSIS_WORK_MEM = "64MB"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,10 @@ def analysis_run(*, territory: Territory, kind: str, now: datetime | None = None
     transaction: readers see the previous run's rows or the new ones, never a mix."""
     analysis = ANALYSES[kind]
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            # For this transaction only: JIT compilation cost a second per large query for less than
+            # it saved, and the aggregates' sorts and hashes spilled to disk at the default work_mem.
+            cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '{ANALYSIS_WORK_MEM}'")
         run = AnalysisRun.objects.create(
             territory=territory, kind=analysis.kind, parameters=analysis.parameters(territory, now)
         )
