@@ -216,3 +216,35 @@ def test_a_season_the_data_do_not_cover_is_not_written(reports):
     seasons = DistrictVolume.objects.filter(period="season", district=_district(), category=None, group=None)
     assert not seasons.filter(period_start=date(2023, 12, 1)).exists()
     assert seasons.get(period_start=date(2024, 3, 1)).count == 2
+
+
+def test_the_beat_schedule_names_the_planning_tasks():
+    from django.conf import settings
+
+    from config.celery import app as celery_app
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for name in ("planning_volumes_compute", "planning_hotspots_compute"):
+        task = f"cartography.planning.tasks.{name}"
+        assert task in scheduled and task in celery_app.tasks
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_beat_task(liege, broker):
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app as celery_app
+
+    from .conftest import wait_for
+
+    _report("2025-03-03", history=[("", "new", 0)])
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        celery_app.send_task("cartography.planning.tasks.planning_volumes_compute")
+        wait_for(
+            lambda: AnalysisRun.objects.filter(kind="volumes", finished_at__isnull=False).exists(),
+            "the worker wrote the volumes",
+        )
+
+    run = AnalysisRun.objects.get(kind="volumes")
+    assert run.rows == DistrictVolume.objects.count() > 0
