@@ -272,3 +272,40 @@ def test_the_command_run_outside_a_transaction_loads_on_two_connections(liege, p
 
     again, _ = run("import_reports", path, mapping=str(PARIS_MAPPING))
     assert "0 report(s) loaded, 39515 already present" in again
+
+
+def test_a_population_field_gives_each_district_its_residents(kortrijk, tmp_path):
+    features = [
+        {"type": "Feature", "properties": {"naam": "A", "inw": 12000}, "geometry": _square(3.26, 50.82)},
+        {"type": "Feature", "properties": {"naam": "B", "inw": "850"}, "geometry": _square(3.27, 50.82)},
+        {"type": "Feature", "properties": {"naam": "C", "inw": None}, "geometry": _square(3.28, 50.82)},
+    ]
+    path = _write_geojson(tmp_path / "wijken.geojson", features)
+
+    run("import_districts", str(path), territory="kortrijk", name_field="naam", population_field="inw")
+
+    populations = dict(District.objects.filter(territory=kortrijk).values_list("name", "population"))
+    assert populations == {"A": 12000, "B": 850, "C": None}
+    # A re-import without the field keeps the residents already loaded.
+    run("import_districts", str(path), territory="kortrijk", name_field="naam")
+    assert District.objects.get(territory=kortrijk, name="A").population == 12000
+
+
+def test_a_bad_population_is_reported_by_row(kortrijk, tmp_path):
+    features = [
+        {"type": "Feature", "properties": {"naam": "A", "inw": "many"}, "geometry": _square(3.26, 50.82)},
+        {"type": "Feature", "properties": {"naam": "B", "inw": -3}, "geometry": _square(3.27, 50.82)},
+    ]
+    path = _write_geojson(tmp_path / "wijken.geojson", features)
+
+    with pytest.raises(CommandError, match="2 bad feature"):
+        run("import_districts", str(path), territory="kortrijk", name_field="naam", population_field="inw")
+    with pytest.raises(CommandError, match="no field 'inwoners'"):
+        run(
+            "import_districts",
+            str(path),
+            territory="kortrijk",
+            name_field="naam",
+            population_field="inwoners",
+        )
+    assert not District.objects.filter(territory=kortrijk).exists()

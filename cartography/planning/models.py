@@ -72,13 +72,33 @@ class DistrictVolume(models.Model):
         MONTH = "month", _("mois")
         SEASON = "season", _("saison")
 
-    district = models.ForeignKey("cartography.District", on_delete=models.CASCADE, related_name="+")
+    # Rewritten whole by each run, from the districts and categories of that moment: no database
+    # foreign keys nor single-column indexes (checking three keys and updating three more indexes
+    # for each of hundreds of thousands of rows was most of the write). Deletions still cascade
+    # through the ORM; a row left by a raw deletion goes at the next run.
+    district = models.ForeignKey(
+        "cartography.District",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     layer = models.SlugField()
     category = models.ForeignKey(
-        "signalements.Category", null=True, on_delete=models.CASCADE, related_name="+"
+        "signalements.Category",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     group = models.ForeignKey(
-        "signalements.CategoryGroup", null=True, on_delete=models.CASCADE, related_name="+"
+        "signalements.CategoryGroup",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     period = models.CharField(max_length=10, choices=Period.choices)
     # The first day of the month, or of the season (1 December for a winter).

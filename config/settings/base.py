@@ -293,6 +293,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cartography.tasks.refresh_locate_cells",
         "schedule": crontab(minute="*/5"),
     },
+    # The planners' analyses read whole months: once a night is fresh enough, and each run
+    # rewrites its table whole (cartography.planning.services).
+    "planning-volumes": {
+        "task": "cartography.planning.tasks.planning_volumes_compute",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    "planning-hotspots": {
+        "task": "cartography.planning.tasks.planning_hotspots_compute",
+        "schedule": crontab(hour=3, minute=20),
+    },
 }
 
 # Address search: the local geocoder searches streets and districts loaded from data; set

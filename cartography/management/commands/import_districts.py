@@ -25,6 +25,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--code-field", help="unique code per feature (default: the name)")
         parser.add_argument(
+            "--population-field",
+            help="residents of each feature, for rates per 1,000 residents (a re-import without it "
+            "keeps the populations already loaded)",
+        )
+        parser.add_argument(
             "--layer",
             default=DEFAULT_DISTRICT_LAYER,
             help="layer name, e.g. 'districts' or 'sectors' (default: %(default)s)",
@@ -47,7 +52,10 @@ class Command(BaseCommand):
             ) from exc
         try:
             boundaries, errors = read_boundaries(
-                options["file"], name_field=options["name_field"], code_field=options["code_field"]
+                options["file"],
+                name_field=options["name_field"],
+                code_field=options["code_field"],
+                population_field=options["population_field"],
             )
         except BoundaryFileError as exc:
             raise CommandError(str(exc)) from exc
@@ -71,11 +79,11 @@ class Command(BaseCommand):
                 name = names.get(boundary.code) or (
                     boundary.name.title() if options["title_case"] else boundary.name
                 )
+                values = {"name": name, "geom": boundary.geom}
+                if options["population_field"]:
+                    values["population"] = boundary.population
                 _, was_created = District.objects.update_or_create(
-                    territory=territory,
-                    layer=layer,
-                    code=boundary.code,
-                    defaults={"name": name, "geom": boundary.geom},
+                    territory=territory, layer=layer, code=boundary.code, defaults=values
                 )
                 created += was_created
                 updated += not was_created
