@@ -16,7 +16,7 @@ What each figure means:
 - `median_days_to_resolve`: median time from creation to the first resolution (first status change to
   resolved or closed from another working status) in days, over the reports whose history is known.
   Imported reports (and bulk loads) arrive with one history row "'' → their status": they were not
-  timed by this desk and are left out, as the desk's statistics do (`signalements.statistics`), so an
+  timed by this desk and are left out, as the desk's statistics do (`signalements.desk.statistics`), so an
   import never reads as "resolved in 0.02 h". Duplicates and rejected reports are not resolutions and
   are left out too. Null when no report of the group was timed.
 - `share_resolved_in_time`: among the timed reports (same rule) with a deadline that were resolved, or
