@@ -8,6 +8,7 @@ from .deadlines import public_holidays_top_up
 from .duplicates import duplicate_groups_propose
 from .models import Notification, Signalement
 from .notifications import notifications_send, teams_overdue_digest
+from .opendata.tasks import opendata_dump  # noqa: F401 - registered with Celery here
 from .services import signalement_process
 from .trust import retention
 
