@@ -5,6 +5,7 @@ parsers; every answer, errors included, is the standard's XML or JSON, not DRF's
 the OpenAPI schema: GeoReport v2 is its own specification."""
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, parsers
@@ -83,7 +84,7 @@ class Open311View(APIView):
 
 def _request_item(request, signalement: Signalement) -> dict:
     """A service request: every field of the standard, none of the reporter's."""
-    media = request.build_absolute_uri(settings.MEDIA_URL + signalement.photo) if signalement.photo else ""
+    media = request.build_absolute_uri(default_storage.url(signalement.photo)) if signalement.photo else ""
     return {
         "service_request_id": signalement.reference,
         "status": open311_status(signalement.status),
