@@ -493,3 +493,17 @@ def test_updates_take_a_date_window_and_pages(client, reports):
     assert none_yet == []
     assert [u["description"] for u in first + second] == ["Vu, on arrive", "Réparation mardi"]
     assert bad.status_code == 400 and bad.json()[0]["code"] == 400
+
+
+def test_a_page_of_requests_and_updates_reads_a_few_queries_whatever_its_size(
+    client, reports, django_assert_max_num_queries
+):
+    for n in range(20):
+        SignalementFactory(location=Point(LON + 0.0001 * n, LAT, srid=4326))
+
+    with django_assert_max_num_queries(3):
+        found = client.get(f"{BASE}/requests.json").json()
+    with django_assert_max_num_queries(4):
+        client.get(f"{BASE}/servicerequestupdates.xml")
+
+    assert len(found) == 21

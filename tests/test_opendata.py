@@ -269,3 +269,18 @@ def test_the_open_data_pages_list_every_field_in_each_language(client, liege, la
 
 def test_every_page_links_to_open_data(client, liege):
     assert 'href="/donnees/"' in client.get("/signaler/", follow=True).content.decode()
+
+
+def test_exports_read_the_reports_in_one_query_whatever_their_number(
+    client, reports, django_assert_max_num_queries
+):
+    for n in range(30):
+        SignalementFactory(location=Point(LON + 0.0001 * n, LAT, srid=4326))
+
+    with django_assert_max_num_queries(4):
+        geojson = body_of(client.get("/donnees/export/signalements.geojson"))
+    with django_assert_max_num_queries(4):
+        table = body_of(client.get("/donnees/export/signalements.csv"))
+
+    assert len(json.loads(geojson)["features"]) == 32
+    assert table.decode().count("\n") == 33
