@@ -146,9 +146,10 @@ def run(*, rows: int, naive_rows: int = NAIVE_MAX_ROWS) -> Report:
     ]
     report.details = {"tenth": tenth, "full": full, "same_as_naive": same, "naive": naive}
     report.notes.append(
-        "Each export in its own process (peak RSS is per process); growth above the RSS once Django "
-        f"is set up. The naive baseline is capped at {naive_rows:,} reports; the streamed export "
-        "reads the same first reports by id for the side-by-side figure."
+        "Each export in its own process; the figure is the highest RSS sampled during the export above "
+        "the RSS before it (the process's peak RSS is in the details). The naive baseline is capped "
+        f"at {naive_rows:,} reports; the streamed export reads the same first reports by id for the "
+        "side-by-side figure."
     )
     return report
 
