@@ -30,6 +30,7 @@ BENCHMARKS = (
     "queue",
     "route",
     "planning",
+    "opendata",
     "cells",
 )
 

@@ -20,6 +20,7 @@ from . import (
     bench_desk,
     bench_load,
     bench_locate,
+    bench_opendata,
     bench_planning,
     bench_relocate,
 )
@@ -120,6 +121,13 @@ def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
         )
     if "planning" in selected:
         reports.append(_step("planning: volumes and hotspots from scratch", bench_planning.run))
+    if "opendata" in selected:
+        reports.append(
+            _step(
+                f"opendata: GeoJSON export of {sizes.rows:,} reports, streamed and naive",
+                lambda: bench_opendata.run(rows=sizes.rows),
+            )
+        )
     if "cells" in selected:  # last: it loads a second city, which the others do not expect
         reports.append(_step("cells: an edit's build, two cities", bench_cells.run))
     return reports

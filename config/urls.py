@@ -36,6 +36,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Django logs out by POST only (a link could be followed by a prefetch or a third party).
     path("deconnexion/", LogoutView.as_view(next_page="home"), name="logout"),
+    path("donnees/", include("signalements.opendata.urls")),
+    path("open311/v2/", include("signalements.open311.urls")),
     path("", include("signalements.urls")),
 ]
 handler403 = "signalements.views.permission_denied"

@@ -436,3 +436,22 @@ SIGNALEMENT_CONFIRMATION_MAX_AGE = timedelta(
 SIGNALEMENT_MAX_PHOTO_PIXELS = int(os.environ.get("SIGNALEMENT_MAX_PHOTO_PIXELS", "30000000"))
 # JSON bodies nested deeper than this are refused (signalements.trust.guards).
 SIGNALEMENT_MAX_JSON_DEPTH = int(os.environ.get("SIGNALEMENT_MAX_JSON_DEPTH", "20"))
+# Open data (signalements.opendata): the licence every export states, who publishes, and where the
+# daily full dump is written (served at stable addresses under /donnees/complet/).
+OPENDATA_LICENCE_NAME = os.environ.get("OPENDATA_LICENCE_NAME", "Licence Ouverte / Open Licence 2.0 (Etalab)")
+OPENDATA_LICENCE_URL = os.environ.get(
+    "OPENDATA_LICENCE_URL",
+    "https://www.etalab.gouv.fr/wp-content/uploads/2017/04/ETALAB-Licence-Ouverte-v2.0.pdf",
+)
+OPENDATA_PUBLISHER = os.environ.get("OPENDATA_PUBLISHER", "")
+OPENDATA_DUMP_DIR = Path(os.environ.get("OPENDATA_DUMP_DIR", BASE_DIR / "var" / "opendata"))
+CELERY_BEAT_SCHEDULE["opendata-daily-dump"] = {
+    "task": "signalements.opendata.tasks.opendata_dump",
+    "schedule": crontab(hour=4, minute=15),
+}
+# Task modules of capability packages that are not Django apps: the worker imports them at start.
+CELERY_IMPORTS = ["signalements.opendata.tasks"]
+# Open311 GeoReport v2 (signalements.open311): requests GET answer at most this many days and rows
+# unless asked otherwise (the standard's defaults); the page extension's largest page.
+OPEN311_DEFAULT_WINDOW_DAYS = int(os.environ.get("OPEN311_DEFAULT_WINDOW_DAYS", "90"))
+OPEN311_MAX_REQUESTS = int(os.environ.get("OPEN311_MAX_REQUESTS", "1000"))
