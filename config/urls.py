@@ -36,6 +36,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Django logs out by POST only (a link could be followed by a prefetch or a third party).
     path("deconnexion/", LogoutView.as_view(next_page="home"), name="logout"),
+    path("", include("cartography.publicmap.urls")),  # the home page is the public map
     path("", include("signalements.urls")),
 ]
 handler403 = "signalements.views.permission_denied"
