@@ -151,7 +151,7 @@ _POINTS_LAYER = f"""
         SELECT ST_AsMVTGeom(ST_Transform(s.location, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
                             %(extent)s, %(buffer)s, true) AS geom,
                s.reference AS ref, s.category_id::int AS category, {_STAGE_SQL} AS stage,
-               floor(extract(epoch FROM now() - s.updated_at) / 86400)::int AS age
+               greatest(0, floor(extract(epoch FROM now() - s.updated_at) / 86400))::int AS age
           FROM signalements_signalement s
          WHERE s.location_metric && {_TILE_METRIC} AND {{where}}
     ) t WHERE geom IS NOT NULL
