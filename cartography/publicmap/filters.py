@@ -59,6 +59,8 @@ class MapFilterForm(forms.Form):
         ],
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        initial=[STAGE_OPEN, STAGE_IN_PROGRESS, STAGE_RESOLVED],
+        help_text=_("Aucune case cochée : tous."),
     )
     resolved_days = forms.IntegerField(
         label=_("Résolus depuis (jours)"), min_value=1, max_value=3650, required=False

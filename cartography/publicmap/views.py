@@ -67,7 +67,8 @@ def _categories_legend(form: MapFilterForm) -> list[dict]:
 @_basemap_policy()
 def home(request):
     """The territory map, the site's home page."""
-    form = MapFilterForm(request.GET or None)
+    # Filters in the URL, or the defaults (the view alone, z/lat/lon, leaves them as they are).
+    form = MapFilterForm(request.GET if any(key in request.GET for key in FILTER_FIELDS) else None)
     form.is_valid()
     box = public_districts().aggregate(box=Extent("geom"))["box"] or settings.PUBLIC_MAP_DEFAULT_BOUNDS
     config = {
@@ -122,7 +123,7 @@ def tile(request, z: int, x: int, y: int):
 def signalement_list(request):
     """What the map shows, as a table: same filters, the map's view if given, sortable, paginated
     without counting (a next page exists if one more row does)."""
-    form = MapFilterForm(request.GET or None)
+    form = MapFilterForm(request.GET if any(key in request.GET for key in FILTER_FIELDS) else None)
     bbox = None
     errors = {}
     if request.GET.get("bbox"):
@@ -130,13 +131,13 @@ def signalement_list(request):
             bbox = bbox_parse(request.GET["bbox"])
         except Exception as exc:  # noqa: BLE001 - a ValidationError: shown as the field's message
             errors["bbox"] = list(getattr(exc, "messages", [str(exc)]))
-    valid = form.is_valid() if request.GET else True
+    valid = form.is_valid() if form.is_bound else True
     rows, has_next = [], False
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "-created"
     page = request.GET.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
     if valid and not errors:
-        filters = map_filters(**form.cleaned_data) if request.GET else map_filters()
+        filters = map_filters(**form.cleaned_data) if form.is_bound else map_filters()
         queryset = map_list(filters=filters, sort=sort, bbox=bbox)
         start = (page - 1) * LIST_PAGE_SIZE
         rows = list(queryset[start : start + LIST_PAGE_SIZE + 1])

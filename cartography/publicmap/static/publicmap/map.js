@@ -126,7 +126,14 @@
   form.addEventListener("change", refresh);
   form.addEventListener("submit", function (event) { event.preventDefault(); refresh(); });
   map.on("moveend", remember);
-  map.on("load", function () { remember(); element.dataset.ready = "true"; });
+  // Ready once drawn: "idle" also comes when a basemap's tiles fail (offline), where "load" may not.
+  function ready() {
+    if (element.dataset.ready) { return; }
+    remember();
+    element.dataset.ready = "true";
+  }
+  map.on("load", ready);
+  map.once("idle", ready);
 
   function reportHereLink(lngLat) {
     var link = document.createElement("a");
@@ -187,7 +194,12 @@
   });
 
   map.on("error", function (event) {
-    // A basemap that cannot be reached (offline, blocked) leaves the districts and reports drawn.
-    if (event.sourceId !== "basemap") { status.textContent = form.dataset.failed; }
+    // A basemap that cannot be reached (offline, blocked) leaves the districts and reports drawn;
+    // MapLibre then may not draw again by itself, nor say it has loaded: ask for a frame.
+    if (event.sourceId === "basemap") {
+      map.triggerRepaint();
+    } else {
+      status.textContent = form.dataset.failed;
+    }
   });
 })();
