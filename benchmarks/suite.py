@@ -13,7 +13,16 @@ from typing import Any, TypeVar
 import django
 from django.db import connection
 
-from . import bench_api, bench_cells, bench_crew, bench_desk, bench_load, bench_locate, bench_relocate
+from . import (
+    bench_api,
+    bench_cells,
+    bench_crew,
+    bench_desk,
+    bench_load,
+    bench_locate,
+    bench_publicmap,
+    bench_relocate,
+)
 from .measure import Report, Stopwatch
 
 SEED = 1
@@ -35,6 +44,8 @@ class Sizes:
     locate_points: int = 1_000
     relocate_sample: int = 5_000
     api_requests: int = 500
+    tile_requests: int = 40
+    tile_baseline_requests: int = 3
 
 
 def _step(label: str, action: Callable[[], T]) -> T | Report:
@@ -109,6 +120,17 @@ def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
         reports.append(
             _step("work-list page: 50 and 500 items", lambda: bench_crew.worklist_run(requests=10))
         )
+    if "publicmap" in selected:
+        reports.append(
+            _step(
+                f"publicmap: {sizes.tile_requests} tiles a zoom, z10–18",
+                lambda: bench_publicmap.tiles_run(
+                    requests=sizes.tile_requests, baseline_requests=sizes.tile_baseline_requests, seed=SEED
+                ),
+            )
+        )
+        reports.append(_step("publicmap: the first view", bench_publicmap.first_view_run))
+        reports.append(_step("publicmap: list pages", lambda: bench_publicmap.list_run(requests=20)))
     if "cells" in selected:  # last: it loads a second city, which the others do not expect
         reports.append(_step("cells: an edit's build, two cities", bench_cells.run))
     return reports

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from signalements.selectors import signalements_public
@@ -49,7 +50,8 @@ def _basemap_policy():
 
 
 def _filter_query(data) -> str:
-    return urlencode([(key, value) for key in FILTER_FIELDS for value in data.getlist(key) if value])
+    """The filters of a query string, in one order (the same view, the same cache key)."""
+    return urlencode([(key, value) for key in FILTER_FIELDS for value in sorted(data.getlist(key)) if value])
 
 
 def _categories_legend(form: MapFilterForm) -> list[dict]:
@@ -100,17 +102,22 @@ def tile(request, z: int, x: int, y: int):
     the tile's address: a tile is built once per change, and revalidated for nothing after."""
     if not tile_valid(z, x, y):
         raise Http404
-    filters, errors = map_filters_from(request.GET)
-    if errors:
-        return JsonResponse(errors, status=400)
+    # The ETag and the cache key come from the query as written (and the day: "resolved in the
+    # last N days" moves at midnight), so that a cached tile or a 304 costs no query: the filters
+    # are read, and checked, only to build a tile.
     token = freshness_token()
-    etag = '"' + hashlib.sha1(f"{token}|{filters.key}|{z}/{x}/{y}".encode()).hexdigest()[:32] + '"'
+    written = _filter_query(request.GET)
+    today = timezone.localdate().isoformat()
+    etag = '"' + hashlib.sha1(f"{token}|{today}|{written}|{z}/{x}/{y}".encode()).hexdigest()[:32] + '"'
     if etag in [value.strip() for value in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponse(status=304)
     else:
         key = "publicmap:tile:" + etag
         data = cache.get(key)
         if data is None:
+            filters, errors = map_filters_from(request.GET)
+            if errors:
+                return JsonResponse(errors, status=400)
             data = tile_mvt(z=z, x=x, y=y, filters=filters, token=token)
             cache.set(key, data, settings.PUBLIC_MAP_CACHE_SECONDS)
         response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
