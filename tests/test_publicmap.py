@@ -88,6 +88,8 @@ def test_tiles_draw_districts_at_low_zoom_cells_then_reports_with_public_propert
     # Open, in progress, resolved recently and the sensitive report; not the rejected or the old one.
     assert sum(counted.values()) == 4
     assert all(0 <= f["properties"]["share"] <= 1 for f in features(low, "districts"))
+    high = decoded(client, *tile_of(*PLACE_SAINT_LAMBERT, POINTS_FROM))
+    assert all(set(f["properties"]) == {"id", "name"} for f in features(high, "districts")), "outlines only"
 
     here = tile_of(*PLACE_SAINT_LAMBERT, CELLS_FROM)
     cells = decoded(client, *here)

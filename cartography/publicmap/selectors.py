@@ -9,7 +9,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from signalements.models import Signalement
@@ -113,7 +113,9 @@ _DISTRICTS_LAYER = """
     SELECT ST_AsMVT(t, 'districts', %(extent)s, 'geom') FROM (
         SELECT ST_AsMVTGeom(ST_Transform(d.geom, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
                             %(extent)s, %(buffer)s, true) AS geom,
-               d.id, d.name, coalesce(c.n, 0) AS count, coalesce(c.share, 0)::real AS share
+               d.id, d.name,
+               CASE WHEN %(with_counts)s THEN coalesce(c.n, 0) END AS count,
+               CASE WHEN %(with_counts)s THEN coalesce(c.share, 0)::real END AS share
           FROM cartography_district d
           JOIN cartography_territory te ON te.id = d.territory_id AND d.layer = te.locating_layer
           LEFT JOIN unnest(%(district_ids)s::bigint[], %(district_counts)s::int[],
@@ -138,7 +140,7 @@ _CELLS_LAYER = f"""
                      WHERE s.location_metric && {_TILE_METRIC} AND {{where}}) points
           ) cells
          GROUP BY cx, cy
-    ) t WHERE geom IS NOT NULL
+    ) t
 """
 
 _STAGE_SQL = (
@@ -159,21 +161,23 @@ _POINTS_LAYER = f"""
 
 
 def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None = None) -> bytes:
-    """One Mapbox vector tile (EPSG:3857) of the public map: the layer `districts` (outlines, their
-    `count` and its `share` of the largest district's) at every zoom, then `cells` (a `count` per
-    cell of a grid) or `reports` (a point with `ref`, `category`, `stage` and `age` in days since its
-    last change)."""
-    counts = district_counts(filters, token)
+    """One Mapbox vector tile (EPSG:3857) of the public map: the layer `districts` (outlines; below
+    zoom CELLS_FROM also their `count` and its `share` of the largest district's), then `cells` (a
+    `count` per cell of a grid) or `reports` (a point with `ref`, `category`, `stage` and `age` in
+    days since its last change)."""
+    # The districts' counts colour the low zooms only; above, the outlines are drawn without them.
+    counts = district_counts(filters, token) if z < CELLS_FROM else {}
     params = {
         "z": z,
         "x": x,
         "y": y,
         "extent": EXTENT,
         "buffer": BUFFER,
+        "with_counts": z < CELLS_FROM,
         "district_ids": list(counts),
         "district_counts": list(counts.values()),
         # Each district's count over the largest: the choropleth's scale, whatever the filters.
-        "district_shares": [n / max(counts.values()) for n in counts.values()],
+        "district_shares": [n / max(counts.values()) for n in counts.values()] if counts else [],
     }
     layers = [_DISTRICTS_LAYER]
     if z >= CELLS_FROM and filters.public_category_ids and not filters.shows_nothing:
@@ -187,7 +191,10 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
             layers.append(_CELLS_LAYER.format(where=where))
             params["cell"] = 2 * WORLD / 2**z / CELLS_PER_TILE
     sql = "SELECT " + " || ".join(f"coalesce(({layer}), ''::bytea)" for layer in layers)
-    with connection.cursor() as cursor:
+    # PostGIS's functions are costed high: the planner would JIT-compile a tile's query, 400 ms of
+    # compiling for a query that runs in a few.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         return bytes(cursor.fetchone()[0])
 
