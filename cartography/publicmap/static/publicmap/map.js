@@ -182,7 +182,7 @@
       return;
     }
     if (feature && feature.layer.id === "districts-fill") {
-      panelShow([paragraph(feature.properties.name + " : " + form.dataset.countLabel.replace("%s", feature.properties.count)), here]);
+      panelShow([paragraph(feature.properties.name + " : " + form.dataset.countLabel.replace("{n}", feature.properties.count)), here]);
       return;
     }
     panelShow([here]);
