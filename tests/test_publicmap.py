@@ -286,3 +286,16 @@ def test_the_public_api_estimates_a_large_result_and_still_pages_to_its_end(clie
         url = page["next"]
     assert seen == made
     assert client.get(API, {"page_size": 3, "page": 9}).status_code == 404
+
+
+def test_a_crowded_tile_keeps_its_cells_until_the_zoom_of_every_point(client, reports, monkeypatch):
+    from cartography.publicmap import selectors
+
+    monkeypatch.setattr(selectors, "CROWDED", 1)  # the two reports near Saint-Lambert crowd a tile
+    crowded = decoded(client, *tile_of(*PLACE_SAINT_LAMBERT, POINTS_FROM))
+    assert "reports" not in crowded and sum(f["properties"]["count"] for f in features(crowded, "cells")) == 2
+    for key in ("open", "working"):
+        where = reports[key].location
+        closest = decoded(client, *tile_of(where.x, where.y, selectors.POINTS_ALWAYS_FROM))
+        assert "cells" not in closest
+        assert reports[key].reference in {f["properties"]["ref"] for f in features(closest, "reports")}

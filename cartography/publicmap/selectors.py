@@ -127,6 +127,22 @@ _DISTRICTS_LAYER = """
 # The box of the tile in the metric SRID, where the reports' GiST index is.
 _TILE_METRIC = f"ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {int(settings.METRIC_SRID)})"
 
+_STAGE_SQL = (
+    f"CASE WHEN s.status = ANY(%(stage_resolved)s) THEN '{STAGE_RESOLVED}'"
+    f" WHEN s.status = ANY(%(stage_in_progress)s) THEN '{STAGE_IN_PROGRESS}' ELSE '{STAGE_OPEN}' END"
+)
+
+# The public reports of the tile, read once; drawn as cells or as points below.
+_REPORTS = f"""
+    WITH shown AS MATERIALIZED (
+        SELECT ST_Transform(s.location, 3857) AS p, s.reference AS ref, s.category_id::int AS category,
+               {_STAGE_SQL} AS stage,
+               greatest(0, floor(extract(epoch FROM now() - s.updated_at) / 86400))::int AS age
+          FROM signalements_signalement s
+         WHERE s.location_metric && {_TILE_METRIC} AND {{where}}
+    )
+"""
+
 _CELLS_LAYER = f"""
     SELECT ST_AsMVT(t, 'cells', %(extent)s, 'geom') FROM (
         SELECT ST_AsMVTGeom(
@@ -136,34 +152,31 @@ _CELLS_LAYER = f"""
                count(*)::int AS count
           FROM (
             SELECT floor((ST_X(p) + {WORLD}) / %(cell)s) AS cx, floor((ST_Y(p) + {WORLD}) / %(cell)s) AS cy
-              FROM (SELECT ST_Transform(s.location, 3857) AS p FROM signalements_signalement s
-                     WHERE s.location_metric && {_TILE_METRIC} AND {{where}}) points
+              FROM shown
           ) cells
          GROUP BY cx, cy
     ) t
 """
 
-_STAGE_SQL = (
-    f"CASE WHEN s.status = ANY(%(stage_resolved)s) THEN '{STAGE_RESOLVED}'"
-    f" WHEN s.status = ANY(%(stage_in_progress)s) THEN '{STAGE_IN_PROGRESS}' ELSE '{STAGE_OPEN}' END"
-)
-
-_POINTS_LAYER = f"""
+_POINTS_LAYER = """
     SELECT ST_AsMVT(t, 'reports', %(extent)s, 'geom') FROM (
-        SELECT ST_AsMVTGeom(ST_Transform(s.location, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
-                            %(extent)s, %(buffer)s, true) AS geom,
-               s.reference AS ref, s.category_id::int AS category, {_STAGE_SQL} AS stage,
-               greatest(0, floor(extract(epoch FROM now() - s.updated_at) / 86400))::int AS age
-          FROM signalements_signalement s
-         WHERE s.location_metric && {_TILE_METRIC} AND {{where}}
+        SELECT ST_AsMVTGeom(p, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), %(extent)s, %(buffer)s, true) AS geom,
+               ref, category, stage, age
+          FROM shown
     ) t WHERE geom IS NOT NULL
 """
+
+# From POINTS_FROM, a tile with more reports than this is drawn as cells still (no crowding), up
+# to zoom POINTS_ALWAYS_FROM where every report is a point.
+CROWDED = 300
+POINTS_ALWAYS_FROM = 18
 
 
 def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None = None) -> bytes:
     """One Mapbox vector tile (EPSG:3857) of the public map: the layer `districts` (outlines; below
     zoom CELLS_FROM also their `count` and its `share` of the largest district's), then `cells` (a
-    `count` per cell of a grid) or `reports` (a point with `ref`, `category`, `stage` and `age` in
+    `count` per cell of a grid) or, from POINTS_FROM in a tile of at most CROWDED reports and from
+    POINTS_ALWAYS_FROM in any tile, `reports` (a point with `ref`, `category`, `stage` and `age` in
     days since its last change)."""
     # The districts' counts colour the low zooms only; above, the outlines are drawn without them.
     counts = district_counts(filters, token) if z < CELLS_FROM else {}
@@ -179,18 +192,25 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
         # Each district's count over the largest: the choropleth's scale, whatever the filters.
         "district_shares": [n / max(counts.values()) for n in counts.values()] if counts else [],
     }
-    layers = [_DISTRICTS_LAYER]
+    sql = f"SELECT coalesce(({_DISTRICTS_LAYER}), ''::bytea)"
     if z >= CELLS_FROM and filters.public_category_ids and not filters.shows_nothing:
         where, where_params = _where(filters, public=True)
-        params |= where_params
-        if z >= POINTS_FROM:
-            layers.append(_POINTS_LAYER.format(where=where))
-            params["stage_resolved"] = list(STAGES[STAGE_RESOLVED])
-            params["stage_in_progress"] = list(STAGES[STAGE_IN_PROGRESS])
+        params |= where_params | {
+            "cell": 2 * WORLD / 2**z / CELLS_PER_TILE,
+            "stage_resolved": list(STAGES[STAGE_RESOLVED]),
+            "stage_in_progress": list(STAGES[STAGE_IN_PROGRESS]),
+            "crowded": CROWDED,
+        }
+        if z < POINTS_FROM:
+            reports = _CELLS_LAYER
+        elif z >= POINTS_ALWAYS_FROM:
+            reports = _POINTS_LAYER
         else:
-            layers.append(_CELLS_LAYER.format(where=where))
-            params["cell"] = 2 * WORLD / 2**z / CELLS_PER_TILE
-    sql = "SELECT " + " || ".join(f"coalesce(({layer}), ''::bytea)" for layer in layers)
+            reports = (
+                f"CASE WHEN (SELECT count(*) FROM shown) > %(crowded)s THEN ({_CELLS_LAYER})"
+                f" ELSE ({_POINTS_LAYER}) END"
+            )
+        sql = f"{_REPORTS.format(where=where)} {sql} || coalesce(({reports}), ''::bytea)"
     # PostGIS's functions are costed high: the planner would JIT-compile a tile's query, 400 ms of
     # compiling for a query that runs in a few.
     with transaction.atomic(), connection.cursor() as cursor:

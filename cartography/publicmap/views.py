@@ -19,7 +19,7 @@ from signalements.trust.guards import bbox_parse
 from signalements.trust.moderation import comments_public, history_public
 
 from .filters import DEFAULT_RESOLVED_DAYS, MapFilterForm, map_filters, map_filters_from, public_districts
-from .selectors import CELLS_FROM, POINTS_FROM, SORTS, freshness_token, map_list, tile_mvt, tile_valid
+from .selectors import CELLS_FROM, POINTS_ALWAYS_FROM, SORTS, freshness_token, map_list, tile_mvt, tile_valid
 
 FILTER_FIELDS = tuple(MapFilterForm.base_fields)
 LIST_PAGE_SIZE = 50
@@ -84,7 +84,7 @@ def home(request):
         "basemap": settings.PUBLIC_MAP_BASEMAP_URL,
         "basemapAttribution": settings.PUBLIC_MAP_BASEMAP_ATTRIBUTION,
         "cellsFrom": CELLS_FROM,
-        "pointsFrom": POINTS_FROM,
+        "pointsAlwaysFrom": POINTS_ALWAYS_FROM,
         "resolvedDays": DEFAULT_RESOLVED_DAYS,
         "categories": _categories_legend(form),
         "worker": static("vendor/maplibre-gl/maplibre-gl-csp-worker.js"),

@@ -54,7 +54,7 @@
   }
 
   var sources = {
-    reports: {type: "vector", tiles: [tilesUrl()], minzoom: 0, maxzoom: config.pointsFrom}
+    reports: {type: "vector", tiles: [tilesUrl()], minzoom: 0, maxzoom: config.pointsAlwaysFrom}
   };
   var layers = [{id: "background", type: "background", paint: {"background-color": "#eef1f4"}}];
   if (config.basemap) {
@@ -69,12 +69,12 @@
              "fill-opacity": 0.65}},
     {id: "districts-line", type: "line", source: "reports", "source-layer": "districts",
      paint: {"line-color": "#073f78", "line-width": 1.5}},
-    {id: "cells", type: "circle", source: "reports", "source-layer": "cells", minzoom: config.cellsFrom,
-     maxzoom: config.pointsFrom,
+    // The server sends cells, or reports once a tile is not crowded: each layer draws what came.
+    {id: "cells", type: "circle", source: "reports", "source-layer": "cells",
      paint: {"circle-color": "#0b5cad", "circle-opacity": 0.75, "circle-stroke-color": "#fff",
              "circle-stroke-width": 1.5,
              "circle-radius": ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 5, 10, 14, 40, 15]}},
-    {id: "reports", type: "circle", source: "reports", "source-layer": "reports", minzoom: config.pointsFrom,
+    {id: "reports", type: "circle", source: "reports", "source-layer": "reports",
      paint: {"circle-color": categoryColours(), "circle-radius": 7,
              "circle-stroke-color": ["match", ["get", "stage"], "resolved", STAGE_COLOURS.resolved,
                                      "in_progress", STAGE_COLOURS.in_progress, STAGE_COLOURS.open],
@@ -178,7 +178,7 @@
       return;
     }
     if (feature && feature.layer.id === "cells") {
-      map.easeTo({center: event.lngLat, zoom: Math.min(map.getZoom() + 2, config.pointsFrom)});
+      map.easeTo({center: event.lngLat, zoom: Math.min(map.getZoom() + 2, config.pointsAlwaysFrom)});
       return;
     }
     if (feature && feature.layer.id === "districts-fill") {
