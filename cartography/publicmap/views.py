@@ -7,6 +7,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
@@ -136,8 +137,8 @@ def signalement_list(request):
     if request.GET.get("bbox"):
         try:
             bbox = bbox_parse(request.GET["bbox"])
-        except Exception as exc:  # noqa: BLE001 - a ValidationError: shown as the field's message
-            errors["bbox"] = list(getattr(exc, "messages", [str(exc)]))
+        except ValidationError as exc:
+            errors["bbox"] = exc.messages
     valid = form.is_valid() if form.is_bound else True
     rows, has_next = [], False
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "-created"
