@@ -31,6 +31,7 @@ BENCHMARKS = (
     "route",
     "planning",
     "opendata",
+    "publicmap",
     "cells",
 )
 

@@ -22,6 +22,7 @@ from . import (
     bench_locate,
     bench_opendata,
     bench_planning,
+    bench_publicmap,
     bench_relocate,
 )
 from .measure import Report, Stopwatch
@@ -45,6 +46,8 @@ class Sizes:
     locate_points: int = 1_000
     relocate_sample: int = 5_000
     api_requests: int = 500
+    tile_requests: int = 40
+    tile_baseline_requests: int = 3
 
 
 def _step(label: str, action: Callable[[], T]) -> T | Report:
@@ -128,6 +131,17 @@ def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
                 lambda: bench_opendata.run(rows=sizes.rows),
             )
         )
+    if "publicmap" in selected:
+        reports.append(
+            _step(
+                f"publicmap: {sizes.tile_requests} tiles a zoom, z10–18",
+                lambda: bench_publicmap.tiles_run(
+                    requests=sizes.tile_requests, baseline_requests=sizes.tile_baseline_requests, seed=SEED
+                ),
+            )
+        )
+        reports.append(_step("publicmap: the first view", bench_publicmap.first_view_run))
+        reports.append(_step("publicmap: list pages", lambda: bench_publicmap.list_run(requests=20)))
     if "cells" in selected:  # last: it loads a second city, which the others do not expect
         reports.append(_step("cells: an edit's build, two cities", bench_cells.run))
     return reports

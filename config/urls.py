@@ -38,6 +38,7 @@ urlpatterns = [
     path("deconnexion/", LogoutView.as_view(next_page="home"), name="logout"),
     path("donnees/", include("signalements.opendata.urls")),
     path("open311/v2/", include("signalements.open311.urls")),
+    path("", include("cartography.publicmap.urls")),  # the home page is the public map
     path("", include("signalements.urls")),
 ]
 handler403 = "signalements.views.permission_denied"

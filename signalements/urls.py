@@ -1,12 +1,10 @@
 from django.urls import path
 
-from . import views
 from .crew import views as crew
 from .desk import views as desk
 from .web import views as web
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
     path("signaler/", web.report_start, name="report"),
     path("signaler/lieu/", web.LocationStep.as_view(), name="report-location"),
     path("signaler/probleme/", web.ProblemStep.as_view(), name="report-problem"),

@@ -1,23 +1,9 @@
-from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.generic import TemplateView
-
-from cartography.models import Territory
 
 from .roles import ADMINISTRATOR, AGENT, CREW, PLANNER
 from .trust.policy import roles_of
-
-
-class HomeView(TemplateView):
-    template_name = "signalements/home.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["territories"] = Territory.objects.all()
-        context["tile_url"] = settings.LEAFLET_CONFIG["TILES"][0][1]
-        return context
 
 
 def role_home(user) -> tuple[str, str]:

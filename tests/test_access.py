@@ -3,6 +3,7 @@ and writes, with the effect read back from the database (a refusal changed nothi
 what it says) and no reporter contact where the role may not see it."""
 
 import io
+import math
 from dataclasses import dataclass
 
 import pytest
@@ -489,11 +490,16 @@ def _every_get_path(pothole: Signalement) -> list[str]:
     citizen's and the public's, the desk's, the crews', the API, and the admin's report pages."""
     from django.urls import URLResolver, get_resolver
 
+    n = 2**16  # the public map's tile (z/x/y) that holds the report, at the zoom of points
+    lon, lat = pothole.location.x, pothole.location.y
     values = {
         "reference": pothole.reference,
         "slug": "liege-voirie",
         "index": "0",
         "path": "none.jpg",
+        "z": "16",
+        "x": str(int((lon + 180) / 360 * n)),
+        "y": str(int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)),
     }
 
     def walk(patterns, prefix=""):

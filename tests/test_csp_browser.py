@@ -31,7 +31,9 @@ def test_public_desk_crew_admin_and_documentation_pages_break_no_policy_rule(str
     SignalementFactory()  # the same place and category: a nearby report and a duplicate group
     duplicate_groups_propose()
     checked = {
-        "/": ".leaflet-container",
+        "/": "#public-map[data-ready=true]",
+        f"/?z=17&lat={report.location.y}&lon={report.location.x}": "#public-map[data-ready=true]",
+        "/carte/liste/": "table.report-list",
         "/signaler/lieu/": ".leaflet-container",
         f"/signalements/{report.reference}/": "main",
         "/api/docs/": ".swagger-ui",

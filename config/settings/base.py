@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "axes",
     "cartography",
     "cartography.planning",
+    "cartography.publicmap",
     "signalements",
 ]
 
@@ -137,7 +138,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 # Front-end libraries from npm (package.json, installed by scripts/bootstrap.sh), served as static
 # files from their built folder: no CDN, as the Content Security Policy wants.
-STATICFILES_DIRS = [("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist")]
+STATICFILES_DIRS = [
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+    # The public map (cartography.publicmap) draws vector tiles with MapLibre GL JS, its CSP build:
+    # the worker is this static file, not a blob: URL.
+    ("vendor/maplibre-gl", BASE_DIR / "node_modules" / "maplibre-gl" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -356,6 +362,30 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# The public list API counts its matches exactly up to this many, and gives the database's estimate
+# beyond (signalements.api.pagination): an exact count of a million rows was most of a page's time.
+SIGNALEMENT_API_EXACT_COUNT_UP_TO = int(os.environ.get("SIGNALEMENT_API_EXACT_COUNT_UP_TO", "10000"))
+
+# The public map (cartography.publicmap). Its basemap: raster tiles from this URL template, or none
+# (districts and reports on a plain background) when empty. Tiles are fresh within
+# PUBLIC_MAP_FRESHNESS_SECONDS (the freshness token's life in the cache) + PUBLIC_MAP_MAX_AGE
+# (browsers' and proxies' cache); a built tile stays in the cache PUBLIC_MAP_CACHE_SECONDS at most.
+PUBLIC_MAP_BASEMAP_URL = os.environ.get("PUBLIC_MAP_BASEMAP_URL", LEAFLET_CONFIG["TILES"][0][1])
+PUBLIC_MAP_BASEMAP_ATTRIBUTION = os.environ.get(
+    "PUBLIC_MAP_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors"
+)
+PUBLIC_MAP_FRESHNESS_SECONDS = int(os.environ.get("PUBLIC_MAP_FRESHNESS_SECONDS", "5"))
+PUBLIC_MAP_MAX_AGE = int(os.environ.get("PUBLIC_MAP_MAX_AGE", "30"))
+PUBLIC_MAP_CACHE_SECONDS = int(os.environ.get("PUBLIC_MAP_CACHE_SECONDS", "600"))
+PUBLIC_MAP_MAX_AGE_HOURS = int(os.environ.get("PUBLIC_MAP_MAX_AGE_HOURS", "1"))
+# Where the map opens when no district is loaded yet (minlon, minlat, maxlon, maxlat).
+PUBLIC_MAP_DEFAULT_BOUNDS = (
+    LEAFLET_CONFIG["DEFAULT_CENTER"][1] - 0.1,
+    LEAFLET_CONFIG["DEFAULT_CENTER"][0] - 0.06,
+    LEAFLET_CONFIG["DEFAULT_CENTER"][1] + 0.1,
+    LEAFLET_CONFIG["DEFAULT_CENTER"][0] + 0.06,
+)
 
 # Debian 12 ships GDAL 3.6; GDAL only reads the boundary files an administrator imports.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]

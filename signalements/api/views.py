@@ -7,13 +7,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
-from rest_framework_gis.pagination import GeoJsonPagination
 
 from ..intake.services import ReporterData, signalement_submit
 from ..models import Category
 from ..selectors import signalements_visible_to
 from ..trust.guards import GuardedJSONParser
 from .filters import BBoxFilter, SignalementFilter
+from .pagination import SignalementPagination
 from .serializers import (
     FEATURE_COLUMNS,
     CategoryOutputSerializer,
@@ -33,11 +33,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
         "le signalement déjà créé (200) ; la réutiliser pour un autre contenu est refusé (422)."
     ),
 )
-
-
-class SignalementPagination(GeoJsonPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 1000
 
 
 class SignalementListCreateView(generics.ListAPIView):

@@ -374,6 +374,15 @@ class ReviewStep(StepView):
 
 
 def report_start(request):
+    """The start of a report; from the public map's "report a problem here", with the point (lat,
+    lon) placed in the draft, for the citizen to check on the location step. A point outside the
+    territory is not kept (the step would refuse it): the citizen places it again."""
+    try:
+        lat, lon = float(request.GET["lat"]), float(request.GET["lon"])
+    except (KeyError, ValueError):
+        return redirect("report-location")
+    if -90 <= lat <= 90 and -180 <= lon <= 180 and locate(lon=lon, lat=lat, category_id=None):
+        Draft(request.session).update(lon=lon, lat=lat, approximate=False)
     return redirect("report-location")
 
 

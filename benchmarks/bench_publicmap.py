@@ -1,0 +1,235 @@
+"""The public map (cartography.publicmap) in-process, through Django's test client: vector tiles
+from zoom 10 to 18 over the city, uncached (the cache emptied before each request) and cached,
+against a naive baseline in the same run: all the points of the tile's view (same filters) as
+GeoJSON through djangorestframework-gis. Then the first view (the tiles that cover the city, about
+16) and the public list pages (the API's and the map's list), small and large results."""
+
+import math
+from urllib.parse import urlencode
+
+import numpy as np
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.renderers import JSONRenderer
+
+from cartography.publicmap.filters import map_filters
+from cartography.publicmap.selectors import map_list
+from config.process import web_process_tune
+from signalements.api.serializers import FEATURE_COLUMNS, SignalementFeatureSerializer
+from signalements.models import Signalement
+
+from .data import random_points, territory_get
+from .measure import Figure, Report, Stopwatch, Target, percentiles
+
+ZOOMS = range(10, 19)
+UNCACHED_TARGET_MS = 50
+CACHED_TARGET_MS = 5
+FIRST_VIEW_TARGET_MS = 200
+FIRST_VIEW_TILES = 16
+SPEEDUP_TARGET = 20
+LOW_ZOOM_SPEEDUP_TARGET = 50
+LIST_TARGET_MS = 50
+# What the map is asked: its default view (open, in progress, resolved in the last 30 days), and
+# every report of ten years but the rejected ones and duplicates (the largest tiles).
+VIEWS = {
+    "default filters": {},
+    "all of 10 years": {"status": ["open", "in_progress", "resolved"], "resolved_days": 3650},
+}
+# The naive baseline serializes at most this many features a request: at a million reports a whole
+# city through Python would take minutes and gigabytes; its ratio is then a lower bound.
+BASELINE_MAX_FEATURES = 200_000
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """minlon, minlat, maxlon, maxlat of a Web Mercator tile."""
+    n = 2**z
+
+    def lat(row: int) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+    return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
+
+
+def _get(client: Client, url: str, **headers) -> tuple[float, object]:
+    with Stopwatch() as watch:
+        response = client.get(url, **headers)
+    if response.status_code not in (200, 304):
+        raise RuntimeError(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
+    return watch.seconds * 1000, response
+
+
+def _naive_geojson_ms(bounds: tuple[float, float, float, float], view: dict) -> tuple[float, int]:
+    """The baseline: every public report of the view under the same filters, serialized as GeoJSON
+    features in Python by djangorestframework-gis, as a list endpoint without paging would."""
+    from django.contrib.gis.geos import Polygon
+
+    box = Polygon.from_bbox(bounds)
+    box.srid = 4326
+    with Stopwatch() as watch:
+        rows = map_list(filters=map_filters(**view), bbox=box).only(*FEATURE_COLUMNS)[:BASELINE_MAX_FEATURES]
+        data = SignalementFeatureSerializer(rows, many=True).data
+        body = JSONRenderer().render({"type": "FeatureCollection", "features": data})
+    del body
+    return watch.seconds * 1000, len(data["features"])
+
+
+def tiles_run(*, requests: int, baseline_requests: int, seed: int) -> Report:
+    web_process_tune()
+    territory = territory_get()
+    points = random_points(territory, requests * len(ZOOMS), seed=seed)
+    client = Client()
+    report = Report("publicmap tiles")
+    sizes = {}
+    for label, view in VIEWS.items():
+        query = "?" + urlencode(view, doseq=True) if view else ""
+        _tiles_measure(client, report, sizes, points, label, query, view, requests, baseline_requests)
+    report.details = {
+        "requests_per_zoom": requests,
+        "baseline_requests_per_zoom": baseline_requests,
+        "mean_tile_bytes": {key: int(np.mean(v)) for key, v in sizes.items()},
+        "reports": Signalement.objects.count(),
+    }
+    report.notes.append(
+        f"{requests} random tiles inside the territory per zoom, each fetched uncached (cache emptied: tile, "
+        "district counts, freshness token), again (cached), and with its ETag (304). Baseline: the same "
+        f"view's public reports under the same filters through DRF-gis, {baseline_requests} a zoom, at most "
+        f"{BASELINE_MAX_FEATURES:,} features (beyond, the ratio is a lower bound)."
+    )
+    return report
+
+
+def _tiles_measure(client, report, sizes, points, label, query, view, requests, baseline_requests) -> None:
+    for index, z in enumerate(ZOOMS):
+        tiles = [tile_of(lon, lat, z) for lon, lat in points[index * requests : (index + 1) * requests]]
+        uncached, cached, revalidated, baseline, features = [], [], [], [], []
+        for zxy in tiles:
+            url = "/carte/tuiles/{}/{}/{}.pbf".format(*zxy) + query
+            cache.clear()  # the tile, the district counts and the freshness token
+            ms, response = _get(client, url)
+            uncached.append(ms)
+            sizes.setdefault(f"{label}, z{z}", []).append(len(response.content))
+            cached.append(_get(client, url)[0])
+            revalidated.append(_get(client, url, HTTP_IF_NONE_MATCH=response["ETag"])[0])
+        for zxy in tiles[:baseline_requests]:
+            ms, count = _naive_geojson_ms(tile_bounds(*zxy), view)
+            baseline.append(ms)
+            features.append(count)
+        low = z <= 12
+        report.figures += [
+            Figure(
+                f"{label}: z{z} tile, uncached, p95, against the naive view",
+                percentiles(uncached)[1],
+                "ms",
+                f"naive GeoJSON of the view (DRF-gis, {int(np.mean(features)):,} features), p95",
+                percentiles(baseline)[1],
+                Target(LOW_ZOOM_SPEEDUP_TARGET if low else SPEEDUP_TARGET, on_ratio=True),
+            ),
+            Figure(
+                f"{label}: z{z} tile, uncached, p95",
+                percentiles(uncached)[1],
+                "ms",
+                target=Target(UNCACHED_TARGET_MS),
+            ),
+            Figure(
+                f"{label}: z{z} tile, cached, p95",
+                percentiles(cached)[1],
+                "ms",
+                target=Target(CACHED_TARGET_MS),
+            ),
+            Figure(f"{label}: z{z} tile, 304 revalidation, p95", percentiles(revalidated)[1], "ms"),
+        ]
+
+
+def first_view_run() -> Report:
+    """The tiles that cover the territory at the largest zoom where they are at most 16, uncached."""
+    territory = territory_get()
+    minlon, minlat, maxlon, maxlat = territory.geom.extent
+    for z in range(18, 0, -1):
+        _z, x0, y0 = tile_of(minlon, maxlat, z)
+        _z, x1, y1 = tile_of(maxlon, minlat, z)
+        if (x1 - x0 + 1) * (y1 - y0 + 1) <= FIRST_VIEW_TILES:
+            break
+    client = Client()
+    cache.clear()
+    total = 0.0
+    count = 0
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            total += _get(client, f"/carte/tuiles/{z}/{x}/{y}.pbf")[0]
+            count += 1
+    naive, features = _naive_geojson_ms((minlon, minlat, maxlon, maxlat), {})
+    home_ms = _get(client, "/")[0]
+    report = Report("publicmap first view")
+    report.figures += [
+        Figure(
+            f"first view: {count} tiles at z{z}, uncached, total",
+            total,
+            "ms",
+            f"naive GeoJSON of the city ({features:,} features)",
+            naive,
+            Target(FIRST_VIEW_TARGET_MS),
+        ),
+        Figure("home page (the map's HTML)", home_ms, "ms"),
+    ]
+    report.notes.append(
+        "Tiles fetched one after the other in one process; a browser fetches them in parallel."
+    )
+    return report
+
+
+def list_run(*, requests: int) -> Report:
+    """The public list API and the map's list page, a large and a small result: no exact count of a
+    large result (signalements.api.pagination); baseline, the exact COUNT(*) the page made before."""
+    web_process_tune()
+    client = Client()
+    newest = Signalement.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+    queries = {
+        "all reports": ("/api/v1/signalements/", {}),
+        "one day": (
+            "/api/v1/signalements/",
+            {
+                "created_after": newest.replace(hour=0, minute=0).isoformat(),
+                "created_before": newest.isoformat(),
+            },
+        ),
+        "map list, default filters": ("/carte/liste/", {}),
+        "map list, in progress, sorted by district": (
+            "/carte/liste/",
+            {"status": "in_progress", "sort": "district"},
+        ),
+    }
+    report = Report("publicmap list")
+    for name, (url, query) in queries.items():
+        full = f"{url}?{urlencode(query)}" if query else url
+        times = [_get(client, full)[0] for _ in range(requests + 1)][1:]
+        count_ms = []
+        if url.startswith("/api/"):
+            from signalements.api.filters import SignalementFilter
+            from signalements.selectors import signalements_public
+
+            matches = SignalementFilter(data=query, queryset=signalements_public()).qs
+            for _ in range(max(1, requests // 4)):
+                with Stopwatch() as watch:
+                    matches.count()
+                count_ms.append(watch.seconds * 1000)
+        p50, p95 = percentiles(times)
+        report.figures.append(
+            Figure(
+                f"{name}, p95",
+                p95,
+                "ms",
+                "its exact COUNT(*) alone, p50" if count_ms else "",
+                percentiles(count_ms)[0] if count_ms else None,
+                Target(LIST_TARGET_MS),
+            )
+        )
+        report.figures.append(Figure(f"{name}, p50", p50, "ms"))
+    report.notes.append(f"{requests} requests per query after one unmeasured.")
+    return report
