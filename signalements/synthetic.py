@@ -104,7 +104,7 @@ class SeededPlaces:
     fading_category: str
     fading_until: datetime
     # The same places in the metric SRID, which the generator draws on.
-    metric: dict = field(repr=False)
+    metric: dict = field(repr=False, compare=False)
 
 
 def _streets(area, centre, rng, count: int):
