@@ -426,3 +426,13 @@ SIGNALEMENT_CONFIRMATION_MAX_AGE = timedelta(
 SIGNALEMENT_MAX_PHOTO_PIXELS = int(os.environ.get("SIGNALEMENT_MAX_PHOTO_PIXELS", "30000000"))
 # JSON bodies nested deeper than this are refused (signalements.trust.guards).
 SIGNALEMENT_MAX_JSON_DEPTH = int(os.environ.get("SIGNALEMENT_MAX_JSON_DEPTH", "20"))
+# Planners (cartography.planning): places that come back every season, on Sunday night; the
+# early-warning scan and its digest on Monday morning, over the week up to Sunday.
+CELERY_BEAT_SCHEDULE["planning-recurring-places"] = {
+    "task": "cartography.planning.tasks.recurring_places_refresh",
+    "schedule": crontab(day_of_week="sunday", hour=3, minute=15),
+}
+CELERY_BEAT_SCHEDULE["planning-early-warning-weekly"] = {
+    "task": "cartography.planning.tasks.early_warning_weekly",
+    "schedule": crontab(day_of_week="monday", hour=6, minute=0),
+}
