@@ -20,7 +20,7 @@ QUICK_ROWS = 100_000
 FULL_ROWS = 1_000_000
 # Nothing consumes this queue: the API benchmark purges what it enqueued.
 BENCH_BROKER = "redis://127.0.0.1:6379/14"
-BENCHMARKS = ("load", "locate", "relocate", "api", "nearby", "cluster", "queue", "route", "cells")
+BENCHMARKS = ("load", "locate", "relocate", "api", "nearby", "cluster", "queue", "route", "planning", "cells")
 
 
 def arguments() -> argparse.ArgumentParser:

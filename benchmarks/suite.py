@@ -13,7 +13,16 @@ from typing import Any, TypeVar
 import django
 from django.db import connection
 
-from . import bench_api, bench_cells, bench_crew, bench_desk, bench_load, bench_locate, bench_relocate
+from . import (
+    bench_api,
+    bench_cells,
+    bench_crew,
+    bench_desk,
+    bench_load,
+    bench_locate,
+    bench_planning,
+    bench_relocate,
+)
 from .measure import Report, Stopwatch
 
 SEED = 1
@@ -109,6 +118,8 @@ def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
         reports.append(
             _step("work-list page: 50 and 500 items", lambda: bench_crew.worklist_run(requests=10))
         )
+    if "planning" in selected:
+        reports.append(_step("planning: recurring places and early warning", bench_planning.run))
     if "cells" in selected:  # last: it loads a second city, which the others do not expect
         reports.append(_step("cells: an edit's build, two cities", bench_cells.run))
     return reports

@@ -42,6 +42,19 @@ def test_a_seeded_outbreak_is_found_with_a_small_p_value():
     assert not others
 
 
+def test_the_sparse_replicas_give_the_p_values_of_every_cylinder_computed():
+    rng = np.random.default_rng(12)
+    xy, case_place, case_day = background(rng, places=150, cases=1200, days=120)
+    near = np.argsort(np.hypot(*(xy - xy[3]).T))[:2]
+    case_place = np.concatenate([case_place, rng.choice(near, 6)])
+    case_day = np.concatenate([case_day, np.full(6, 118)])
+    arguments = {"days": 120, "replicas": 99, "seed": 5, "alpha": 0.5}
+    sparse = space_time_permutation_scan(xy, case_place, case_day, **arguments)
+    dense = space_time_permutation_scan(xy, case_place, case_day, sparse=False, **arguments)
+    assert len(sparse) >= 2
+    assert [(c.centre, c.days, c.p_value) for c in sparse] == [(c.centre, c.days, c.p_value) for c in dense]
+
+
 def test_backgrounds_without_outbreak_give_false_alarms_at_the_test_level_at_most():
     """Places and days drawn independently: a cluster at p < 0.05 is a false alarm, which a
     well-calibrated test raises in about one background in twenty (fixed seeds: 1 in 20 here)."""
