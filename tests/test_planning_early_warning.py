@@ -1,6 +1,7 @@
 """Early warning (issue 20, item 4): the prospective space-time permutation scan finds a seeded
 outbreak, finds nothing in a background without one, and the planners hear of a cluster once."""
 
+import io
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
+from django.core.management import call_command
 from pyproj import Transformer
 
 from cartography.planning.digest import early_warning_digest
@@ -157,3 +159,11 @@ def test_no_digest_without_a_cluster(liege, planners, mailoutbox):
     early_warning_scan(territory=liege, end_date=END, replicas=99)
     assert early_warning_digest(now=datetime(2026, 11, 30, 6, tzinfo=UTC)) == 0
     assert mailoutbox == []
+
+
+def test_the_command_scans_and_lists_the_clusters(liege, outbreak):
+    out = io.StringIO()
+    call_command("early_warning", territory="liege", end_date=END, replicas=99, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"liege: 1 cluster(s) to {END.isoformat()}"
+    assert lines[1].strip().startswith("dechets")

@@ -1,12 +1,14 @@
 """Places that come back every year (issue 20, item 3) on synthetic Liège reports whose seeded
 places are known: leaves every autumn along three streets, ice every winter on four slopes."""
 
+import io
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
 import shapely
 from django.conf import settings
+from django.core.management import call_command
 from pyproj import Transformer
 
 from cartography.planning.models import AnalysisRun, RecurringPlace, Season
@@ -157,3 +159,14 @@ def test_recurrence_beats_last_season_alone_on_the_held_out_year(three_years, li
     assert result.hit_rate > result.naive_hit_rate
     assert result.pai == pytest.approx(result.hit_rate / result.area_share)
     assert result.pai > 1
+
+
+def test_the_evaluation_command_prints_both_rankings(three_years, liege):
+    out = io.StringIO()
+    call_command(
+        "recurrence_evaluate", territory="liege", category=["feuilles-mortes"], season=["autumn"], stdout=out
+    )
+    header, line = out.getvalue().strip().splitlines()
+    assert header.split("\t")[6:10] == ["hit_rate", "PAI", "naive_hit_rate", "naive_PAI"]
+    fields = line.split("\t")
+    assert fields[:3] == ["feuilles-mortes", "autumn", "2026"] and float(fields[6]) > float(fields[8])
