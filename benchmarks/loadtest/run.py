@@ -149,9 +149,9 @@ def database_check(accepted: list[tuple[str, str]]) -> list[str]:
         problems.append(f"{Signalement.objects.count()} reports stored for {len(references)} accepted")
     if (missing := len(references) - stored.count()) != 0:
         problems.append(f"{missing} accepted reports not stored")
-    if unlocated := stored.filter(district__isnull=True).count() + stored.filter(team__isnull=True).count():
+    if (unlocated := stored.filter(district__isnull=True).count() + stored.filter(team__isnull=True).count()):
         problems.append(f"{unlocated} reports without district or team")
-    if unprocessed := stored.filter(processed_at__isnull=True).count():
+    if (unprocessed := stored.filter(processed_at__isnull=True).count()):
         problems.append(f"{unprocessed} reports not processed after {DRAIN_TIMEOUT} s")
     submitted = {
         (n.signalement.reference, n.recipient): n
@@ -163,7 +163,7 @@ def database_check(accepted: list[tuple[str, str]]) -> list[str]:
     missing_mail = [pair for pair in accepted if pair not in submitted]
     if missing_mail:
         problems.append(f"{len(missing_mail)} reporters without their 'submitted' notification")
-    if unsent := sum(1 for pair in accepted if pair in submitted and submitted[pair].sent_at is None):
+    if (unsent := sum(1 for pair in accepted if pair in submitted and submitted[pair].sent_at is None)):
         problems.append(f"{unsent} 'submitted' notifications not sent")
     return problems
 
@@ -190,25 +190,9 @@ def main() -> int:
         started = time.monotonic()
         subprocess.run(
             [
-                str(VENV_BIN / "locust"),
-                "-f",
-                str(Path(__file__).parent / "locustfile.py"),
-                "--headless",
-                "-u",
-                str(USERS),
-                "-r",
-                str(SPAWN_RATE),
-                "-t",
-                f"{DURATION}s",
-                "--host",
-                HOST,
-                "--csv",
-                str(prefix),
-                "--only-summary",
-                "--stop-timeout",
-                "10",
-                "--loglevel",
-                "WARNING",
+                str(VENV_BIN / "locust"), "-f", str(Path(__file__).parent / "locustfile.py"), "--headless",
+                "-u", str(USERS), "-r", str(SPAWN_RATE), "-t", f"{DURATION}s", "--host", HOST,
+                "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING",
             ],
             cwd=ROOT,
             env=environment(),
