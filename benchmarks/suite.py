@@ -22,6 +22,7 @@ from . import (
     bench_locate,
     bench_opendata,
     bench_planning,
+    bench_planning_recurrence,
     bench_publicmap,
     bench_relocate,
 )
@@ -124,6 +125,7 @@ def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
         )
     if "planning" in selected:
         reports.append(_step("planning: volumes and hotspots from scratch", bench_planning.run))
+        reports.append(_step("planning: recurring places and early warning", bench_planning_recurrence.run))
     if "opendata" in selected:
         reports.append(
             _step(

@@ -4,10 +4,16 @@ Reports are not uniform noise: they fall along synthetic streets (short polyline
 the centre, with a few busy streets drawing most reports), follow the seasons (leaves in autumn,
 ice on a few frost days each winter, potholes after the thaw, more lighting faults in the long
 nights), the week (fewer on Sundays) and the day (office hours and evening peaks).
+
+On top of that background, `generate` seeds places whose truth is known (`seeded_places`), so that
+the planners' analyses can be checked against it: dead leaves every autumn along a few streets, ice
+every winter on a few slopes and bridges, one hotspot emerging over the last months and one fading
+away. Their randomness comes from a generator of its own: the background is the same with or
+without them, only the seeded reports move.
 """
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import shapely
@@ -56,6 +62,15 @@ WEEKDAY_WEIGHTS = np.array([1.15, 1.1, 1.05, 1.05, 1.0, 0.8, 0.6])  # Monday fir
 CHANNELS = (["web", "app", "phone", "email", "counter"], [0.42, 0.36, 0.13, 0.06, 0.03])
 FROST_DAYS_PER_WINTER = 12
 
+# Seeded patterns: how many places, how long, and which share of their category's reports they draw.
+LEAF_STREETS, LEAF_STREET_M, LEAF_SHARE = 3, 300.0, 0.4
+ICE_PLACES, ICE_PLACE_M, ICE_SHARE = 4, 120.0, 0.4
+EMERGING_CATEGORY, FADING_CATEGORY = "depot-sauvage", "tags-graffitis"
+# The emerging hotspot starts `EMERGING_DAYS` before the end and grows linearly to `TREND_PEAK` of its
+# category's reports on its last day; the fading one starts at that share and is gone `FADING_DAYS`
+# after the start.
+EMERGING_DAYS, FADING_DAYS, TREND_PEAK, TREND_RADIUS_M = 180, 540, 0.12, 35.0
+
 
 @dataclass(frozen=True)
 class Synthetic:
@@ -66,9 +81,30 @@ class Synthetic:
     status: np.ndarray
     priority: np.ndarray
     channel: np.ndarray
+    truth: "SeededPlaces | None" = field(default=None, compare=False)
 
     def __len__(self) -> int:
         return len(self.lon)
+
+
+@dataclass(frozen=True)
+class SeededPlaces:
+    """The places `generate` seeded, in lon/lat (shapely geometries), with when they are active.
+
+    `leaf_streets` get dead leaves every autumn, `ice_places` (slopes and bridges) ice every winter;
+    `emerging` gets more and more reports of `emerging_category` from `emerging_from` on, `fading`
+    fewer and fewer of `fading_category` until `fading_until`."""
+
+    leaf_streets: list
+    ice_places: list
+    emerging: object
+    emerging_category: str
+    emerging_from: datetime
+    fading: object
+    fading_category: str
+    fading_until: datetime
+    # The same places in the metric SRID, which the generator draws on.
+    metric: dict = field(repr=False, compare=False)
 
 
 def _streets(area, centre, rng, count: int):
@@ -114,6 +150,113 @@ def _points_on(streets, chosen, rng):
     return points + normal * rng.normal(0, 6, len(chosen))[:, None] + rng.normal(0, 1.5, (len(chosen), 2))
 
 
+def _to_metric(area_wgs84, metric_srid: int):
+    to_metric = Transformer.from_crs(4326, metric_srid, always_xy=True)
+    return shapely.transform(area_wgs84, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+
+
+def _inside_segment(area, centre, rng, length: float, spread: float) -> np.ndarray:
+    """A straight segment of `length` metres wholly inside `area`, within about `spread` of `centre`."""
+    for _ in range(10_000):
+        middle = np.array([centre.x, centre.y]) + rng.normal(0, spread, 2)
+        heading = rng.uniform(0, np.pi)
+        half = np.array([np.cos(heading), np.sin(heading)]) * length / 2
+        segment = np.array([middle - half, middle + half])
+        if area.contains(shapely.LineString(segment).buffer(30)):
+            return segment
+    raise ValueError("the area is too small for the seeded places")
+
+
+def seeded_places(
+    *,
+    area_wgs84,
+    metric_srid: int,
+    start: datetime,
+    end: datetime,
+    seed: int = 1,
+    centre_wgs84: tuple[float, float] | None = None,
+) -> SeededPlaces:
+    """The places `generate` seeds with the same arguments: apart from each other (at least 600 m),
+    inside the area, around its centre (within about a fifth of the area's width)."""
+    rng = np.random.default_rng([seed, 20])
+    area = _to_metric(area_wgs84, metric_srid)
+    shapely.prepare(area)
+    if centre_wgs84 is not None:
+        to_metric = Transformer.from_crs(4326, metric_srid, always_xy=True)
+        centre = shapely.Point(to_metric.transform(*centre_wgs84))
+    else:
+        centre = area.centroid if area.contains(area.centroid) else area.representative_point()
+    spread = max(600.0, np.sqrt(area.area) / 5)
+    chosen: list[np.ndarray] = []
+
+    def apart(length: float) -> np.ndarray:
+        for attempt in range(2_000):
+            segment = _inside_segment(area, centre, rng, length, spread)
+            line = shapely.LineString(segment)
+            # In a small area, settle for less room between the places.
+            room = 600 * 0.5 ** (attempt // 200)
+            if all(line.distance(shapely.LineString(other)) > room for other in chosen):
+                chosen.append(segment)
+                return segment
+        raise ValueError("the area is too small for the seeded places")
+
+    leaves = [apart(LEAF_STREET_M) for _ in range(LEAF_STREETS)]
+    ice = [apart(ICE_PLACE_M) for _ in range(ICE_PLACES)]
+    emerging = apart(0.1)[0]
+    fading = apart(0.1)[0]
+    to_wgs84 = Transformer.from_crs(metric_srid, 4326, always_xy=True)
+
+    def line(segment):
+        return shapely.LineString(np.column_stack(to_wgs84.transform(segment[:, 0], segment[:, 1])))
+
+    return SeededPlaces(
+        leaf_streets=[line(segment) for segment in leaves],
+        ice_places=[line(segment) for segment in ice],
+        emerging=shapely.Point(to_wgs84.transform(*emerging)),
+        emerging_category=EMERGING_CATEGORY,
+        emerging_from=end - timedelta(days=EMERGING_DAYS),
+        fading=shapely.Point(to_wgs84.transform(*fading)),
+        fading_category=FADING_CATEGORY,
+        fading_until=start + timedelta(days=FADING_DAYS),
+        metric={"leaves": leaves, "ice": ice, "emerging": emerging, "fading": fading},
+    )
+
+
+def _seed_patterns(
+    xy: np.ndarray, category: np.ndarray, created: np.ndarray, truth: SeededPlaces, start, end, seed: int
+) -> None:
+    """Move a share of some categories' reports onto the seeded places (in place, on `xy`)."""
+    rng = np.random.default_rng([seed, 21])
+    months = created.astype("datetime64[M]").astype(int) % 12 + 1
+
+    def onto_segments(mask: np.ndarray, segments: list[np.ndarray]) -> None:
+        index = np.flatnonzero(mask)
+        which = rng.integers(0, len(segments), len(index))
+        ends = np.array(segments)[which]  # (n, 2, 2)
+        t = rng.random(len(index))[:, None]
+        xy[index] = ends[:, 0] + (ends[:, 1] - ends[:, 0]) * t + rng.normal(0, 4, (len(index), 2))
+
+    leaves = (category == "feuilles-mortes") & np.isin(months, [9, 10, 11])
+    onto_segments(leaves & (rng.random(len(xy)) < LEAF_SHARE), truth.metric["leaves"])
+    ice = (category == "trottoir-verglace") & np.isin(months, [12, 1, 2])
+    onto_segments(ice & (rng.random(len(xy)) < ICE_SHARE), truth.metric["ice"])
+
+    end64 = np.datetime64(end.replace(tzinfo=None), "s")
+    start64 = np.datetime64(start.replace(tzinfo=None), "s")
+    days_left = (end64 - created).astype("timedelta64[s]").astype(np.int64) / 86400
+    days_in = (created - start64).astype("timedelta64[s]").astype(np.int64) / 86400
+    emerging_share = np.clip(1 - days_left / EMERGING_DAYS, 0, 1) * TREND_PEAK
+    fading_share = np.clip(1 - days_in / FADING_DAYS, 0, 1) * TREND_PEAK
+    for slug, share, key in (
+        (EMERGING_CATEGORY, emerging_share, "emerging"),
+        (FADING_CATEGORY, fading_share, "fading"),
+    ):
+        index = np.flatnonzero((category == slug) & (rng.random(len(xy)) < share))
+        angle = rng.uniform(0, 2 * np.pi, len(index))
+        radius = TREND_RADIUS_M * np.sqrt(rng.random(len(index)))
+        xy[index] = truth.metric[key] + np.column_stack([np.cos(angle), np.sin(angle)]) * radius[:, None]
+
+
 def generate(
     *,
     area_wgs84,
@@ -125,13 +268,15 @@ def generate(
     now: datetime | None = None,
     seed: int = 1,
     centre_wgs84: tuple[float, float] | None = None,
+    patterns: bool = True,
 ) -> Synthetic:
     """`count` reports inside `area_wgs84` (a shapely geometry in lon/lat) between start and end,
-    denser around `centre_wgs84` (lon, lat; default: the middle of the area)."""
+    denser around `centre_wgs84` (lon, lat; default: the middle of the area), with the seeded
+    places of `seeded_places` unless `patterns` is false (the batch's `truth` says where)."""
     rng = np.random.default_rng(seed)
     to_metric = Transformer.from_crs(4326, metric_srid, always_xy=True)
     to_wgs84 = Transformer.from_crs(metric_srid, 4326, always_xy=True)
-    area = shapely.transform(area_wgs84, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+    area = _to_metric(area_wgs84, metric_srid)
     shapely.prepare(area)
     if centre_wgs84 is not None:
         centre = shapely.Point(to_metric.transform(*centre_wgs84))
@@ -183,11 +328,23 @@ def generate(
             0, 5, (outside.sum(), 2)
         )
         outside = ~shapely.contains_xy(area, xy[:, 0], xy[:, 1])
-    lon, lat = to_wgs84.transform(xy[:, 0], xy[:, 1])
 
     hours = rng.choice(24, size=count, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
     seconds = hours * 3600 + rng.integers(0, 3600, count)
     created = days[day_index].astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+    category = np.asarray(slugs)[category_index]
+    truth = None
+    if patterns:
+        truth = seeded_places(
+            area_wgs84=area_wgs84,
+            metric_srid=metric_srid,
+            start=start,
+            end=end,
+            seed=seed,
+            centre_wgs84=centre_wgs84,
+        )
+        _seed_patterns(xy, category, created, truth, start, end, seed)
+    lon, lat = to_wgs84.transform(xy[:, 0], xy[:, 1])
 
     now64 = np.datetime64((now or datetime.now(UTC)).replace(tzinfo=None), "s")
     age_days = (now64 - created).astype("timedelta64[s]").astype(np.int64) / 86400
@@ -200,7 +357,6 @@ def generate(
     status = np.where(is_open, open_status, done_status)
     status = np.where(age_days < 0.2, "new", status)
 
-    category = np.asarray(slugs)[category_index]
     priority = np.where(
         np.isin(category, ["trottoir-verglace", "feu-tricolore", "fuite-eau", "arbre-dangereux"]),
         "high",
@@ -216,4 +372,5 @@ def generate(
         status=status,
         priority=priority,
         channel=channel,
+        truth=truth,
     )

@@ -4,6 +4,9 @@ from celery import shared_task
 
 from cartography.models import Territory
 
+from .digest import early_warning_digest
+from .early_warning import early_warning_scan
+from .recurrence import recurring_places_compute
 from .services import ANALYSES, analysis_run
 
 
@@ -24,3 +27,18 @@ def planning_volumes_compute() -> int:
 @shared_task
 def planning_hotspots_compute() -> int:
     return planning_analysis_compute(ANALYSES["hotspots"].kind.value)
+
+
+@shared_task
+def recurring_places_refresh() -> int:
+    """Every territory's places that come back every season, rewritten."""
+    return sum(recurring_places_compute(territory=territory).rows for territory in Territory.objects.all())
+
+
+@shared_task
+def early_warning_weekly() -> int:
+    """The weekly space-time scan of every territory up to yesterday, then the planners' digest of
+    the clusters that emerged. Run again, it replaces the week's scan and announces nothing twice."""
+    for territory in Territory.objects.all():
+        early_warning_scan(territory=territory)
+    return early_warning_digest()

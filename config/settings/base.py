@@ -485,3 +485,13 @@ CELERY_IMPORTS = ["signalements.opendata.tasks"]
 # unless asked otherwise (the standard's defaults); the page extension's largest page.
 OPEN311_DEFAULT_WINDOW_DAYS = int(os.environ.get("OPEN311_DEFAULT_WINDOW_DAYS", "90"))
 OPEN311_MAX_REQUESTS = int(os.environ.get("OPEN311_MAX_REQUESTS", "1000"))
+# Planners (cartography.planning): places that come back every season, on Sunday night; the
+# early-warning scan and its digest on Monday morning, over the week up to Sunday.
+CELERY_BEAT_SCHEDULE["planning-recurring-places"] = {
+    "task": "cartography.planning.tasks.recurring_places_refresh",
+    "schedule": crontab(day_of_week="sunday", hour=3, minute=15),
+}
+CELERY_BEAT_SCHEDULE["planning-early-warning-weekly"] = {
+    "task": "cartography.planning.tasks.early_warning_weekly",
+    "schedule": crontab(day_of_week="monday", hour=6, minute=0),
+}

@@ -1,0 +1,319 @@
+"""Early warning: a weekly prospective space-time permutation scan per category (Kulldorff et al.
+2005, "A space-time permutation scan statistic for disease outbreak detection", PLoS Medicine 2(3)).
+
+No maintained Python port exists (SaTScan is closed source), so it is written here with numpy:
+- Places are the grid cells (grid.py, 100 m) holding at least one report of the category in the
+  baseline (the last `baseline_days` days up to `end_date`); cases are counted per place and day.
+- Cylinders are centred on each place: the circle grows by adding the nearest places one by one, up
+  to `max_radius_m` and `max_places`, and up to half of all cases; the height is the last d days,
+  d = 1 … `max_days`, all ending on `end_date` (prospective: only clusters still alive).
+- Expected cases in a cylinder: cases in the circle over the whole baseline × cases on those days
+  everywhere / all cases (independence of space and time, so no population is needed and a place
+  that always has many reports is no alarm). Statistic: the Poisson generalised likelihood ratio
+  c log(c/μ) + (C−c) log((C−c)/(C−μ)) when c > μ, 0 otherwise.
+- Significance by Monte Carlo: the dates are shuffled among the cases (place totals and day totals
+  stay as they are, so the expected counts too), `replicas` times; a cylinder's p-value is the share
+  of replicas (plus the data) whose largest statistic reaches its own.
+- Clusters reported: the most likely cylinder, then the next ones sharing no place with those before
+  (secondary clusters, judged against the same distribution of maxima), while p < `alpha`.
+"""
+
+import zlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import connection, transaction
+from django.utils import timezone
+from scipy.spatial import cKDTree
+
+from cartography.models import Territory
+
+from .grid import DEFAULT_CELL_SIZE_M, cell_columns_sql
+from .models import AnalysisRun, EarlyWarningCluster
+
+BASELINE_DAYS = 365
+MAX_DAYS = 7
+MAX_RADIUS_M = 750.0
+MAX_PLACES = 100
+MAX_CASE_SHARE = 0.5
+REPLICAS = 999
+ALPHA = 0.05
+MIN_OBSERVED = 3
+MAX_CLUSTERS = 10
+
+
+@dataclass
+class Cluster:
+    centre: int  # place index
+    places: np.ndarray  # place indices in the circle
+    radius_m: float  # from the centre place to the farthest place in the circle
+    days: int
+    observed: int
+    expected: float
+    llr: float
+    p_value: float
+
+
+def _llr(c: np.ndarray, mu: np.ndarray, total: int) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = c * np.log(c / mu) + (total - c) * np.log((total - c) / (total - mu))
+    return np.where(c > mu, np.nan_to_num(value, nan=0.0, posinf=0.0), 0.0)
+
+
+def space_time_permutation_scan(
+    place_xy: np.ndarray,
+    case_place: np.ndarray,
+    case_day: np.ndarray,
+    *,
+    days: int,
+    max_days: int = MAX_DAYS,
+    max_radius_m: float = MAX_RADIUS_M,
+    max_places: int = MAX_PLACES,
+    max_case_share: float = MAX_CASE_SHARE,
+    replicas: int = REPLICAS,
+    alpha: float = ALPHA,
+    min_observed: int = MIN_OBSERVED,
+    seed: int = 0,
+    sparse: bool = True,
+) -> list[Cluster]:
+    """Clusters of cases ending on the last day (`days - 1`). `place_xy` in metres (n, 2); each case
+    has a place index and a day index in 0 … days - 1. `sparse=False` computes every cylinder of
+    every replica (the same result, slower: the benchmarks' baseline)."""
+    n_places, total = len(place_xy), len(case_place)
+    if total == 0 or n_places == 0:
+        return []
+    k = min(max_places, n_places)
+    distance, neighbour = cKDTree(place_xy).query(place_xy, k=k, distance_upper_bound=max_radius_m)
+    distance, neighbour = distance.reshape(n_places, k), neighbour.reshape(n_places, k)
+    exists = neighbour < n_places  # the tree names a missing neighbour n_places: a padding place
+    place_totals = np.append(np.bincount(case_place, minlength=n_places), 0)
+    circle_totals = np.cumsum(place_totals[neighbour], axis=1)
+    valid = exists & (circle_totals <= max(max_case_share * total, place_totals.max()))
+    day_totals = np.bincount(case_day, minlength=days)
+    recent_totals = np.cumsum(day_totals[::-1][:max_days])  # cases in the last 1 … max_days days
+    expected = circle_totals[:, :, None] * recent_totals[None, None, :] / total  # (n, k, d)
+
+    def circle_counts(days_of_cases: np.ndarray) -> np.ndarray:
+        age = days - 1 - days_of_cases
+        recent = age < max_days
+        per_place = np.zeros((n_places + 1, max_days), np.int32)
+        np.add.at(per_place, (case_place[recent], age[recent]), 1)
+        per_place = np.cumsum(per_place, axis=1)  # [p, d-1]: cases at p in the last d days
+        return np.cumsum(per_place[neighbour], axis=1)  # (n, k, d)
+
+    def statistic(counts: np.ndarray) -> np.ndarray:
+        above = (counts > expected) & valid[:, :, None]
+        llr = np.zeros(counts.shape)
+        llr[above] = _llr(counts[above].astype(float), expected[above], total)
+        return llr
+
+    observed = circle_counts(case_day)
+    llr = statistic(observed)
+    if llr.max() <= 0:
+        return []
+    # The replicas' maxima, sparsely: a cylinder's count only changes where its circle takes in a place
+    # holding recent cases, and at a given count the statistic is largest for the smallest circle, so
+    # only those (centre, size) entries are evaluated: a few thousand instead of n × k × d.
+    entry_centre, entry_size = np.nonzero(valid)
+    entry_place = neighbour[entry_centre, entry_size]
+    by_place = np.argsort(entry_place, kind="stable")
+    entry_centre, entry_size, entry_place = (
+        entry_centre[by_place],
+        entry_size[by_place],
+        entry_place[by_place],
+    )
+    place_start = np.searchsorted(entry_place, np.arange(n_places + 1))
+    place_end = np.searchsorted(entry_place, np.arange(n_places + 1), side="right")
+
+    def replica_maximum(shuffled: np.ndarray) -> float:
+        if not sparse:
+            return float(statistic(circle_counts(shuffled)).max())
+        age = days - 1 - shuffled
+        recent = age < max_days
+        per_place = np.zeros((n_places + 1, max_days), np.int64)
+        np.add.at(per_place, (case_place[recent], age[recent]), 1)
+        per_place = np.cumsum(per_place, axis=1)
+        places = np.unique(case_place[recent])
+        lengths = place_end[places] - place_start[places]
+        if not lengths.sum():
+            return 0.0
+        # Every entry of those places: ranges place_start … place_end, concatenated.
+        offsets = np.repeat(place_start[places] - np.cumsum(lengths) + lengths, lengths)
+        entries = offsets + np.arange(lengths.sum())
+        centre, size = entry_centre[entries], entry_size[entries]
+        order = np.lexsort((size, centre))
+        centre, size = centre[order], size[order]
+        counts = np.cumsum(per_place[entry_place[entries][order]], axis=0)
+        first_of_centre = np.flatnonzero(np.r_[True, centre[1:] != centre[:-1]])
+        before = np.r_[np.zeros((1, max_days), np.int64), counts[first_of_centre[1:] - 1]]
+        counts = counts - np.repeat(before, np.diff(np.r_[first_of_centre, len(centre)]), axis=0)
+        return float(_llr(counts.astype(float), expected[centre, size], total).max(initial=0.0))
+
+    # Sequential Monte Carlo (Besag and Clifford 1991): once enough replicas reach the data's largest
+    # statistic, no cylinder can have p < alpha, and the rest would be computed for nothing. Most
+    # categories of most weeks stop after some fifty replicas; a cluster gets all of them.
+    enough = alpha * (replicas + 1) - 1
+    top, reached = llr.max(), 0
+    rng = np.random.default_rng(seed)
+    maxima = np.empty(replicas)
+    for replica in range(replicas):
+        maxima[replica] = replica_maximum(case_day[rng.permutation(total)])
+        reached += maxima[replica] >= top
+        if reached >= enough:
+            return []
+    maxima.sort()
+
+    clusters: list[Cluster] = []
+    taken = np.zeros(n_places + 1, bool)
+    positive = np.flatnonzero(llr > 0)
+    for flat in positive[np.argsort(llr.flat[positive])[::-1]]:
+        value = llr.flat[flat]
+        if value <= 0 or len(clusters) >= MAX_CLUSTERS:
+            break
+        p_value = (1 + replicas - np.searchsorted(maxima, value, side="left")) / (replicas + 1)
+        if p_value >= alpha:
+            break
+        centre, size, duration = np.unravel_index(flat, llr.shape)
+        places = neighbour[centre, : size + 1]
+        if taken[places].any() or observed[centre, size, duration] < min_observed:
+            continue
+        taken[places] = True
+        clusters.append(
+            Cluster(
+                centre=int(centre),
+                places=places,
+                radius_m=float(distance[centre, size]),
+                days=int(duration) + 1,
+                observed=int(observed[centre, size, duration]),
+                expected=float(expected[centre, size, duration]),
+                llr=float(value),
+                p_value=float(p_value),
+            )
+        )
+    return clusters
+
+
+CASES_SQL = """
+SELECT category_id, {column}, {row}, (created_at AT TIME ZONE %(tz)s)::date
+  FROM signalements_signalement
+ WHERE territory_id = %(territory)s AND duplicate_of_id IS NULL AND status <> 'rejected'
+   AND created_at >= %(since)s AND created_at < %(until)s
+"""
+
+
+def _day_start(day: date):
+    return timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
+
+
+@transaction.atomic
+def early_warning_scan(
+    *,
+    territory: Territory,
+    end_date: date | None = None,
+    category_ids: list[int] | None = None,
+    size_m: int = DEFAULT_CELL_SIZE_M,
+    baseline_days: int = BASELINE_DAYS,
+    max_days: int = MAX_DAYS,
+    replicas: int = REPLICAS,
+) -> AnalysisRun:
+    """Scan every category of the territory over the baseline ending on `end_date` (default:
+    yesterday, the last whole day) and store its significant clusters under a new run. A second scan
+    of the same end date replaces the first, keeping which clusters were already announced."""
+    end_date = end_date or timezone.localdate() - timedelta(days=1)
+    first_day = end_date - timedelta(days=baseline_days - 1)
+    previous = AnalysisRun.objects.filter(
+        territory=territory, kind=AnalysisRun.Kind.EARLY_WARNING, parameters__end_date=end_date.isoformat()
+    )
+    announced = {
+        (c.category_id, c.centre.wkt, c.start_date, c.end_date): c.notified_at
+        for c in EarlyWarningCluster.objects.filter(run__in=previous, notified_at__isnull=False)
+    }
+    previous.delete()
+    parameters = {
+        "end_date": end_date.isoformat(),
+        "baseline_days": baseline_days,
+        "max_days": max_days,
+        "max_radius_m": MAX_RADIUS_M,
+        "max_places": MAX_PLACES,
+        "max_case_share": MAX_CASE_SHARE,
+        "replicas": replicas,
+        "alpha": ALPHA,
+        "cell_size_m": size_m,
+    }
+    run = AnalysisRun.objects.create(
+        territory=territory, kind=AnalysisRun.Kind.EARLY_WARNING, parameters=parameters
+    )
+    column, row = cell_columns_sql("location_metric", size_m)
+    sql = CASES_SQL.format(column=column, row=row)
+    if category_ids is not None:
+        sql += " AND category_id = ANY(%(categories)s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "tz": settings.TIME_ZONE,
+                "territory": territory.pk,
+                "since": _day_start(first_day),
+                "until": _day_start(end_date + timedelta(days=1)),
+                "categories": category_ids,
+            },
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        run.finished_at = timezone.now()
+        run.save(update_fields=["finished_at"])
+        return run
+    category = np.array([r[0] for r in rows])
+    cells = np.array([(r[1], r[2]) for r in rows], dtype=np.int64)
+    day = np.array([(r[3] - first_day).days for r in rows], dtype=np.int64)
+    found = []
+    for category_id in np.unique(category):
+        mine = category == category_id
+        place_cells, case_place = np.unique(cells[mine], axis=0, return_inverse=True)
+        place_xy = (place_cells + 0.5) * size_m
+        seed = zlib.crc32(f"{territory.pk}:{category_id}:{end_date.isoformat()}".encode())
+        for cluster in space_time_permutation_scan(
+            place_xy,
+            case_place.ravel(),
+            day[mine],
+            days=baseline_days,
+            max_days=max_days,
+            replicas=replicas,
+            seed=seed,
+        ):
+            centre = Point(*place_xy[cluster.centre], srid=settings.METRIC_SRID)
+            centre.transform(4326)
+            start_date = end_date - timedelta(days=cluster.days - 1)
+            found.append(
+                EarlyWarningCluster(
+                    run=run,
+                    category_id=int(category_id),
+                    centre=centre,
+                    # The circle covers its cells: to the farthest cell's centre, plus half a cell.
+                    radius_m=cluster.radius_m + size_m / 2,
+                    start_date=start_date,
+                    end_date=end_date,
+                    observed=cluster.observed,
+                    expected=cluster.expected,
+                    log_likelihood_ratio=cluster.llr,
+                    p_value=cluster.p_value,
+                    notified_at=announced.get((int(category_id), centre.wkt, start_date, end_date)),
+                )
+            )
+    EarlyWarningCluster.objects.bulk_create(found)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE planning_earlywarningcluster c SET district_id = d.id
+              FROM cartography_district d
+             WHERE c.run_id = %s AND d.territory_id = %s AND d.layer = %s AND ST_Contains(d.geom, c.centre)
+            """,
+            [run.pk, territory.pk, territory.locating_layer],
+        )
+    run.rows = len(found)
+    run.finished_at = timezone.now()
+    run.save(update_fields=["rows", "finished_at"])
+    return run
