@@ -21,6 +21,7 @@ api_v1 = [
     path("territories/", cartography_api.TerritoryListView.as_view(), name="territory-list"),
     path("districts/", cartography_api.DistrictListView.as_view(), name="district-list"),
     path("teams/", cartography_api.TeamListView.as_view(), name="team-list"),
+    path("planning/", include("cartography.planning.api_urls")),
 ]
 
 urlpatterns = [
@@ -36,6 +37,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Django logs out by POST only (a link could be followed by a prefetch or a third party).
     path("deconnexion/", LogoutView.as_view(next_page="home"), name="logout"),
+    path("", include("cartography.planning.urls")),
     path("", include("signalements.urls")),
 ]
 handler403 = "signalements.views.permission_denied"
