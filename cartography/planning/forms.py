@@ -64,13 +64,6 @@ class PlanningFilterForm(forms.Form):
             self.initial_layer = ""
         self.fields["territory"].widget.attrs["data-default"] = self.territory.slug if self.territory else ""
 
-    def clean(self):
-        cleaned = super().clean()
-        category, group = cleaned.get("category"), cleaned.get("group")
-        if category is not None and group is not None and category.group_id != group.pk:
-            self.add_error("category", _("Cette catégorie n'appartient pas au groupe choisi."))
-        return cleaned
-
     def selection(self) -> Selection | None:
         """The selection the filters describe, defaults filled in; None without a territory."""
         if self.territory is None:
@@ -82,7 +75,8 @@ class PlanningFilterForm(forms.Form):
             layer=data.get("layer") or self.initial_layer,
             season=data.get("season") or default_season(self.territory),
             years=tuple(sorted(data.get("years") or self.years_available)),
-            group=data.get("group") or (category.group if category else None),
+            # A category brings its group: the group list may still show the previous category's.
+            group=category.group if category else data.get("group"),
             category=category,
             measure=data.get("measure") or "per_km2",
         )

@@ -58,7 +58,8 @@ class _OfflineMap(folium.Map):
 
 def report_map(selection: Selection) -> folium.Map:
     layers = {name: json.loads(exports.layer_geojson(selection, name)) for name in exports.LAYERS}
-    m = _OfflineMap(location=None, zoom_start=12, tiles="OpenStreetMap", control_scale=True)
+    m = _OfflineMap(location=None, zoom_start=12, tiles=None, control_scale=True)
+    folium.TileLayer("OpenStreetMap", name=_("Fond de carte OpenStreetMap")).add_to(m)
     root = m.get_root()
     root.header.add_child(Element(f"<style>{_leaflet_css()}</style>"), name="leaflet_css_inline", index=0)
     root.header.add_child(Element(_script(_static_text("leaflet/leaflet.js"))), name="leaflet_js_inline", index=1)
@@ -169,7 +170,7 @@ def _legend_html(selection: Selection, layers: dict) -> str:
     return f"""
 <div id="report-legend" role="region" aria-label="{html.escape(_("Légende"))}">
 <style>
-#report-legend {{ position: fixed; z-index: 1000; bottom: 1.5rem; left: .75rem; max-height: 70vh; overflow: auto;
+#report-legend {{ position: fixed; z-index: 1000; bottom: 4rem; left: .75rem; max-height: 70vh; overflow: auto;
   background: #fff; border: 1px solid #767676; border-radius: 4px; padding: .5rem .75rem; font: 13px/1.35 sans-serif;
   max-width: 22rem; }}
 #report-legend h2 {{ font-size: 15px; margin: 0 0 .25rem; }} #report-legend h3 {{ font-size: 13px; margin: .5rem 0 .2rem; }}

@@ -11,7 +11,8 @@
     var map = L.map(el);
     L.tileLayer(el.dataset.tiles, {maxZoom: 19, attribution: "&copy; OpenStreetMap"}).addTo(map);
     map.setView([parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)], parseInt(el.dataset.zoom, 10));
-    var control = L.control.layers(null, null, {collapsed: false}).addTo(map);
+    // Open beside the map on a desktop; a button on a phone, where it would hide the map.
+    var control = L.control.layers(null, null, {collapsed: window.innerWidth < 600}).addTo(map);
 
     // Tooltips are built from nodes, never from the names as HTML.
     function tip(lines) {
@@ -27,14 +28,13 @@
     function number(value) {
       return value === null || value === undefined ? "—" : Number(value).toLocaleString(document.documentElement.lang);
     }
-    function load(name, build, title, order) {
+    function load(name, build, title) {
       return fetch(config.layers[name], {credentials: "same-origin"}).then(function (r) { return r.json(); })
         .then(function (data) {
           var layer = build(data);
           layer.addTo(map);
-          control.addOverlay(layer, title);
           el.dataset[name] = String(data.features.length);
-          return {layer: layer, count: data.features.length, order: order};
+          return {layer: layer, count: data.features.length, title: title};
         });
     }
     var panes = {districts: 350, hotspots: 400, recurring: 450, clusters: 500};
@@ -51,7 +51,7 @@
               number(f.properties.value) + " (" + (f.properties["class"] === null ? labels.no_data : labels["class"] + " " + (f.properties["class"] + 1)) + ")"]));
           }
         });
-      }, labels.layer_districts, 0),
+      }, labels.layer_districts),
       load("hotspots", function (data) {
         return L.geoJSON(data, {
           pane: "hotspots",
@@ -60,7 +60,7 @@
             layer.bindTooltip(tip([f.properties.label, f.properties.category_name, number(f.properties.count) + " " + labels.reports]));
           }
         });
-      }, labels.layer_hotspots, 1),
+      }, labels.layer_hotspots),
       load("recurring", function (data) {
         return L.geoJSON(data, {
           pane: "recurring",
@@ -74,7 +74,7 @@
               number(p.reports) + " " + labels.reports]));
           }
         });
-      }, labels.layer_recurring, 2),
+      }, labels.layer_recurring),
       load("clusters", function (data) {
         return L.geoJSON(data, {
           pointToLayer: function (f, latlng) {
@@ -86,9 +86,10 @@
               number(p.observed) + " " + labels.observed + ", " + number(p.expected) + " " + labels.expected, "p = " + p.p_value]));
           }
         });
-      }, labels.layer_clusters, 3)
+      }, labels.layer_clusters)
     ]).then(function (layers) {
       var bounds = null;
+      layers.forEach(function (entry) { control.addOverlay(entry.layer, entry.title); });  // in a fixed order
       layers.forEach(function (entry) {
         if (entry.count && entry.layer.getBounds) {
           var b = entry.layer.getBounds();
