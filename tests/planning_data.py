@@ -91,7 +91,12 @@ def planning_data_create(territory: Territory, *, layer: str = "districts") -> P
 
     centre = districts[0].geom.point_on_surface
     x0, y0 = _cell_of(centre)
-    classes = [HotspotClass.PERSISTENT_HOT, HotspotClass.NEW_HOT, HotspotClass.INTENSIFYING_HOT, HotspotClass.NO_PATTERN]
+    classes = [
+        HotspotClass.PERSISTENT_HOT,
+        HotspotClass.NEW_HOT,
+        HotspotClass.INTENSIFYING_HOT,
+        HotspotClass.NO_PATTERN,
+    ]
     for k, hotspot_class in enumerate(classes):
         HotspotPlace.objects.create(
             run=runs["hotspots"],
@@ -115,7 +120,9 @@ def planning_data_create(territory: Territory, *, layer: str = "districts") -> P
         kind=PlaceKind.DISTRICT,
         district=districts[0],
         layer=layer,
-        geom=districts[0].geom.convex_hull if districts[0].geom.convex_hull.geom_type == "Polygon" else cell_outline(0, 0, 1),
+        geom=districts[0].geom.convex_hull
+        if districts[0].geom.convex_hull.geom_type == "Polygon"
+        else cell_outline(0, 0, 1),
         category=leaves,
         hotspot_class=HotspotClass.SPORADIC_HOT,
         first_month=date(2022, 1, 1),

@@ -32,8 +32,12 @@ def _run(name: str, monkeypatch) -> dict:
     monkeypatch.setenv("PLANNING_CATEGORY", "feuilles-mortes")
     monkeypatch.setenv("PLANNING_SEASON", "autumn")
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), "committed with outputs"
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), (
+        "committed with outputs"
+    )
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    ).execute()
     printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
     return json.loads(printed)
 
@@ -48,7 +52,9 @@ def autumns(liege):
         for day, n in ((first, 2), (first + 14, 5), (first + 30, 8)):
             month, day = (10, day) if day <= 31 else (11, day - 31)
             for hour in range(n):
-                SignalementFactory(category=leaves, created_at=datetime(year, month, day, 8 + hour, tzinfo=UTC))
+                SignalementFactory(
+                    category=leaves, created_at=datetime(year, month, day, 8 + hour, tzinfo=UTC)
+                )
     return data
 
 

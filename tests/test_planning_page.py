@@ -155,10 +155,14 @@ def test_crews_are_refused_and_visitors_sent_to_log_in(page, liege, role):
         assert response.status == 403
 
 
-def test_the_standalone_report_opens_offline_in_chromium_with_its_layers_and_legend(chromium, liege, tmp_path):
+def test_the_standalone_report_opens_offline_in_chromium_with_its_layers_and_legend(
+    chromium, liege, tmp_path
+):
     planning_data_create(liege)
     out = tmp_path / "report.html"
-    call_command("hotspot_report", category="feuilles-mortes", season="autumn", out=str(out), stdout=io.StringIO())
+    call_command(
+        "hotspot_report", category="feuilles-mortes", season="autumn", out=str(out), stdout=io.StringIO()
+    )
     context = chromium.new_context(locale="fr-BE", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     requested = []

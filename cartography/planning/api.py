@@ -51,7 +51,10 @@ class VolumeSerializer(serializers.ModelSerializer):
         slug_field="slug", read_only=True, allow_null=True, help_text="Null : toutes les catégories."
     )
     group = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True, help_text="Seul, sans catégorie : total du groupe."
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="Seul, sans catégorie : total du groupe.",
     )
 
     class Meta:
@@ -175,11 +178,15 @@ class CategoryScopeFilterSet(django_filters.FilterSet):
 
     territory = django_filters.CharFilter(field_name="run__territory__slug", help_text="Territoire (slug).")
     category = django_filters.CharFilter(field_name="category__slug", help_text="Catégorie (slug).")
-    group = django_filters.CharFilter(field_name="category__group__slug", help_text="Groupe de catégories (slug).")
+    group = django_filters.CharFilter(
+        field_name="category__group__slug", help_text="Groupe de catégories (slug)."
+    )
 
 
 class VolumeFilter(django_filters.FilterSet):
-    territory = django_filters.CharFilter(field_name="district__territory__slug", help_text="Territoire (slug).")
+    territory = django_filters.CharFilter(
+        field_name="district__territory__slug", help_text="Territoire (slug)."
+    )
     layer = django_filters.CharFilter(help_text="Découpage en quartiers (couche).")
     district = django_filters.CharFilter(field_name="district__code", help_text="Code du quartier.")
     category = django_filters.CharFilter(field_name="category__slug", help_text="Catégorie (slug).")
@@ -305,4 +312,6 @@ class RunListView(PlanningView):
     serializer_class = RunSerializer
     pagination_class = Pagination
     filterset_class = RunFilter
-    queryset = AnalysisRun.objects.select_related("territory").defer("territory__geom").order_by("-started_at", "pk")
+    queryset = (
+        AnalysisRun.objects.select_related("territory").defer("territory__geom").order_by("-started_at", "pk")
+    )

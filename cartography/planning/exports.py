@@ -64,7 +64,8 @@ def table_rows(selection: Selection, table: str) -> tuple[list[str], Iterable[li
         return header, rows
     if table == "classes":
         header = ["hotspot_class", "label", "cells", "districts"]
-        rows = ([c["value"], c["label"], c["cells"], c["districts"]] for c in selectors.hotspot_class_counts(selection))
+        counts = selectors.hotspot_class_counts(selection)
+        rows = ([c["value"], c["label"], c["cells"], c["districts"]] for c in counts)
         return header, rows
     if table == "hotspots":
         header = [
@@ -192,9 +193,10 @@ def _collection(features: Iterable[tuple[str, dict, object]]) -> str:
     """A FeatureCollection from (geometry as GeoJSON text, properties, id) triples."""
     parts = []
     for geometry, properties, ident in features:
+        properties_json = json.dumps(properties, ensure_ascii=False)
         parts.append(
-            '{"type":"Feature","id":%s,"geometry":%s,"properties":%s}'
-            % (json.dumps(ident), geometry or "null", json.dumps(properties, ensure_ascii=False))
+            f'{{"type":"Feature","id":{json.dumps(ident)},"geometry":{geometry or "null"},'
+            f'"properties":{properties_json}}}'
         )
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
 

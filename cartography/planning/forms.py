@@ -21,7 +21,10 @@ MEASURE_LABELS = {
 
 class PlanningFilterForm(forms.Form):
     territory = forms.ModelChoiceField(
-        label=_("Territoire"), queryset=Territory.objects.order_by("name"), to_field_name="slug", required=False
+        label=_("Territoire"),
+        queryset=Territory.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
     )
     layer = forms.ChoiceField(label=_("Découpage"), required=False)
     group = forms.ModelChoiceField(
@@ -57,8 +60,10 @@ class PlanningFilterForm(forms.Form):
         self.years_available = available_years(self.territory) if self.territory else []
         self.fields["years"].choices = [(year, str(year)) for year in self.years_available]
         if self.territory is not None:
-            self.initial_layer = self.territory.locating_layer if self.territory.locating_layer in layers else (
-                layers[0] if layers else self.territory.locating_layer
+            self.initial_layer = (
+                self.territory.locating_layer
+                if self.territory.locating_layer in layers
+                else (layers[0] if layers else self.territory.locating_layer)
             )
         else:
             self.initial_layer = ""
@@ -90,7 +95,11 @@ class PlanningFilterForm(forms.Form):
 
 def selection_query(selection: Selection) -> str:
     """The query string of a selection, for the export and report links."""
-    pairs = [("territory", selection.territory.slug), ("layer", selection.layer), ("season", selection.season)]
+    pairs = [
+        ("territory", selection.territory.slug),
+        ("layer", selection.layer),
+        ("season", selection.season),
+    ]
     if selection.group is not None:
         pairs.append(("group", selection.group.slug))
     if selection.category is not None:

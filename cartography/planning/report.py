@@ -49,6 +49,19 @@ def _script(text: str) -> str:
     return "<script>" + text.replace("</script", "<\\/script") + "</script>"
 
 
+LEGEND_CSS = """<style>
+#report-legend { position: fixed; z-index: 1000; bottom: 4rem; left: .75rem; max-height: 70vh;
+  overflow: auto; background: #fff; border: 1px solid #767676; border-radius: 4px;
+  padding: .5rem .75rem; font: 13px/1.35 sans-serif; max-width: 22rem; }
+#report-legend h2 { font-size: 15px; margin: 0 0 .25rem; }
+#report-legend h3 { font-size: 13px; margin: .5rem 0 .2rem; }
+#report-legend ul { list-style: none; margin: 0; padding: 0; }
+#report-legend .sw { display: inline-block; width: 12px; height: 12px; margin-right: 6px;
+  border: 1px solid #555; vertical-align: middle; }
+#report-legend .note { color: #444; margin: .5rem 0 0; }
+</style>"""
+
+
 class _OfflineMap(folium.Map):
     """A folium map without the CDN links: Leaflet comes inline, the rest is not needed."""
 
@@ -62,7 +75,9 @@ def report_map(selection: Selection) -> folium.Map:
     folium.TileLayer("OpenStreetMap", name=_("Fond de carte OpenStreetMap")).add_to(m)
     root = m.get_root()
     root.header.add_child(Element(f"<style>{_leaflet_css()}</style>"), name="leaflet_css_inline", index=0)
-    root.header.add_child(Element(_script(_static_text("leaflet/leaflet.js"))), name="leaflet_js_inline", index=1)
+    root.header.add_child(
+        Element(_script(_static_text("leaflet/leaflet.js"))), name="leaflet_js_inline", index=1
+    )
 
     measure = str(MEASURE_LABELS[selection.measure])
     districts = folium.GeoJson(
@@ -90,7 +105,8 @@ def report_map(selection: Selection) -> folium.Map:
                 "fillOpacity": 0.75,
             },
             tooltip=folium.GeoJsonTooltip(
-                fields=["label", "category_name", "count"], aliases=[_("Classe"), _("Catégorie"), _("Signalements")]
+                fields=["label", "category_name", "count"],
+                aliases=[_("Classe"), _("Catégorie"), _("Signalements")],
             ),
         ).add_to(m)
     else:
@@ -99,9 +115,21 @@ def report_map(selection: Selection) -> folium.Map:
         folium.GeoJson(
             layers["recurring"],
             name=_("Lieux récurrents"),
-            style_function=lambda f: {"color": "#00441b", "weight": 3, "fillColor": "#00441b", "fillOpacity": 0.15},
+            style_function=lambda f: {
+                "color": "#00441b",
+                "weight": 3,
+                "fillColor": "#00441b",
+                "fillOpacity": 0.15,
+            },
             tooltip=folium.GeoJsonTooltip(
-                fields=["rank", "category_name", "usual_first_week", "action_week_from", "action_week_to", "reports"],
+                fields=[
+                    "rank",
+                    "category_name",
+                    "usual_first_week",
+                    "action_week_from",
+                    "action_week_to",
+                    "reports",
+                ],
                 aliases=[
                     _("Rang"),
                     _("Catégorie"),
@@ -155,30 +183,25 @@ def _title(selection: Selection) -> str:
 
 def _legend_html(selection: Selection, layers: dict) -> str:
     choropleth = selectors.district_rows(selection)
-    rows = "".join(
-        f'<li><span class="sw" style="background:{e["colour"]}"></span>{e["lower"]} – {e["upper"]}</li>'
-        for e in choropleth.legend()
-    ) or f"<li>{html.escape(_('aucune donnée'))}</li>"
+    rows = (
+        "".join(
+            f'<li><span class="sw" style="background:{e["colour"]}"></span>{e["lower"]} – {e["upper"]}</li>'
+            for e in choropleth.legend()
+        )
+        or f"<li>{html.escape(_('aucune donnée'))}</li>"
+    )
     present = {f["properties"]["hotspot_class"] for f in layers["hotspots"]["features"]}
     classes = "".join(
         f'<li title="{html.escape(e["rule"])}"><span class="sw" style="background:{e["colour"]}"></span>'
-        f'{html.escape(e["label"])}{" ✓" if e["value"] in present else ""}</li>'
+        f"{html.escape(e['label'])}{' ✓' if e['value'] in present else ''}</li>"
         for e in hotspot_legend()
         if e["value"] != HotspotClass.NO_PATTERN
     )
     generated = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    note = _("Un signalement mesure ce que les habitants signalent : comparez des taux, pas des nombres.")
     return f"""
 <div id="report-legend" role="region" aria-label="{html.escape(_("Légende"))}">
-<style>
-#report-legend {{ position: fixed; z-index: 1000; bottom: 4rem; left: .75rem; max-height: 70vh; overflow: auto;
-  background: #fff; border: 1px solid #767676; border-radius: 4px; padding: .5rem .75rem; font: 13px/1.35 sans-serif;
-  max-width: 22rem; }}
-#report-legend h2 {{ font-size: 15px; margin: 0 0 .25rem; }} #report-legend h3 {{ font-size: 13px; margin: .5rem 0 .2rem; }}
-#report-legend ul {{ list-style: none; margin: 0; padding: 0; }}
-#report-legend .sw {{ display: inline-block; width: 12px; height: 12px; margin-right: 6px; border: 1px solid #555;
-  vertical-align: middle; }}
-#report-legend .note {{ color: #444; margin: .5rem 0 0; }}
-</style>
+{LEGEND_CSS}
 <h2>{html.escape(_title(selection))}</h2>
 <h3>{html.escape(_("Quartiers : %(measure)s") % {"measure": MEASURE_LABELS[selection.measure]})}
  ({selection.reference_year or "—"})</h3>
@@ -189,11 +212,11 @@ def _legend_html(selection: Selection, layers: dict) -> str:
 <ul>
 <li><span class="sw" style="border:3px solid #00441b"></span>{html.escape(_("Lieu qui revient chaque année"))}
  ({len(layers["recurring"]["features"])})</li>
-<li><span class="sw" style="border:3px solid #6a00a8;border-radius:50%"></span>{html.escape(_("Alerte précoce"))}
+<li><span class="sw" style="border:3px solid #6a00a8;border-radius:50%"></span>
+{html.escape(_("Alerte précoce"))}
  ({len(layers["clusters"]["features"])})</li>
 </ul>
-<p class="note">{html.escape(_("Un signalement mesure ce que les habitants signalent : comparez des taux, pas des nombres."))}
- {html.escape(_("Généré le %(when)s.") % {"when": generated})}</p>
+<p class="note">{html.escape(note)} {html.escape(_("Généré le %(when)s.") % {"when": generated})}</p>
 </div>"""
 
 

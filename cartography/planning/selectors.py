@@ -100,7 +100,10 @@ def default_season(territory: Territory) -> str:
 
 def district_layers(territory: Territory) -> list[str]:
     return list(
-        District.objects.filter(territory=territory).order_by("layer").values_list("layer", flat=True).distinct()
+        District.objects.filter(territory=territory)
+        .order_by("layer")
+        .values_list("layer", flat=True)
+        .distinct()
     )
 
 
@@ -266,7 +269,9 @@ def choropleth_geojson(selection: Selection, choropleth: Choropleth | None = Non
                     "count": row.count,
                     "per_km2": _round(row.per_km2),
                     "per_1000_residents": _round(row.per_1000_residents),
-                    "change_vs_previous_year": _round(row.volume.change_vs_previous_year if row.volume else None),
+                    "change_vs_previous_year": _round(
+                        row.volume.change_vs_previous_year if row.volume else None
+                    ),
                     "value": _round(row.value),
                     "class": row.klass,
                     "colour": choropleth.colours[row.klass] if row.klass is not None else NO_DATA_COLOUR,
@@ -324,7 +329,9 @@ def hotspots(
 ) -> QuerySet[HotspotPlace]:
     """The places' hotspot classes for the selected categories. District places are those of the
     selected layer. `significant_only` leaves out the places with no pattern (the map's background)."""
-    queryset = HotspotPlace.objects.filter(_category_scope(selection), run__territory=selection.territory, kind=kind)
+    queryset = HotspotPlace.objects.filter(
+        _category_scope(selection), run__territory=selection.territory, kind=kind
+    )
     if kind == PlaceKind.DISTRICT:
         queryset = queryset.filter(layer=selection.layer)
     if significant_only:
@@ -373,9 +380,10 @@ def clusters(selection: Selection) -> QuerySet[EarlyWarningCluster]:
 
 
 def has_any_analysis(territory: Territory) -> bool:
-    return AnalysisRun.objects.filter(territory=territory).exists() or DistrictVolume.objects.filter(
-        district__territory=territory
-    ).exists()
+    return (
+        AnalysisRun.objects.filter(territory=territory).exists()
+        or DistrictVolume.objects.filter(district__territory=territory).exists()
+    )
 
 
 def last_computed_at(territory: Territory):

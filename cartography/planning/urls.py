@@ -12,7 +12,10 @@ urlpatterns = [
     ),
     *(
         path(
-            f"planification/{layer}.geojson", views.layer_geojson, {"layer": layer}, name=f"planning-geojson-{layer}"
+            f"planification/{layer}.geojson",
+            views.layer_geojson,
+            {"layer": layer},
+            name=f"planning-geojson-{layer}",
         )
         for layer in LAYERS
     ),

@@ -95,9 +95,7 @@ def planning(request):
             (_("Alertes précoces"), reverse("planning-geojson-clusters")),
         ],
         "map_config": {
-            "layers": {
-                layer: f"{reverse(f'planning-geojson-{layer}')}?{query}" for layer in exports.LAYERS
-            },
+            "layers": {layer: f"{reverse(f'planning-geojson-{layer}')}?{query}" for layer in exports.LAYERS},
             "labels": {
                 "reports": _("signalements"),
                 "rank": _("rang"),
@@ -115,8 +113,20 @@ def planning(request):
             },
         },
         "chart_data": {
-            "months": [_("janv."), _("févr."), _("mars"), _("avr."), _("mai"), _("juin"), _("juil."),
-                       _("août"), _("sept."), _("oct."), _("nov."), _("déc.")],
+            "months": [
+                _("janv."),
+                _("févr."),
+                _("mars"),
+                _("avr."),
+                _("mai"),
+                _("juin"),
+                _("juil."),
+                _("août"),
+                _("sept."),
+                _("oct."),
+                _("nov."),
+                _("déc."),
+            ],
             "series": [{"year": year, "counts": counts} for year, counts in series.items()],
         },
         "monthly_rows": list(series.items()),
@@ -148,7 +158,9 @@ def layer_geojson(request, layer: str):
     if form.is_bound and not form.is_valid():
         return _bad_request(form)
     selection = form.selection()
-    body = exports.layer_geojson(selection, layer) if selection else '{"type":"FeatureCollection","features":[]}'
+    body = (
+        exports.layer_geojson(selection, layer) if selection else '{"type":"FeatureCollection","features":[]}'
+    )
     response = HttpResponse(body, content_type="application/geo+json")
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="planification-{layer}.geojson"'
@@ -169,6 +181,10 @@ def report(request):
     if selection is None:
         return _bad_request(form)
     response = HttpResponse(report_html(selection), content_type="text/html; charset=utf-8")
-    name = selection.category.slug if selection.category else (selection.group.slug if selection.group else "tout")
+    name = (
+        selection.category.slug
+        if selection.category
+        else (selection.group.slug if selection.group else "tout")
+    )
     response["Content-Disposition"] = f'attachment; filename="rapport-{name}-{selection.season}.html"'
     return response
