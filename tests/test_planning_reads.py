@@ -244,3 +244,18 @@ def test_the_report_link_downloads_the_report(client, data):
     response = client.get(f"/planification/rapport.html?{LEAVES}")
     assert response["Content-Disposition"].startswith("attachment;")
     assert b"report-legend" in response.content
+
+
+@pytest.mark.parametrize("path", API)
+def test_the_api_lists_cost_the_same_queries_whatever_their_length(data, path):
+    """No query per row (N+1): one row or the whole page, the same number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _api("planner")
+    counts = []
+    for size in (1, 50):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path, {"page_size": size}).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -171,6 +171,8 @@ class RunSerializer(serializers.ModelSerializer):
 # --- filters ----------------------------------------------------------------------------------
 
 YEARS = {"min_value": 1900, "max_value": 2999}
+# Only slugs and codes of the related rows: not a district's nor the territory's boundary per row.
+LIGHT = ("district__geom", "run__territory__geom")
 
 
 class CategoryScopeFilterSet(django_filters.FilterSet):
@@ -268,8 +270,10 @@ class VolumeListView(PlanningView):
     serializer_class = VolumeSerializer
     pagination_class = Pagination
     filterset_class = VolumeFilter
-    queryset = DistrictVolume.objects.select_related("district", "category", "group").order_by(
-        "period_start", "district__code", "category_id", "group_id", "pk"
+    queryset = (
+        DistrictVolume.objects.select_related("district", "category", "group")
+        .defer("district__geom")
+        .order_by("period_start", "district__code", "category_id", "group_id", "pk")
     )
 
 
@@ -279,8 +283,10 @@ class HotspotListView(PlanningView):
     serializer_class = HotspotFeatureSerializer
     pagination_class = FeaturePagination
     filterset_class = HotspotFilter
-    queryset = HotspotPlace.objects.select_related("category", "district", "run__territory").order_by(
-        "category_id", "kind", "pk"
+    queryset = (
+        HotspotPlace.objects.select_related("category", "district", "run__territory")
+        .defer(*LIGHT)
+        .order_by("category_id", "kind", "pk")
     )
 
 
@@ -290,8 +296,10 @@ class RecurringPlaceListView(PlanningView):
     serializer_class = RecurringPlaceFeatureSerializer
     pagination_class = FeaturePagination
     filterset_class = RecurringPlaceFilter
-    queryset = RecurringPlace.objects.select_related("category", "district", "run__territory").order_by(
-        "category_id", "season", "rank", "pk"
+    queryset = (
+        RecurringPlace.objects.select_related("category", "district", "run__territory")
+        .defer(*LIGHT)
+        .order_by("category_id", "season", "rank", "pk")
     )
 
 
@@ -301,8 +309,10 @@ class ClusterListView(PlanningView):
     serializer_class = ClusterFeatureSerializer
     pagination_class = FeaturePagination
     filterset_class = ClusterFilter
-    queryset = EarlyWarningCluster.objects.select_related("category", "district", "run__territory").order_by(
-        "p_value", "-log_likelihood_ratio", "pk"
+    queryset = (
+        EarlyWarningCluster.objects.select_related("category", "district", "run__territory")
+        .defer(*LIGHT)
+        .order_by("p_value", "-log_likelihood_ratio", "pk")
     )
 
 

@@ -131,6 +131,7 @@ def volumes(selection: Selection) -> QuerySet[DistrictVolume]:
             year__in=selection.years,
         )
         .select_related("district", "category", "group")
+        .defer("district__geom")  # names and codes only: a boundary per row is heavy
         .order_by("district__name", "district__code", "year")
     )
 
@@ -336,7 +337,11 @@ def hotspots(
         queryset = queryset.filter(layer=selection.layer)
     if significant_only:
         queryset = queryset.exclude(hotspot_class=HotspotClass.NO_PATTERN)
-    return queryset.select_related("category", "district").order_by("category__slug", "hotspot_class", "pk")
+    return (
+        queryset.select_related("category", "district")
+        .defer("district__geom")
+        .order_by("category__slug", "hotspot_class", "pk")
+    )
 
 
 def hotspot_class_counts(selection: Selection) -> list[dict]:
@@ -366,6 +371,7 @@ def recurring_places(selection: Selection) -> QuerySet[RecurringPlace]:
             _category_scope(selection), run__territory=selection.territory, season=selection.season
         )
         .select_related("category", "district")
+        .defer("district__geom")
         .order_by("rank", "category__slug", "pk")
     )
 
@@ -375,6 +381,7 @@ def clusters(selection: Selection) -> QuerySet[EarlyWarningCluster]:
     return (
         EarlyWarningCluster.objects.filter(_category_scope(selection), run__territory=selection.territory)
         .select_related("category", "district")
+        .defer("district__geom")
         .order_by("p_value", "-log_likelihood_ratio", "pk")
     )
 
