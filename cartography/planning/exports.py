@@ -209,31 +209,44 @@ def layer_geojson(selection: Selection, layer: str) -> str:
             (feature["geometry"], feature["properties"], feature["id"]) for feature in collection["features"]
         )
     if layer == "hotspots":
+        # Plain rows, not model instances: a map of every category's cells is thousands of them.
         places = (
             selectors.hotspots(selection, kind=PlaceKind.CELL, significant_only=True)
             .annotate(json=AsGeoJSON("geom", precision=PRECISION))
-            .defer("geom", "series")
+            .values_list(
+                "pk",
+                "json",
+                "category__slug",
+                "category__name",
+                "hotspot_class",
+                "district__name",
+                "cell_x",
+                "cell_y",
+                "count",
+                "trend_tau",
+                "trend_p",
+            )
         )
-        labels = dict(HotspotClass.choices)
+        labels = {value: str(label) for value, label in HotspotClass.choices}
         return _collection(
             (
-                h.json,
+                geometry,
                 {
-                    "category": h.category.slug,
-                    "category_name": h.category.name,
-                    "hotspot_class": h.hotspot_class,
-                    "label": str(labels[h.hotspot_class]),
-                    "colour": HOTSPOT_STYLES[h.hotspot_class].colour,
-                    "district": h.district.name if h.district else None,
-                    "cell_x": h.cell_x,
-                    "cell_y": h.cell_y,
-                    "count": h.count,
-                    "trend_tau": h.trend_tau,
-                    "trend_p": h.trend_p,
+                    "category": slug,
+                    "category_name": name,
+                    "hotspot_class": hotspot_class,
+                    "label": labels[hotspot_class],
+                    "colour": HOTSPOT_STYLES[hotspot_class].colour,
+                    "district": district,
+                    "cell_x": cell_x,
+                    "cell_y": cell_y,
+                    "count": count,
+                    "trend_tau": tau,
+                    "trend_p": p,
                 },
-                h.pk,
+                pk,
             )
-            for h in places
+            for pk, geometry, slug, name, hotspot_class, district, cell_x, cell_y, count, tau, p in places
         )
     if layer == "recurring":
         places = selectors.recurring_places(selection).annotate(json=AsGeoJSON("geom", precision=PRECISION))

@@ -34,13 +34,8 @@ class PlanningFilterForm(forms.Form):
         required=False,
         empty_label=_("Tous les groupes"),
     )
-    category = forms.ModelChoiceField(
-        label=_("Catégorie"),
-        queryset=Category.objects.select_related("group"),
-        to_field_name="slug",
-        required=False,
-        empty_label=_("Toutes les catégories"),
-    )
+    # The categories listed under their groups (a choice by slug, made a Category by clean_category).
+    category = forms.ChoiceField(label=_("Catégorie"), required=False)
     season = forms.ChoiceField(label=_("Saison"), choices=Season.choices, required=False)
     years = forms.TypedMultipleChoiceField(
         label=_("Années"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
@@ -57,8 +52,10 @@ class PlanningFilterForm(forms.Form):
         ) or Territory.objects.order_by("name").first()
         layers = district_layers(self.territory) if self.territory else []
         self.fields["layer"].choices = [(layer, layer) for layer in layers]
-        self.years_available = available_years(self.territory) if self.territory else []
-        self.fields["years"].choices = [(year, str(year)) for year in self.years_available]
+        grouped: dict[str, list] = {}
+        for category in Category.objects.select_related("group"):
+            grouped.setdefault(category.group.name, []).append((category.slug, category.name))
+        self.fields["category"].choices = [("", _("Toutes les catégories")), *grouped.items()]
         if self.territory is not None:
             self.initial_layer = (
                 self.territory.locating_layer
@@ -67,7 +64,17 @@ class PlanningFilterForm(forms.Form):
             )
         else:
             self.initial_layer = ""
-        self.fields["territory"].widget.attrs["data-default"] = self.territory.slug if self.territory else ""
+        layer = (data or {}).get("layer") or self.initial_layer
+        self.years_available = (
+            available_years(self.territory, layer if layer in layers else self.initial_layer)
+            if self.territory
+            else []
+        )
+        self.fields["years"].choices = [(year, str(year)) for year in self.years_available]
+
+    def clean_category(self) -> Category | None:
+        slug = self.cleaned_data.get("category")
+        return Category.objects.select_related("group").get(slug=slug) if slug else None
 
     def selection(self) -> Selection | None:
         """The selection the filters describe, defaults filled in; None without a territory."""
@@ -88,9 +95,8 @@ class PlanningFilterForm(forms.Form):
 
     def bound_to(self, selection: Selection) -> "PlanningFilterForm":
         """The form as the page shows it: the defaults the selection took, selected."""
-        form = PlanningFilterForm(QueryDict(selection_query(selection)))
-        form.is_valid()
-        return form
+        self.data, self.is_bound, self._errors = QueryDict(selection_query(selection)), True, None
+        return self
 
 
 def selection_query(selection: Selection) -> str:

@@ -78,13 +78,15 @@ def latest_runs(territory: Territory) -> dict[str, AnalysisRun]:
     return runs
 
 
-def available_years(territory: Territory) -> list[int]:
-    return list(
-        DistrictVolume.objects.filter(district__territory=territory)
-        .order_by("year")
-        .values_list("year", flat=True)
-        .distinct()
-    )
+def available_years(territory: Territory, layer: str | None = None) -> list[int]:
+    """The years the volumes cover: from the first season's to the last one's. Two index scans that
+    stop at the first row (a DISTINCT over the whole table read every row, 170 ms at 270,000 rows)."""
+    rows = DistrictVolume.objects.filter(district__territory=territory, period=DistrictVolume.Period.SEASON)
+    if layer:
+        rows = rows.filter(layer=layer)
+    first = rows.order_by("period_start").values_list("year", flat=True).first()
+    last = rows.order_by("-period_start").values_list("year", flat=True).first()
+    return [] if first is None else list(range(first, last + 1))
 
 
 def default_season(territory: Territory) -> str:
@@ -297,20 +299,25 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 def monthly_series(selection: Selection) -> dict[int, list[int]]:
     """Reports per month of the layer's districts (12 values a year), for each selected year."""
     series = {year: [0] * 12 for year in selection.years}
+    if not selection.years:
+        return series
     rows = (
         DistrictVolume.objects.filter(
             _volume_scope(selection),
             district__territory=selection.territory,
             layer=selection.layer,
             period=DistrictVolume.Period.MONTH,
-            period_start__year__in=selection.years,
+            # A range of the index's last column (an extracted year is not indexed).
+            period_start__gte=date(min(selection.years), 1, 1),
+            period_start__lt=date(max(selection.years) + 1, 1, 1),
         )
         .values("period_start")
         .annotate(total=Sum("count"))
     )
     for row in rows:
         start = row["period_start"]
-        series[start.year][start.month - 1] = row["total"]
+        if start.year in series:
+            series[start.year][start.month - 1] = row["total"]
     return series
 
 
