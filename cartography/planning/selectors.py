@@ -121,6 +121,13 @@ def _volume_scope(selection: Selection) -> Q:
     return Q(group__isnull=True, category__isnull=True)
 
 
+def season_start(season: str, year: int) -> date:
+    """The first day of a season of a year (a winter starts in December of the year before)."""
+    if season == Season.WINTER:
+        return date(year - 1, 12, 1)
+    return date(year, {Season.SPRING: 3, Season.SUMMER: 6, Season.AUTUMN: 9}[season], 1)
+
+
 def volumes(selection: Selection) -> QuerySet[DistrictVolume]:
     """The season's rows of each district of the layer, for the selected years."""
     return (
@@ -129,8 +136,9 @@ def volumes(selection: Selection) -> QuerySet[DistrictVolume]:
             district__territory=selection.territory,
             layer=selection.layer,
             period=DistrictVolume.Period.SEASON,
+            # The season's first days: exact lookups in the (layer, period, period_start) index.
+            period_start__in=[season_start(selection.season, year) for year in selection.years],
             season=selection.season,
-            year__in=selection.years,
         )
         .select_related("district", "category", "group")
         .defer("district__geom")  # names and codes only: a boundary per row is heavy
