@@ -188,3 +188,21 @@ def test_the_standalone_report_opens_offline_in_chromium_with_its_layers_and_leg
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "planning-report-desktop.png"))
     context.close()
+
+
+def test_the_planning_page_breaks_no_content_security_policy_rule(strict_page, liege):
+    """The map, its layers, the legends' colours and the chart under the site's real policy."""
+    from .test_csp_browser import RECORD_VIOLATIONS
+
+    page = strict_page
+    page.context.add_init_script(RECORD_VIOLATIONS)
+    planning_data_create(liege)
+    log_in(page, "planner")
+    page.goto(f"{page.base_url}/planification/?{LEAVES}")
+    page.locator("#planning-map[data-ready=true]").wait_for(state="attached")
+    page.wait_for_load_state("load")
+
+    assert page.evaluate("window.cspViolations") == []
+    assert page.locator("#planning-map .leaflet-hotspots-pane path").count() == 3
+    swatch = page.locator(".hotspot-legend .hc-persistent_hot").first
+    assert swatch.evaluate("(e) => getComputedStyle(e).backgroundColor") == "rgb(222, 45, 38)"  # #de2d26
