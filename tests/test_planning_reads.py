@@ -259,3 +259,10 @@ def test_the_api_lists_cost_the_same_queries_whatever_their_length(data, path):
             assert client.get(path, {"page_size": size}).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_hotspot_report_before_any_analysis_still_draws_the_districts(liege, tmp_path):
+    out = tmp_path / "empty.html"
+    call_command("hotspot_report", season="winter", out=str(out), stdout=io.StringIO())
+    html = out.read_text()
+    assert 'id="report-legend"' in html and "Alertes pr\\u00e9coces" in html

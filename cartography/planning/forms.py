@@ -22,7 +22,7 @@ MEASURE_LABELS = {
 class PlanningFilterForm(forms.Form):
     territory = forms.ModelChoiceField(
         label=_("Territoire"),
-        queryset=Territory.objects.order_by("name"),
+        queryset=Territory.objects.defer("geom").order_by("name"),
         to_field_name="slug",
         required=False,
     )
@@ -47,9 +47,11 @@ class PlanningFilterForm(forms.Form):
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
         slug = (data or {}).get("territory") or ""
-        self.territory = (
-            Territory.objects.filter(slug=slug).first() if slug else None
-        ) or Territory.objects.order_by("name").first()
+        # Not the territory's outline: the reads need its key, slug, name and locating layer.
+        territories = Territory.objects.defer("geom")
+        self.territory = (territories.filter(slug=slug).first() if slug else None) or territories.order_by(
+            "name"
+        ).first()
         layers = district_layers(self.territory) if self.territory else []
         self.fields["layer"].choices = [(layer, layer) for layer in layers]
         grouped: dict[str, list] = {}

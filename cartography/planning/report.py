@@ -10,9 +10,12 @@ import re
 
 import folium
 from branca.element import Element
+from django.contrib.gis.db.models.functions import Centroid
 from django.contrib.staticfiles import finders
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from cartography.models import Territory
 
 from . import exports, selectors
 from .forms import MEASURE_LABELS
@@ -80,20 +83,25 @@ def report_map(selection: Selection) -> folium.Map:
     )
 
     measure = str(MEASURE_LABELS[selection.measure])
-    districts = folium.GeoJson(
-        layers["districts"],
-        name=_("Quartiers : %(measure)s") % {"measure": measure},
-        style_function=lambda f: {
-            "color": "#444444",
-            "weight": 1,
-            "fillColor": f["properties"]["colour"],
-            "fillOpacity": 0.6,
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["name", "count", "value"], aliases=[_("Quartier"), _("Signalements"), measure]
-        ),
-    )
-    districts.add_to(m)
+    districts_name = _("Quartiers : %(measure)s") % {"measure": measure}
+    districts = None
+    if layers["districts"]["features"]:
+        districts = folium.GeoJson(
+            layers["districts"],
+            name=districts_name,
+            style_function=lambda f: {
+                "color": "#444444",
+                "weight": 1,
+                "fillColor": f["properties"]["colour"],
+                "fillOpacity": 0.6,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=["name", "count", "value"], aliases=[_("Quartier"), _("Signalements"), measure]
+            ),
+        )
+        districts.add_to(m)
+    else:
+        folium.FeatureGroup(name=districts_name).add_to(m)
     if layers["hotspots"]["features"]:
         folium.GeoJson(
             layers["hotspots"],
@@ -161,11 +169,14 @@ def report_map(selection: Selection) -> folium.Map:
     clusters.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
 
-    bounds = districts.get_bounds() if layers["districts"]["features"] else None
+    bounds = districts.get_bounds() if districts is not None else None
     if bounds and None not in bounds[0]:
         m.fit_bounds(bounds)
     else:
-        m.location = [selection.territory.geom.centroid.y, selection.territory.geom.centroid.x]
+        centre = Territory.objects.filter(pk=selection.territory.pk).values_list(Centroid("geom"), flat=True)[
+            0
+        ]
+        m.location = [centre.y, centre.x]
 
     root.html.add_child(Element(_legend_html(selection, layers)))
     root.header.add_child(Element(f"<title>{html.escape(_title(selection))}</title>"))
