@@ -21,6 +21,7 @@ api_v1 = [
     path("territories/", cartography_api.TerritoryListView.as_view(), name="territory-list"),
     path("districts/", cartography_api.DistrictListView.as_view(), name="district-list"),
     path("teams/", cartography_api.TeamListView.as_view(), name="team-list"),
+    path("planning/", include("cartography.planning.api_urls")),
 ]
 
 urlpatterns = [
@@ -39,6 +40,7 @@ urlpatterns = [
     path("donnees/", include("signalements.opendata.urls")),
     path("open311/v2/", include("signalements.open311.urls")),
     path("", include("cartography.publicmap.urls")),  # the home page is the public map
+    path("", include("cartography.planning.urls")),
     path("", include("signalements.urls")),
 ]
 handler403 = "signalements.views.permission_denied"

@@ -569,7 +569,13 @@ def test_contact_details_typed_in_texts_are_masked_for_roles_without_contacts(cl
 def test_the_desk_menu_offers_only_the_pages_the_role_may_open(client, liege, role):
     client.force_login(User.objects.get(username=role))
     page = client.get("/bureau/").content.decode()
-    for path in ("/bureau/nouveau/", "/bureau/doublons/", "/bureau/moderation/", "/bureau/statistiques/"):
+    for path in (
+        "/bureau/nouveau/",
+        "/bureau/doublons/",
+        "/bureau/moderation/",
+        "/bureau/statistiques/",
+        "/planification/",
+    ):
         offered = f'href="{path}"' in page
         assert offered == (client.get(path).status_code == 200), path
     # The site's menu: the crews' pages are for crews and the desk that stands in for them.

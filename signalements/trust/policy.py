@@ -28,12 +28,13 @@ class Capability(StrEnum):
     MERGE = "merge"  # merging duplicates and undoing a merge
     REGISTER = "register"  # a report received by phone, e-mail or at the counter
     MODERATE = "moderate"  # hiding or redacting public text and photos
+    PLAN = "plan"  # the planners' analyses: volumes, hotspots, recurring places, early warning
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     AGENT: frozenset(Capability),
     ADMINISTRATOR: frozenset(Capability),
-    PLANNER: frozenset({Capability.READ}),
+    PLANNER: frozenset({Capability.READ, Capability.PLAN}),
     CREW: frozenset({Capability.READ, Capability.MOVE, Capability.MESSAGE}),
 }
 
