@@ -35,7 +35,7 @@ from ..selectors import (
     signalements_for_staff,
 )
 from ..trust.moderation import comments_public, moderation_apply, moderation_queue
-from ..trust.policy import Capability, can, can_move_to, capabilities_of, roles_of
+from ..trust.policy import Capability, can, can_move_to, roles_of, writes_reports
 from ..trust.throttles import page_throttle
 from .duplicates import signalement_unmerge, signalements_merge
 from .forms import (
@@ -74,7 +74,7 @@ def staff_only(*roles):
                 return redirect_to_login(request.get_full_path())
             if not roles_of(request.user) & set(roles):
                 raise PermissionDenied
-            if request.method == "POST" and not capabilities_of(request.user) - {Capability.READ}:
+            if request.method == "POST" and not writes_reports(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

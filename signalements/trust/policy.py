@@ -38,6 +38,23 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     CREW: frozenset({Capability.READ, Capability.MOVE, Capability.MESSAGE}),
 }
 
+# The capabilities that change a report: a staff member without any of them only reads.
+WRITES = frozenset(
+    {
+        Capability.MOVE,
+        Capability.MESSAGE,
+        Capability.TRIAGE,
+        Capability.MERGE,
+        Capability.REGISTER,
+        Capability.MODERATE,
+    }
+)
+
+
+def writes_reports(user) -> bool:
+    return bool(capabilities_of(user) & WRITES)
+
+
 # The capabilities whose reach is all reports; a crew's stop at its teams' reports.
 EVERY_REPORT = (AGENT, ADMINISTRATOR, PLANNER)
 
