@@ -85,12 +85,13 @@ SELECT r.id, r.category_id, r.group_id, r.month, r.duplicate, r.x, r.y, {cell} A
 """
 
 # The reports per district of every layer × category × month, and the timed ones that were resolved
-# (for the medians): every count of every period, group and layer adds these up.
+# (for the medians): every count of every period, group and layer adds these up. Integers: their
+# sums are bigint, summed in machine words (the sums of bigint counts are numeric, several times slower).
 FINE_SQL = """
 CREATE TEMP TABLE planning_volume_fine ON COMMIT DROP AS
 SELECT {districts}, b.category_id, b.group_id, b.month,
-       count(*) AS count, count(*) FILTER (WHERE b.duplicate) AS duplicates,
-       count(*) FILTER (WHERE b.in_time) AS in_time, count(b.in_time) AS with_deadline
+       count(*)::int AS count, (count(*) FILTER (WHERE b.duplicate))::int AS duplicates,
+       (count(*) FILTER (WHERE b.in_time))::int AS in_time, count(b.in_time)::int AS with_deadline
   FROM planning_volume_base b{exact_joins}
  GROUP BY {positions}
 """
