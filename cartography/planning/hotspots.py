@@ -376,10 +376,20 @@ def grid_adjacency(columns: np.ndarray, rows: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(focal_all.size), (focal_all, neighbour_all)), shape=(n, n))
 
 
+def _month_index_sql(created_at: str) -> str:
+    """SQL for the index of the local month of `created_at` in the window (0 for its first month).
+    date_part (a double) rather than extract (a numeric): half the time of the scan of a million
+    reports."""
+    local = f"({created_at} AT TIME ZONE %(tz)s)"
+    return (
+        f"((date_part('year', {local}) * 12 + date_part('month', {local}))::int"
+        " - (%(start_year)s * 12 + %(start_month)s))"
+    )
+
+
 CELL_COUNTS_SQL = """
 SELECT category_id, {column} AS x, {row} AS y,
-       ((extract(year FROM created_at AT TIME ZONE %(tz)s) - %(start_year)s) * 12
-        + extract(month FROM created_at AT TIME ZONE %(tz)s) - %(start_month)s)::int AS t,
+       {month_index} AS t,
        count(*)
   FROM signalements_signalement
  WHERE territory_id = %(territory)s AND created_at >= %(since)s AND created_at < %(until)s
@@ -389,8 +399,7 @@ SELECT category_id, {column} AS x, {row} AS y,
 
 DISTRICT_COUNTS_SQL = """
 SELECT s.category_id, {district},
-       ((extract(year FROM s.created_at AT TIME ZONE %(tz)s) - %(start_year)s) * 12
-        + extract(month FROM s.created_at AT TIME ZONE %(tz)s) - %(start_month)s)::int AS t,
+       {month_index} AS t,
        count(*)
   FROM signalements_signalement s {join}
  WHERE s.territory_id = %(territory)s AND s.created_at >= %(since)s AND s.created_at < %(until)s
@@ -516,14 +525,17 @@ def _cells(
 ) -> int:
     column, row = cell_columns_sql("location_metric", size)
     cursor.execute(
-        CELL_COUNTS_SQL.format(column=column, row=row), {**_month_params(window), "territory": territory.pk}
+        CELL_COUNTS_SQL.format(column=column, row=row, month_index=_month_index_sql("created_at")),
+        {**_month_params(window), "territory": territory.pk},
     )
     data = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 5)
     months = window.months
     places = 0
     for category_id in np.unique(data[:, 0]):
         part = data[data[:, 0] == category_id]
-        cells, index = np.unique(part[:, 1:3], axis=0, return_inverse=True)
+        # One int64 key a cell (column, then row: the order of np.unique(axis=0), ten times faster).
+        keys, index = np.unique((part[:, 1] << 32) + (part[:, 2] + (1 << 31)), return_inverse=True)
+        cells = np.column_stack([keys >> 32, (keys & 0xFFFFFFFF) - (1 << 31)])
         index = index.ravel()
         counts = np.zeros((len(cells), months))
         np.add.at(counts, (index, part[:, 3]), part[:, 4])
@@ -582,7 +594,12 @@ def _district_counts(cursor, *, territory: Territory, window: Window, layer: str
         join, district = district_join_sql(
             territory=territory, layer=layer, located="planning_hotspot_located", report="s"
         )
-        cursor.execute(DISTRICT_COUNTS_SQL.format(district=district, join=join), params)
+        cursor.execute(
+            DISTRICT_COUNTS_SQL.format(
+                district=district, join=join, month_index=_month_index_sql("s.created_at")
+            ),
+            params,
+        )
     return np.array([r for r in cursor.fetchall() if r[1] is not None and r[3] > 0], dtype=np.int64).reshape(
         -1, 4
     )
