@@ -59,3 +59,17 @@ def test_an_undo_to_a_status_the_table_forbids_changes_nothing(pair):
     assert (duplicate.status, duplicate.duplicate_of_id) == (Status.DUPLICATE, master.pk)
     assert Signalement.objects.get(pk=master.pk).support_count == before == 2
     assert master.supports.count() == supporters
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_status_change_outside_any_transaction_locks_in_its_own(liege):
+    """A Celery task or a management command calls the service with no transaction open: the
+    service opens its own (select_for_update needs one), and the change is committed."""
+    from signalements.desk.services import signalement_transition
+
+    dechets = Category.objects.get(slug="dechets")
+    report, _ = signalement_submit(category=dechets, location=Point(*PLACE_SAINT_LAMBERT, srid=4326))
+
+    signalement_transition(signalement=report, to_status=Status.ACKNOWLEDGED)
+
+    assert Signalement.objects.get(pk=report.pk).status == Status.ACKNOWLEDGED

@@ -42,7 +42,6 @@ class EditConflict(ValidationError):
     """Someone changed the report since the author read it: the author decides again."""
 
 
-@transaction.atomic
 def status_record(
     *,
     signalement: Signalement,
@@ -80,6 +79,7 @@ def status_record(
     return change
 
 
+@transaction.atomic
 def signalement_transition(
     *,
     signalement: Signalement,
