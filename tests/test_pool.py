@@ -67,3 +67,13 @@ def test_requests_beyond_the_pool_wait_for_a_connection_and_all_succeed(pooled, 
 
     assert statuses == [200] * REQUESTS
     assert 0 < watch.most <= POOL_MAX + outside_the_pool
+
+
+def test_connections_get_the_configured_work_mem(db, settings):
+    """The desk's search by word starts needs an exact bitmap: the site's connections get
+    DATABASE_WORK_MEM rather than PostgreSQL's 4 MB."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == settings.DATABASE_WORK_MEM == "16MB"

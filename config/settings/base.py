@@ -105,6 +105,12 @@ DATABASES = {
         engine="django.contrib.gis.db.backends.postgis",
     )
 }
+# Memory for each sort or bitmap of a query (PostgreSQL's default is 4 MB). At 4 MB the desk's
+# search by two word starts made the full-text indexes' bitmap lossy, and PostgreSQL read again
+# most of the table (benchmarks/results/FINDINGS.md: desk search). Each connection may use it a few
+# times at once: keep DATABASE_POOL_MAX_SIZE x processes x this well under the server's memory.
+DATABASE_WORK_MEM = os.environ.get("DATABASE_WORK_MEM", "16MB")
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c work_mem={DATABASE_WORK_MEM}"
 # A pool of connections per process (psycopg 3's, through Django). A request, a Celery task or a
 # thread of the development server borrows one and gives it back when it ends; when all are out,
 # it waits up to the timeout rather than failing. Without it, each thread of runserver kept its
