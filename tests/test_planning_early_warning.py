@@ -13,8 +13,9 @@ from django.core.management import call_command
 from pyproj import Transformer
 
 from cartography.planning.digest import early_warning_digest
-from cartography.planning.early_warning import early_warning_scan, space_time_permutation_scan
+from cartography.planning.early_warning import space_time_permutation_scan
 from cartography.planning.models import AnalysisRun, EarlyWarningCluster
+from cartography.planning.services import early_warning_scan
 from signalements.bulk import BulkRow, signalements_bulk_load
 from signalements.models import Category
 from signalements.roles import AGENT, PLANNER, roles_sync
@@ -50,7 +51,7 @@ def test_the_sparse_replicas_give_the_p_values_of_every_cylinder_computed():
     near = np.argsort(np.hypot(*(xy - xy[3]).T))[:2]
     case_place = np.concatenate([case_place, rng.choice(near, 6)])
     case_day = np.concatenate([case_day, np.full(6, 118)])
-    arguments = {"days": 120, "replicas": 99, "seed": 5, "alpha": 0.5}
+    arguments = {"days": 120, "replicas": 99, "seed": 5, "alpha": 0.8}
     sparse = space_time_permutation_scan(xy, case_place, case_day, **arguments)
     dense = space_time_permutation_scan(xy, case_place, case_day, sparse=False, **arguments)
     assert len(sparse) >= 2

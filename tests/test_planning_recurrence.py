@@ -15,10 +15,10 @@ from cartography.planning.models import AnalysisRun, RecurringPlace, Season
 from cartography.planning.recurrence import (
     hot_cells,
     recurrence_evaluate,
-    recurring_places_compute,
     season_of,
     season_start,
 )
+from cartography.planning.services import recurring_places_compute
 from signalements.bulk import signalements_bulk_load
 from signalements.management.commands.load_demo import synthetic_rows
 from signalements.models import Category

@@ -36,7 +36,7 @@ from datetime import date, timedelta
 import numpy as np
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from scipy.stats import poisson
 
@@ -73,18 +73,27 @@ def season_of(day: date) -> tuple[str, int]:
     return season, day.year + 1 if day.month == 12 else day.year
 
 
+# One pass over the territory's reports, grouped by category, season (named by its first day) and
+# cell: the first report's day comes as days after the season's first day, so that every column is
+# an integer and the rows go into numpy without a Python loop.
 COUNTS_SQL = """
 WITH reports AS (
     SELECT category_id, {column} AS cx, {row} AS cy, (created_at AT TIME ZONE %(tz)s)::date AS day
       FROM signalements_signalement
      WHERE territory_id = %(territory)s AND duplicate_of_id IS NULL AND status <> 'rejected'
        {category_filter}
+),
+seasons AS (
+    SELECT category_id, cx, cy, day,
+           (date_trunc('month', day) - (extract(month FROM day)::int %% 3) * interval '1 month')::date
+               AS season_start
+      FROM reports
 )
-SELECT category_id, ((extract(month FROM day)::int %% 12) / 3) AS season,
-       extract(year FROM day + interval '1 month')::int AS season_year, cx, cy,
-       count(*), min(day)
-  FROM reports
- GROUP BY 1, 2, 3, 4, 5
+SELECT category_id, (extract(month FROM season_start)::int %% 12) / 3 AS season,
+       extract(year FROM season_start + interval '1 month')::int AS season_year, cx, cy,
+       count(*), min(day - season_start)
+  FROM seasons
+ GROUP BY category_id, season_start, cx, cy
 """
 
 # On pieces of the boundary: the whole outline against each cell is ten times slower.
@@ -129,25 +138,25 @@ def season_counts(
     with connection.cursor() as cursor:
         cursor.execute(sql, {"tz": settings.TIME_ZONE, "territory": territory.pk, "category": category_id})
         rows = cursor.fetchall()
-    grouped: dict[tuple[int, str], list] = {}
-    for category, season_index, year, cx, cy, count, first in rows:
-        grouped.setdefault((category, SEASONS[season_index]), []).append((year, cx, cy, count, first))
+    data = np.array(rows, dtype=np.int64).reshape(-1, 7)
     result = {}
-    for (category, season), items in grouped.items():
-        years = sorted({item[0] for item in items})
-        year_index = {year: i for i, year in enumerate(years)}
-        cells, cell_index = [], {}
-        for _, cx, cy, _, _ in items:
-            if (cx, cy) not in cell_index:
-                cell_index[(cx, cy)] = len(cells)
-                cells.append((cx, cy))
+    if not len(data):
+        return result
+    # Rows grouped by category and season; within one, cells and years numbered in sorted order.
+    data = data[np.lexsort((data[:, 4], data[:, 3], data[:, 2], data[:, 1], data[:, 0]))]
+    group = data[:, 0] * 4 + data[:, 1]
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        part = data[start:end]
+        years, year_index = np.unique(part[:, 2], return_inverse=True)
+        cells, cell_index = np.unique(part[:, 3:5], axis=0, return_inverse=True)
+        cell_index = cell_index.ravel()
         counts = np.zeros((len(cells), len(years)), np.int64)
         first = np.full((len(cells), len(years)), -1, np.int64)
-        for year, cx, cy, count, day in items:
-            i, j = cell_index[(cx, cy)], year_index[year]
-            counts[i, j] = count
-            first[i, j] = (day - season_start(season, year)).days
-        result[(category, season)] = SeasonCounts(years, np.array(cells).reshape(-1, 2), counts, first)
+        counts[cell_index, year_index] = part[:, 5]
+        first[cell_index, year_index] = part[:, 6]
+        season = SEASONS[int(part[0, 1])]
+        result[(int(part[0, 0]), season)] = SeasonCounts([int(y) for y in years], cells, counts, first)
     return result
 
 
@@ -205,25 +214,27 @@ def observed_years(data: SeasonCounts, season: str, today: date) -> list[int]:
     return [year for year in data.years if season_end(season, year) < today]
 
 
-@transaction.atomic
-def recurring_places_compute(
-    *, territory: Territory, size_m: int = DEFAULT_CELL_SIZE_M, today: date | None = None
-) -> AnalysisRun:
-    """Rewrite the territory's recurring places (every category and season) under a new run."""
-    today = today or timezone.localdate()
-    AnalysisRun.objects.filter(territory=territory, kind=AnalysisRun.Kind.RECURRENCE).delete()
-    run = AnalysisRun.objects.create(
-        territory=territory,
-        kind=AnalysisRun.Kind.RECURRENCE,
-        parameters={
-            "cell_size_m": size_m,
-            "alpha": ALPHA,
-            "min_reports_hot": MIN_REPORTS_HOT,
-            "min_years": MIN_YEARS,
-            "action_weeks": ACTION_WEEKS,
-            "today": today.isoformat(),
-        },
-    )
+def recurrence_parameters(*, today: date, size_m: int = DEFAULT_CELL_SIZE_M) -> dict:
+    """What a run records: the rules' constants and the day the seasons are judged on."""
+    return {
+        "cell_size_m": size_m,
+        "alpha": ALPHA,
+        "min_reports_hot": MIN_REPORTS_HOT,
+        "min_years": MIN_YEARS,
+        "action_weeks": ACTION_WEEKS,
+        "today": today.isoformat(),
+    }
+
+
+def recurring_places_write(*, run: AnalysisRun) -> int:
+    """Rewrite the territory's recurring places (every category and season) under `run`, from its
+    parameters (`recurrence_parameters`), in the caller's transaction; the territory's earlier
+    recurrence runs go with their places. Returns the places written."""
+    territory = run.territory
+    size_m = run.parameters["cell_size_m"]
+    today = date.fromisoformat(run.parameters["today"])
+    earlier = AnalysisRun.objects.filter(territory=territory, kind=AnalysisRun.Kind.RECURRENCE)
+    earlier.exclude(pk=run.pk).delete()
     area_cells = territory_cell_count(territory, size_m)
     places = []
     for (category_id, season), data in season_counts(territory, size_m=size_m).items():
@@ -275,10 +286,7 @@ def recurring_places_compute(
             """,
             [run.pk, territory.pk, territory.locating_layer],
         )
-    run.rows = len(places)
-    run.finished_at = timezone.now()
-    run.save(update_fields=["rows", "finished_at"])
-    return run
+    return len(places)
 
 
 @dataclass
