@@ -131,13 +131,8 @@ def space_time_permutation_scan(
     # The replicas' maxima, sparsely: a cylinder's count only changes where its circle takes in a place
     # holding recent cases, and at a given count the statistic is largest for the smallest circle, so
     # only those (centre, size) entries of the centres holding recent cases are evaluated: some
-    # thousands instead of n × k × d. Entries come centre by centre (np.nonzero's order), each
-    # centre's sizes in increasing order.
-    entry_centre, entry_size = np.nonzero(valid)
-    entry_place = neighbour[entry_centre, entry_size]
-    entry_expected = expected[entry_centre, entry_size]  # (entries, d)
-    centre_start = np.searchsorted(entry_centre, np.arange(n_places))
-    centre_length = np.bincount(entry_centre, minlength=n_places)
+    # thousands instead of n × k × d. np.nonzero gives them centre by centre, sizes in order.
+    neighbour_index = np.where(valid, neighbour, n_places)  # too large a circle: the padding place
 
     def replica_maximum(places: np.ndarray) -> float:
         per_place = per_place_counts(places, recent_ages)
@@ -145,21 +140,14 @@ def space_time_permutation_scan(
             return float(statistic(per_place)[1].max())
         has_recent = per_place[:, -1] > 0
         centres = np.flatnonzero(has_recent[:n_places])
-        lengths = centre_length[centres]
-        if not lengths.sum():
-            return 0.0
-        # Every entry of those centres (ranges centre_start … + length, concatenated), then only
-        # those whose place holds recent cases.
-        ends = np.cumsum(lengths)
-        entries = np.repeat(centre_start[centres] - ends + lengths, lengths) + np.arange(ends[-1])
-        entries = entries[has_recent[entry_place[entries]]]
-        centre = entry_centre[entries]
-        counts = np.cumsum(per_place[entry_place[entries]], axis=0)
+        circle = neighbour_index[centres]  # (m, k)
+        row, size = np.nonzero(has_recent[circle])  # row by row, each row's sizes in order
+        counts = np.cumsum(per_place[circle[row, size]], axis=0)
         # Cumulative sums restart at each centre: subtract the running total before its first entry.
-        first = np.r_[True, centre[1:] != centre[:-1]]
+        first = np.r_[True, row[1:] != row[:-1]]
         before = np.r_[np.zeros((1, max_days), counts.dtype), counts[np.flatnonzero(first)[1:] - 1]]
         counts -= before[np.cumsum(first) - 1]
-        mu = entry_expected[entries]
+        mu = circle_totals[centres[row], size][:, None] * recent_totals[None, :] / total  # as `expected`
         above = counts > mu
         if not above.any():
             return 0.0
