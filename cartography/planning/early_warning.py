@@ -4,16 +4,29 @@
 No maintained Python port exists (SaTScan is closed source), so it is written here with numpy:
 - Places are the grid cells (grid.py, 100 m) holding at least one report of the category in the
   baseline (the last `baseline_days` days up to `end_date`); cases are counted per place and day.
-- Cylinders are centred on each place: the circle grows by adding the nearest places one by one, up
-  to `max_radius_m` and `max_places`, and up to half of all cases; the height is the last d days,
-  d = 1 … `max_days`, all ending on `end_date` (prospective: only clusters still alive).
+- The baseline is 91 days (13 weeks), not a year. The permutation model takes each place's share of
+  the baseline as its normal share of this week's reports, so it assumes where reports fall does
+  not change within the baseline: over a year, leaves in autumn and ice in winter move that share
+  with the seasons, and a season's usual places would raise an alarm every year (that is the
+  recurrence analysis's job). A shorter baseline limits such shifts (an evaluation of sliding
+  baselines for space-time scans on CDC's BioSense data found 28 days the most robust among those
+  tried: Xing et al. 2009, Int J Health Geogr 8:45); 13 weeks still estimates each place's share
+  on 13 times the week scanned.
+- Cylinders are centred on the places that hold a case of the last `max_days` days (a cylinder
+  around a centre without one is an emerging cluster nobody would be sent to; the rule is the same
+  for the data and for every replica, so the Monte Carlo p-values stay exact). The circle grows by
+  adding the nearest places one by one, up to `max_radius_m` and `max_places`, and up to half of
+  all cases; the height is the last d days, d = 1 … `max_days`, all ending on `end_date`
+  (prospective: only clusters still alive).
 - Expected cases in a cylinder: cases in the circle over the whole baseline × cases on those days
   everywhere / all cases (independence of space and time, so no population is needed and a place
   that always has many reports is no alarm). Statistic: the Poisson generalised likelihood ratio
   c log(c/μ) + (C−c) log((C−c)/(C−μ)) when c > μ, 0 otherwise.
 - Significance by Monte Carlo: the dates are shuffled among the cases (place totals and day totals
   stay as they are, so the expected counts too), `replicas` times; a cylinder's p-value is the share
-  of replicas (plus the data) whose largest statistic reaches its own.
+  of replicas (plus the data) whose largest statistic reaches its own. A category stops early, with
+  no cluster, when its p-value can no longer be under `alpha` or when a Besag-Clifford sequential
+  p-value already is not (see the loop).
 - Clusters reported: the most likely cylinder, then the next ones sharing no place with those before
   (secondary clusters, judged against the same distribution of maxima), while p < `alpha`.
 """

@@ -35,7 +35,6 @@ from datetime import date, timedelta
 
 import numpy as np
 from django.conf import settings
-from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.utils import timezone
 from scipy.stats import poisson
@@ -43,10 +42,9 @@ from scipy.stats import poisson
 from cartography.models import Territory
 
 from .grid import DEFAULT_CELL_SIZE_M, cell_columns_sql, cell_outline_sql
-from .models import AnalysisRun, RecurringPlace, Season
+from .models import AnalysisRun, Season
 
 ALPHA = 0.05
-PLACEHOLDER = Polygon(((0, 0), (0, 1e-9), (1e-9, 0), (0, 0)), srid=4326)  # until the SQL outline
 MIN_REPORTS_HOT = 2
 MIN_YEARS = 2
 ACTION_WEEKS = 3
@@ -243,6 +241,7 @@ def recurring_places_write(*, run: AnalysisRun) -> int:
             continue
         ranking = recurrence_rank(data, area_cells, years)
         next_year = max(years) + 1
+        columns = [data.years.index(year) for year in years]
         rank = 0
         for index in ranking.order:
             if ranking.years_hot[index] < MIN_YEARS:
@@ -252,41 +251,73 @@ def recurring_places_write(*, run: AnalysisRun) -> int:
                 days=usual_first_day(data, ranking, years, index)
             )
             hot_years = [year for year, is_hot in zip(years, ranking.hot[index], strict=True) if is_hot]
-            columns = [data.years.index(year) for year in years]
             places.append(
-                RecurringPlace(
-                    run=run,
-                    category_id=category_id,
-                    season=season,
-                    cell_x=int(data.cells[index, 0]),
-                    cell_y=int(data.cells[index, 1]),
-                    cell_size_m=size_m,
-                    geom=PLACEHOLDER,
-                    rank=rank,
-                    score=float(ranking.score[index]),
-                    years_hot=hot_years,
-                    years_observed=len(years),
-                    reports=int(data.counts[index, columns].sum()),
-                    usual_first_week=_iso_week(first),
-                    action_week_from=_iso_week(first - timedelta(weeks=ACTION_WEEKS)),
-                    action_week_to=_iso_week(first - timedelta(weeks=1)),
+                (
+                    category_id,
+                    season,
+                    int(data.cells[index, 0]),
+                    int(data.cells[index, 1]),
+                    rank,
+                    float(ranking.score[index]),
+                    "{" + ",".join(map(str, hot_years)) + "}",
+                    len(years),
+                    int(data.counts[index, columns].sum()),
+                    _iso_week(first),
+                    _iso_week(first - timedelta(weeks=ACTION_WEEKS)),
+                    _iso_week(first - timedelta(weeks=1)),
                 )
             )
-    RecurringPlace.objects.bulk_create(places, batch_size=2000)
-    outline = cell_outline_sql("cell_x", "cell_y", size_m)
-    with connection.cursor() as cursor:
-        # Outlines in SQL, all at once: GDAL transforms one polygon at a time, 30 ms each.
-        cursor.execute(f"UPDATE planning_recurringplace SET geom = {outline} WHERE run_id = %s", [run.pk])
-        cursor.execute(
-            """
-            UPDATE planning_recurringplace p SET district_id = d.id
-              FROM cartography_district d
-             WHERE p.run_id = %s AND d.territory_id = %s AND d.layer = %s
-               AND ST_Contains(d.geom, ST_Centroid(p.geom))
-            """,
-            [run.pk, territory.pk, territory.locating_layer],
-        )
+    if places:
+        with connection.cursor() as cursor:
+            # One statement, outlines and districts in SQL: the ORM's bulk insert and GDAL's
+            # transforms (one polygon at a time) cost more than the analysis.
+            columns = list(zip(*places, strict=True))
+            cursor.execute(
+                INSERT_SQL.format(outline=cell_outline_sql("u.cx", "u.cy", size_m)),
+                {
+                    "run": run.pk,
+                    "size": size_m,
+                    "territory": territory.pk,
+                    "layer": territory.locating_layer,
+                    **dict(zip(INSERT_COLUMNS, map(list, columns), strict=True)),
+                },
+            )
     return len(places)
+
+
+INSERT_COLUMNS = (
+    "category",
+    "season",
+    "cx",
+    "cy",
+    "rank",
+    "score",
+    "years_hot",
+    "years_observed",
+    "reports",
+    "first_week",
+    "week_from",
+    "week_to",
+)
+INSERT_SQL = """
+INSERT INTO planning_recurringplace (
+    run_id, category_id, season, district_id, cell_x, cell_y, cell_size_m, geom, rank, score, years_hot,
+    years_observed, reports, usual_first_week, action_week_from, action_week_to)
+SELECT %(run)s, v.category, v.season, d.id, v.cx, v.cy, %(size)s, v.geom, v.rank, v.score,
+       v.years_hot::smallint[], v.years_observed, v.reports, v.first_week, v.week_from, v.week_to
+  FROM (SELECT u.*, {outline} AS geom
+          FROM unnest(%(category)s::int[], %(season)s::text[], %(cx)s::int[], %(cy)s::int[],
+                      %(rank)s::int[], %(score)s::float8[], %(years_hot)s::text[],
+                      %(years_observed)s::int[], %(reports)s::int[], %(first_week)s::int[],
+                      %(week_from)s::int[], %(week_to)s::int[])
+               AS u(category, season, cx, cy, rank, score, years_hot, years_observed, reports,
+                    first_week, week_from, week_to)) v
+  LEFT JOIN LATERAL (
+        SELECT d.id FROM cartography_district d
+         WHERE d.territory_id = %(territory)s AND d.layer = %(layer)s
+           AND ST_Contains(d.geom, ST_Centroid(v.geom))
+         ORDER BY d.id LIMIT 1) d ON true
+"""
 
 
 @dataclass
