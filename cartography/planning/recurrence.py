@@ -71,27 +71,18 @@ def season_of(day: date) -> tuple[str, int]:
     return season, day.year + 1 if day.month == 12 else day.year
 
 
-# One pass over the territory's reports, grouped by category, season (named by its first day) and
-# cell: the first report's day comes as days after the season's first day, so that every column is
-# an integer and the rows go into numpy without a Python loop.
+# One pass over the territory's reports, grouped by category, season and cell. A season is keyed by
+# (year × 12 + month) / 3 of the local date, integer division: December goes with the January and
+# February after it. The first report's day comes as days since 1970-01-01, so that every column is
+# an integer and the rows go into numpy without a Python loop (season_counts names the seasons).
 COUNTS_SQL = """
-WITH reports AS (
-    SELECT category_id, {column} AS cx, {row} AS cy, (created_at AT TIME ZONE %(tz)s)::date AS day
-      FROM signalements_signalement
-     WHERE territory_id = %(territory)s AND duplicate_of_id IS NULL AND status <> 'rejected'
-       {category_filter}
-),
-seasons AS (
-    SELECT category_id, cx, cy, day,
-           (date_trunc('month', day) - (extract(month FROM day)::int %% 3) * interval '1 month')::date
-               AS season_start
-      FROM reports
-)
-SELECT category_id, (extract(month FROM season_start)::int %% 12) / 3 AS season,
-       extract(year FROM season_start + interval '1 month')::int AS season_year, cx, cy,
-       count(*), min(day - season_start)
-  FROM seasons
- GROUP BY category_id, season_start, cx, cy
+SELECT category_id, (extract(year FROM local)::int * 12 + extract(month FROM local)::int) / 3,
+       {column}, {row}, count(*), min(local)::date - DATE '1970-01-01'
+  FROM (SELECT category_id, location_metric, created_at AT TIME ZONE %(tz)s AS local
+          FROM signalements_signalement
+         WHERE territory_id = %(territory)s AND duplicate_of_id IS NULL AND status <> 'rejected'
+               {category_filter}) reports
+ GROUP BY 1, 2, 3, 4
 """
 
 # On pieces of the boundary: the whole outline against each cell is ten times slower.
@@ -136,10 +127,17 @@ def season_counts(
     with connection.cursor() as cursor:
         cursor.execute(sql, {"tz": settings.TIME_ZONE, "territory": territory.pk, "category": category_id})
         rows = cursor.fetchall()
-    data = np.array(rows, dtype=np.int64).reshape(-1, 7)
+    raw = np.array(rows, dtype=np.int64).reshape(-1, 6)
     result = {}
-    if not len(data):
+    if not len(raw):
         return result
+    # Season key k: 3k = season year × 12 + the month it starts in (0 for December, of the year before).
+    months = raw[:, 1] * 3
+    start_month = (months - 1 - 1970 * 12).astype("datetime64[M]")
+    start_day = start_month.astype("datetime64[D]").astype(np.int64)
+    data = np.column_stack(
+        [raw[:, 0], (months % 12) // 3, months // 12, raw[:, 2], raw[:, 3], raw[:, 4], raw[:, 5] - start_day]
+    )
     # Rows grouped by category and season; within one, cells and years numbered in sorted order.
     data = data[np.lexsort((data[:, 4], data[:, 3], data[:, 2], data[:, 1], data[:, 0]))]
     group = data[:, 0] * 4 + data[:, 1]
