@@ -10,11 +10,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.core.management import call_command
+from django.utils import timezone
 from pyproj import Transformer
 
+from cartography.planning import early_warning
 from cartography.planning.digest import early_warning_digest
-from cartography.planning.early_warning import early_warning_scan, space_time_permutation_scan
+from cartography.planning.early_warning import BASELINE_DAYS, REPLICAS, space_time_permutation_scan
 from cartography.planning.models import AnalysisRun, EarlyWarningCluster
+from cartography.planning.services import analysis_run, early_warning_scan
+from cartography.planning.tasks import early_warning_weekly
 from signalements.bulk import BulkRow, signalements_bulk_load
 from signalements.models import Category
 from signalements.roles import AGENT, PLANNER, roles_sync
@@ -50,7 +54,7 @@ def test_the_sparse_replicas_give_the_p_values_of_every_cylinder_computed():
     near = np.argsort(np.hypot(*(xy - xy[3]).T))[:2]
     case_place = np.concatenate([case_place, rng.choice(near, 6)])
     case_day = np.concatenate([case_day, np.full(6, 118)])
-    arguments = {"days": 120, "replicas": 99, "seed": 5, "alpha": 0.5}
+    arguments = {"days": 120, "replicas": 99, "seed": 5, "alpha": 0.8}
     sparse = space_time_permutation_scan(xy, case_place, case_day, **arguments)
     dense = space_time_permutation_scan(xy, case_place, case_day, sparse=False, **arguments)
     assert len(sparse) >= 2
@@ -167,3 +171,55 @@ def test_the_command_scans_and_lists_the_clusters(liege, outbreak):
     lines = out.getvalue().splitlines()
     assert lines[0] == f"liege: 1 cluster(s) to {END.isoformat()}"
     assert lines[1].strip().startswith("dechets")
+
+
+def test_the_registry_scans_up_to_the_day_before_now(liege, outbreak):
+    run = analysis_run(territory=liege, kind="early_warning", now=datetime(2026, 11, 30, 6, tzinfo=UTC))
+
+    assert run.parameters["end_date"] == END.isoformat() and run.finished_at is not None
+    assert run.rows == EarlyWarningCluster.objects.filter(run=run).count() == 1
+    assert run.parameters["baseline_days"] == BASELINE_DAYS and run.parameters["replicas"] == REPLICAS
+
+
+def test_planning_compute_runs_the_scan_like_the_other_analyses(liege, outbreak):
+    out = io.StringIO()
+    call_command("planning_compute", territory="liege", only=["early_warning"], stdout=out)
+    assert "liege: early_warning" in out.getvalue()
+    run = AnalysisRun.objects.get(territory=liege, kind=AnalysisRun.Kind.EARLY_WARNING)
+    assert run.finished_at is not None and run.rows == EarlyWarningCluster.objects.filter(run=run).count()
+
+
+def test_the_weekly_task_scans_through_the_registry_then_sends_the_digest(
+    liege, outbreak, planners, mailoutbox, monkeypatch
+):
+    # Monday 30 November 2026: the scan ends on Sunday 29, the day of the outbreak.
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: date(2026, 11, 30))
+    assert early_warning_weekly() == 1
+
+    run = AnalysisRun.objects.get(territory=liege, kind=AnalysisRun.Kind.EARLY_WARNING)
+    assert run.parameters["end_date"] == END.isoformat() and run.rows == 1
+    (mail,) = mailoutbox
+    assert mail.to == ["planner@example.org"]
+    # A second run the same week replaces the scan and announces nothing again.
+    assert early_warning_weekly() == 0
+    assert AnalysisRun.objects.filter(territory=liege, kind=AnalysisRun.Kind.EARLY_WARNING).count() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_the_early_stop_only_ever_drops_clusters():
+    """The sequential stop (EARLY_EXCEEDANCES among the first replicas) never adds a cluster: with it
+    disabled, every cluster found with it is found again, with the same p-value."""
+    rng = np.random.default_rng(21)
+    for seed in range(6):
+        xy, case_place, case_day = background(np.random.default_rng(seed), places=200, cases=1500, days=91)
+        near = np.argsort(np.hypot(*(xy - xy[seed]).T))[:2]
+        case_place = np.concatenate([case_place, rng.choice(near, 4 + seed)])
+        case_day = np.concatenate([case_day, np.full(4 + seed, 90)])
+        arguments = {"days": 91, "replicas": 199, "seed": seed}
+        with_stop = space_time_permutation_scan(xy, case_place, case_day, **arguments)
+        early_warning.EARLY_EXCEEDANCES, saved = 10**6, early_warning.EARLY_EXCEEDANCES
+        try:
+            without = space_time_permutation_scan(xy, case_place, case_day, **arguments)
+        finally:
+            early_warning.EARLY_EXCEEDANCES = saved
+        assert [(c.centre, c.p_value) for c in with_stop] in ([], [(c.centre, c.p_value) for c in without])

@@ -9,16 +9,18 @@ import pytest
 import shapely
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 from pyproj import Transformer
 
 from cartography.planning.models import AnalysisRun, RecurringPlace, Season
 from cartography.planning.recurrence import (
     hot_cells,
     recurrence_evaluate,
-    recurring_places_compute,
     season_of,
     season_start,
 )
+from cartography.planning.services import recurring_places_compute
+from cartography.planning.tasks import recurring_places_refresh
 from signalements.bulk import signalements_bulk_load
 from signalements.management.commands.load_demo import synthetic_rows
 from signalements.models import Category
@@ -170,3 +172,15 @@ def test_the_evaluation_command_prints_both_rankings(three_years, liege):
     assert header.split("\t")[6:10] == ["hit_rate", "PAI", "naive_hit_rate", "naive_PAI"]
     fields = line.split("\t")
     assert fields[:3] == ["feuilles-mortes", "autumn", "2026"] and float(fields[6]) > float(fields[8])
+
+
+def test_planning_compute_runs_the_recurrence_like_the_other_analyses(three_years, liege):
+    out = io.StringIO()
+    call_command("planning_compute", territory="liege", only=["recurrence"], stdout=out)
+    assert "liege: recurrence" in out.getvalue()
+    run = AnalysisRun.objects.get(territory=liege, kind=AnalysisRun.Kind.RECURRENCE)
+    assert run.finished_at is not None and run.parameters["today"] == timezone.localdate().isoformat()
+    assert run.rows == RecurringPlace.objects.filter(run=run).count() > 0
+    # The beat task goes the same way, and replaces the run.
+    assert recurring_places_refresh() == run.rows
+    assert not AnalysisRun.objects.filter(pk=run.pk).exists()

@@ -35,18 +35,16 @@ from datetime import date, timedelta
 
 import numpy as np
 from django.conf import settings
-from django.contrib.gis.geos import Polygon
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from scipy.stats import poisson
 
 from cartography.models import Territory
 
 from .grid import DEFAULT_CELL_SIZE_M, cell_columns_sql, cell_outline_sql
-from .models import AnalysisRun, RecurringPlace, Season
+from .models import AnalysisRun, Season
 
 ALPHA = 0.05
-PLACEHOLDER = Polygon(((0, 0), (0, 1e-9), (1e-9, 0), (0, 0)), srid=4326)  # until the SQL outline
 MIN_REPORTS_HOT = 2
 MIN_YEARS = 2
 ACTION_WEEKS = 3
@@ -73,18 +71,18 @@ def season_of(day: date) -> tuple[str, int]:
     return season, day.year + 1 if day.month == 12 else day.year
 
 
+# One pass over the territory's reports, grouped by category, season and cell. A season is keyed by
+# (year × 12 + month) / 3 of the local date, integer division: December goes with the January and
+# February after it. The first report's day comes as days since 1970-01-01, so that every column is
+# an integer and the rows go into numpy without a Python loop (season_counts names the seasons).
 COUNTS_SQL = """
-WITH reports AS (
-    SELECT category_id, {column} AS cx, {row} AS cy, (created_at AT TIME ZONE %(tz)s)::date AS day
-      FROM signalements_signalement
-     WHERE territory_id = %(territory)s AND duplicate_of_id IS NULL AND status <> 'rejected'
-       {category_filter}
-)
-SELECT category_id, ((extract(month FROM day)::int %% 12) / 3) AS season,
-       extract(year FROM day + interval '1 month')::int AS season_year, cx, cy,
-       count(*), min(day)
-  FROM reports
- GROUP BY 1, 2, 3, 4, 5
+SELECT category_id, (extract(year FROM local)::int * 12 + extract(month FROM local)::int) / 3,
+       {column}, {row}, count(*), min(local)::date - DATE '1970-01-01'
+  FROM (SELECT category_id, location_metric, created_at AT TIME ZONE %(tz)s AS local
+          FROM signalements_signalement
+         WHERE territory_id = %(territory)s AND duplicate_of_id IS NULL AND status <> 'rejected'
+               {category_filter}) reports
+ GROUP BY 1, 2, 3, 4
 """
 
 # On pieces of the boundary: the whole outline against each cell is ten times slower.
@@ -129,25 +127,32 @@ def season_counts(
     with connection.cursor() as cursor:
         cursor.execute(sql, {"tz": settings.TIME_ZONE, "territory": territory.pk, "category": category_id})
         rows = cursor.fetchall()
-    grouped: dict[tuple[int, str], list] = {}
-    for category, season_index, year, cx, cy, count, first in rows:
-        grouped.setdefault((category, SEASONS[season_index]), []).append((year, cx, cy, count, first))
+    raw = np.array(rows, dtype=np.int64).reshape(-1, 6)
     result = {}
-    for (category, season), items in grouped.items():
-        years = sorted({item[0] for item in items})
-        year_index = {year: i for i, year in enumerate(years)}
-        cells, cell_index = [], {}
-        for _, cx, cy, _, _ in items:
-            if (cx, cy) not in cell_index:
-                cell_index[(cx, cy)] = len(cells)
-                cells.append((cx, cy))
+    if not len(raw):
+        return result
+    # Season key k: 3k = season year × 12 + the month it starts in (0 for December, of the year before).
+    months = raw[:, 1] * 3
+    start_month = (months - 1 - 1970 * 12).astype("datetime64[M]")
+    start_day = start_month.astype("datetime64[D]").astype(np.int64)
+    data = np.column_stack(
+        [raw[:, 0], (months % 12) // 3, months // 12, raw[:, 2], raw[:, 3], raw[:, 4], raw[:, 5] - start_day]
+    )
+    # Rows grouped by category and season; within one, cells and years numbered in sorted order.
+    data = data[np.lexsort((data[:, 4], data[:, 3], data[:, 2], data[:, 1], data[:, 0]))]
+    group = data[:, 0] * 4 + data[:, 1]
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        part = data[start:end]
+        years, year_index = np.unique(part[:, 2], return_inverse=True)
+        cells, cell_index = np.unique(part[:, 3:5], axis=0, return_inverse=True)
+        cell_index = cell_index.ravel()
         counts = np.zeros((len(cells), len(years)), np.int64)
         first = np.full((len(cells), len(years)), -1, np.int64)
-        for year, cx, cy, count, day in items:
-            i, j = cell_index[(cx, cy)], year_index[year]
-            counts[i, j] = count
-            first[i, j] = (day - season_start(season, year)).days
-        result[(category, season)] = SeasonCounts(years, np.array(cells).reshape(-1, 2), counts, first)
+        counts[cell_index, year_index] = part[:, 5]
+        first[cell_index, year_index] = part[:, 6]
+        season = SEASONS[int(part[0, 1])]
+        result[(int(part[0, 0]), season)] = SeasonCounts([int(y) for y in years], cells, counts, first)
     return result
 
 
@@ -205,25 +210,27 @@ def observed_years(data: SeasonCounts, season: str, today: date) -> list[int]:
     return [year for year in data.years if season_end(season, year) < today]
 
 
-@transaction.atomic
-def recurring_places_compute(
-    *, territory: Territory, size_m: int = DEFAULT_CELL_SIZE_M, today: date | None = None
-) -> AnalysisRun:
-    """Rewrite the territory's recurring places (every category and season) under a new run."""
-    today = today or timezone.localdate()
-    AnalysisRun.objects.filter(territory=territory, kind=AnalysisRun.Kind.RECURRENCE).delete()
-    run = AnalysisRun.objects.create(
-        territory=territory,
-        kind=AnalysisRun.Kind.RECURRENCE,
-        parameters={
-            "cell_size_m": size_m,
-            "alpha": ALPHA,
-            "min_reports_hot": MIN_REPORTS_HOT,
-            "min_years": MIN_YEARS,
-            "action_weeks": ACTION_WEEKS,
-            "today": today.isoformat(),
-        },
-    )
+def recurrence_parameters(*, today: date, size_m: int = DEFAULT_CELL_SIZE_M) -> dict:
+    """What a run records: the rules' constants and the day the seasons are judged on."""
+    return {
+        "cell_size_m": size_m,
+        "alpha": ALPHA,
+        "min_reports_hot": MIN_REPORTS_HOT,
+        "min_years": MIN_YEARS,
+        "action_weeks": ACTION_WEEKS,
+        "today": today.isoformat(),
+    }
+
+
+def recurring_places_write(*, run: AnalysisRun) -> int:
+    """Rewrite the territory's recurring places (every category and season) under `run`, from its
+    parameters (`recurrence_parameters`), in the caller's transaction; the territory's earlier
+    recurrence runs go with their places. Returns the places written."""
+    territory = run.territory
+    size_m = run.parameters["cell_size_m"]
+    today = date.fromisoformat(run.parameters["today"])
+    earlier = AnalysisRun.objects.filter(territory=territory, kind=AnalysisRun.Kind.RECURRENCE)
+    earlier.exclude(pk=run.pk).delete()
     area_cells = territory_cell_count(territory, size_m)
     places = []
     for (category_id, season), data in season_counts(territory, size_m=size_m).items():
@@ -232,6 +239,7 @@ def recurring_places_compute(
             continue
         ranking = recurrence_rank(data, area_cells, years)
         next_year = max(years) + 1
+        columns = [data.years.index(year) for year in years]
         rank = 0
         for index in ranking.order:
             if ranking.years_hot[index] < MIN_YEARS:
@@ -241,44 +249,73 @@ def recurring_places_compute(
                 days=usual_first_day(data, ranking, years, index)
             )
             hot_years = [year for year, is_hot in zip(years, ranking.hot[index], strict=True) if is_hot]
-            columns = [data.years.index(year) for year in years]
             places.append(
-                RecurringPlace(
-                    run=run,
-                    category_id=category_id,
-                    season=season,
-                    cell_x=int(data.cells[index, 0]),
-                    cell_y=int(data.cells[index, 1]),
-                    cell_size_m=size_m,
-                    geom=PLACEHOLDER,
-                    rank=rank,
-                    score=float(ranking.score[index]),
-                    years_hot=hot_years,
-                    years_observed=len(years),
-                    reports=int(data.counts[index, columns].sum()),
-                    usual_first_week=_iso_week(first),
-                    action_week_from=_iso_week(first - timedelta(weeks=ACTION_WEEKS)),
-                    action_week_to=_iso_week(first - timedelta(weeks=1)),
+                (
+                    category_id,
+                    season,
+                    int(data.cells[index, 0]),
+                    int(data.cells[index, 1]),
+                    rank,
+                    float(ranking.score[index]),
+                    "{" + ",".join(map(str, hot_years)) + "}",
+                    len(years),
+                    int(data.counts[index, columns].sum()),
+                    _iso_week(first),
+                    _iso_week(first - timedelta(weeks=ACTION_WEEKS)),
+                    _iso_week(first - timedelta(weeks=1)),
                 )
             )
-    RecurringPlace.objects.bulk_create(places, batch_size=2000)
-    outline = cell_outline_sql("cell_x", "cell_y", size_m)
-    with connection.cursor() as cursor:
-        # Outlines in SQL, all at once: GDAL transforms one polygon at a time, 30 ms each.
-        cursor.execute(f"UPDATE planning_recurringplace SET geom = {outline} WHERE run_id = %s", [run.pk])
-        cursor.execute(
-            """
-            UPDATE planning_recurringplace p SET district_id = d.id
-              FROM cartography_district d
-             WHERE p.run_id = %s AND d.territory_id = %s AND d.layer = %s
-               AND ST_Contains(d.geom, ST_Centroid(p.geom))
-            """,
-            [run.pk, territory.pk, territory.locating_layer],
-        )
-    run.rows = len(places)
-    run.finished_at = timezone.now()
-    run.save(update_fields=["rows", "finished_at"])
-    return run
+    if places:
+        with connection.cursor() as cursor:
+            # One statement, outlines and districts in SQL: the ORM's bulk insert and GDAL's
+            # transforms (one polygon at a time) cost more than the analysis.
+            columns = list(zip(*places, strict=True))
+            cursor.execute(
+                INSERT_SQL.format(outline=cell_outline_sql("u.cx", "u.cy", size_m)),
+                {
+                    "run": run.pk,
+                    "size": size_m,
+                    "territory": territory.pk,
+                    "layer": territory.locating_layer,
+                    **dict(zip(INSERT_COLUMNS, map(list, columns), strict=True)),
+                },
+            )
+    return len(places)
+
+
+INSERT_COLUMNS = (
+    "category",
+    "season",
+    "cx",
+    "cy",
+    "rank",
+    "score",
+    "years_hot",
+    "years_observed",
+    "reports",
+    "first_week",
+    "week_from",
+    "week_to",
+)
+INSERT_SQL = """
+INSERT INTO planning_recurringplace (
+    run_id, category_id, season, district_id, cell_x, cell_y, cell_size_m, geom, rank, score, years_hot,
+    years_observed, reports, usual_first_week, action_week_from, action_week_to)
+SELECT %(run)s, v.category, v.season, d.id, v.cx, v.cy, %(size)s, v.geom, v.rank, v.score,
+       v.years_hot::smallint[], v.years_observed, v.reports, v.first_week, v.week_from, v.week_to
+  FROM (SELECT u.*, {outline} AS geom
+          FROM unnest(%(category)s::int[], %(season)s::text[], %(cx)s::int[], %(cy)s::int[],
+                      %(rank)s::int[], %(score)s::float8[], %(years_hot)s::text[],
+                      %(years_observed)s::int[], %(reports)s::int[], %(first_week)s::int[],
+                      %(week_from)s::int[], %(week_to)s::int[])
+               AS u(category, season, cx, cy, rank, score, years_hot, years_observed, reports,
+                    first_week, week_from, week_to)) v
+  LEFT JOIN LATERAL (
+        SELECT d.id FROM cartography_district d
+         WHERE d.territory_id = %(territory)s AND d.layer = %(layer)s
+           AND ST_Contains(d.geom, ST_Centroid(v.geom))
+         ORDER BY d.id LIMIT 1) d ON true
+"""
 
 
 @dataclass

@@ -1,13 +1,14 @@
-"""Celery tasks of the planners' analyses: thin, idempotent (each rewrites its table whole)."""
+"""Celery tasks of the planners' analyses: thin, idempotent (each rewrites its table whole). Every
+analysis runs through the registry (`services.ANALYSES`) the same way; the weekly early-warning scan
+is followed by the planners' digest."""
 
 from celery import shared_task
 
 from cartography.models import Territory
 
 from .digest import early_warning_digest
-from .early_warning import early_warning_scan
-from .recurrence import recurring_places_compute
-from .services import ANALYSES, analysis_run
+from .models import AnalysisRun
+from .services import analysis_run
 
 
 @shared_task
@@ -21,24 +22,24 @@ def planning_analysis_compute(kind: str, territory_id: int | None = None) -> int
 
 @shared_task
 def planning_volumes_compute() -> int:
-    return planning_analysis_compute(ANALYSES["volumes"].kind.value)
+    return planning_analysis_compute(AnalysisRun.Kind.VOLUMES.value)
 
 
 @shared_task
 def planning_hotspots_compute() -> int:
-    return planning_analysis_compute(ANALYSES["hotspots"].kind.value)
+    return planning_analysis_compute(AnalysisRun.Kind.HOTSPOTS.value)
 
 
 @shared_task
 def recurring_places_refresh() -> int:
     """Every territory's places that come back every season, rewritten."""
-    return sum(recurring_places_compute(territory=territory).rows for territory in Territory.objects.all())
+    return planning_analysis_compute(AnalysisRun.Kind.RECURRENCE.value)
 
 
 @shared_task
 def early_warning_weekly() -> int:
     """The weekly space-time scan of every territory up to yesterday, then the planners' digest of
-    the clusters that emerged. Run again, it replaces the week's scan and announces nothing twice."""
-    for territory in Territory.objects.all():
-        early_warning_scan(territory=territory)
+    the clusters that emerged. Run again, it replaces the week's scan and announces nothing twice.
+    Returns the e-mails sent."""
+    planning_analysis_compute(AnalysisRun.Kind.EARLY_WARNING.value)
     return early_warning_digest()

@@ -4,12 +4,16 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cartography.models import Territory
 from cartography.planning.digest import early_warning_digest
-from cartography.planning.early_warning import REPLICAS, early_warning_scan
+from cartography.planning.early_warning import REPLICAS
 from cartography.planning.models import EarlyWarningCluster
+from cartography.planning.services import early_warning_scan
 
 
 class Command(BaseCommand):
-    help = "Run the early-warning space-time scan of a territory up to a day and list its clusters."
+    help = (
+        "Run the early-warning space-time scan of a territory up to a day and list its clusters "
+        "(`planning_compute --only early_warning` runs it as the beat job does, up to yesterday)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--territory", help="territory slug (default: every territory)")
