@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from .browser import axe_violations
 from .conftest import jpeg_bytes
@@ -111,7 +112,8 @@ def test_a_missing_category_keeps_the_photo_on_a_phone(phone390, tmp_path):
 
     assert page.get_by_text("Choisissez une catégorie.").first.is_visible()
     assert page.get_by_label("Description").input_value() == "Trou profond devant le n° 12"
-    assert page.get_by_role("img", name="Photo 1").is_visible()
+    # The thumbnail is fetched after the page: wait for it to be drawn (a busy machine is slower).
+    expect(page.get_by_role("img", name="Photo 1")).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_label("Nid-de-poule ou chaussée abîmée").check()
     page.get_by_role("button", name="Continuer").click()
