@@ -1,0 +1,107 @@
+"""The public map's choropleth from a table of counts, not from a scan of every report.
+
+`publicmap_district_month` holds the number of reports per district, category, status, month of
+creation and month of last change (months of the site's time zone). Statement-level triggers with
+transition tables keep it exact in the same transaction as the write: one GROUP BY over the rows a
+statement touched, whatever their number (the bulk loader's INSERT … SELECT of a million rows runs
+it once). An index on `updated_at` lets the map count exactly the rows of a filter's partial month
+("resolved in the last N days" starts in the middle of one) from the reports themselves."""
+
+from django.conf import settings
+from django.db import migrations
+
+ZONE = settings.TIME_ZONE.replace("'", "")
+
+DIMENSIONS = f"""
+    district_id, category_id, status,
+    date_trunc('month', created_at AT TIME ZONE '{ZONE}')::date,
+    date_trunc('month', updated_at AT TIME ZONE '{ZONE}')::date
+"""
+
+FORWARD = f"""
+CREATE TABLE publicmap_district_month (
+    district_id bigint NOT NULL,
+    category_id bigint NOT NULL,
+    status varchar(20) NOT NULL,
+    created_month date NOT NULL,
+    updated_month date NOT NULL,
+    n bigint NOT NULL,
+    PRIMARY KEY (district_id, category_id, status, created_month, updated_month)
+);
+
+INSERT INTO publicmap_district_month
+SELECT {DIMENSIONS}, count(*) FROM signalements_signalement
+ WHERE district_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
+
+CREATE FUNCTION publicmap_district_month_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Sorted, so that concurrent statements lock the rows of the counts in one order.
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO publicmap_district_month AS m
+        SELECT {DIMENSIONS}, count(*) FROM publicmap_new
+         WHERE district_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (district_id, category_id, status, created_month, updated_month)
+        DO UPDATE SET n = m.n + EXCLUDED.n;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO publicmap_district_month AS m
+        SELECT {DIMENSIONS}, -count(*) FROM publicmap_old
+         WHERE district_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (district_id, category_id, status, created_month, updated_month)
+        DO UPDATE SET n = m.n + EXCLUDED.n;
+    ELSE
+        INSERT INTO publicmap_district_month AS m
+        SELECT d, c, s, cm, um, sum(n) FROM (
+            SELECT {DIMENSIONS}, 1 FROM publicmap_new WHERE district_id IS NOT NULL
+            UNION ALL
+            SELECT {DIMENSIONS}, -1 FROM publicmap_old WHERE district_id IS NOT NULL
+        ) AS changes(d, c, s, cm, um, n)
+         GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (district_id, category_id, status, created_month, updated_month)
+        DO UPDATE SET n = m.n + EXCLUDED.n;
+    END IF;
+    DELETE FROM publicmap_district_month WHERE n = 0;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION publicmap_district_month_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE publicmap_district_month;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER publicmap_district_month_insert AFTER INSERT ON signalements_signalement
+    REFERENCING NEW TABLE AS publicmap_new
+    FOR EACH STATEMENT EXECUTE FUNCTION publicmap_district_month_apply();
+CREATE TRIGGER publicmap_district_month_update AFTER UPDATE ON signalements_signalement
+    REFERENCING OLD TABLE AS publicmap_old NEW TABLE AS publicmap_new
+    FOR EACH STATEMENT EXECUTE FUNCTION publicmap_district_month_apply();
+CREATE TRIGGER publicmap_district_month_delete AFTER DELETE ON signalements_signalement
+    REFERENCING OLD TABLE AS publicmap_old
+    FOR EACH STATEMENT EXECUTE FUNCTION publicmap_district_month_apply();
+CREATE TRIGGER publicmap_district_month_truncate AFTER TRUNCATE ON signalements_signalement
+    FOR EACH STATEMENT EXECUTE FUNCTION publicmap_district_month_truncate();
+
+CREATE INDEX signalement_updated_at ON signalements_signalement (updated_at);
+"""
+
+BACKWARD = """
+DROP INDEX IF EXISTS signalement_updated_at;
+DROP TRIGGER IF EXISTS publicmap_district_month_insert ON signalements_signalement;
+DROP TRIGGER IF EXISTS publicmap_district_month_update ON signalements_signalement;
+DROP TRIGGER IF EXISTS publicmap_district_month_delete ON signalements_signalement;
+DROP TRIGGER IF EXISTS publicmap_district_month_truncate ON signalements_signalement;
+DROP FUNCTION IF EXISTS publicmap_district_month_apply();
+DROP FUNCTION IF EXISTS publicmap_district_month_truncate();
+DROP TABLE IF EXISTS publicmap_district_month;
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("cartography", "0014_district_population"),
+        ("signalements", "0028_search_word_columns"),
+    ]
+
+    operations = [migrations.RunSQL(FORWARD, BACKWARD)]
