@@ -174,16 +174,46 @@ _STAGE_SQL = (
     f" WHEN s.status = ANY(%(stage_in_progress)s) THEN '{STAGE_IN_PROGRESS}' ELSE '{STAGE_OPEN}' END"
 )
 
-# The public reports of the tile, read once; drawn as cells or as points below.
+# The public reports of the tile, read once; drawn as cells or as points below. Two scans, each
+# with its index: the open reports through the partial GiST index of open reports (a few percent
+# of the table), the resolved ones through the index on `updated_at` when "resolved in the last N
+# days" keeps few of them (the planner picks the GiST index of every report when it keeps many).
+# One scan with an OR read every report of the tile's box, most of them resolved long ago.
+_REPORT_COLUMNS = f"""
+    ST_Transform(s.location, 3857) AS p, s.reference AS ref, s.category_id::int AS category,
+    {_STAGE_SQL} AS stage,
+    greatest(0, floor(extract(epoch FROM now() - s.updated_at) / 86400))::int AS age
+"""
 _REPORTS = f"""
     WITH shown AS MATERIALIZED (
-        SELECT ST_Transform(s.location, 3857) AS p, s.reference AS ref, s.category_id::int AS category,
-               {_STAGE_SQL} AS stage,
-               greatest(0, floor(extract(epoch FROM now() - s.updated_at) / 86400))::int AS age
-          FROM signalements_signalement s
-         WHERE s.location_metric && {_TILE_METRIC} AND {{where}}
+        SELECT {_REPORT_COLUMNS} FROM signalements_signalement s
+         WHERE s.location_metric && {_TILE_METRIC} AND s.status_open
+           AND s.status = ANY(%(open_statuses)s) AND {{where}}
+        UNION ALL
+        SELECT {_REPORT_COLUMNS} FROM signalements_signalement s
+         WHERE s.location_metric && {_TILE_METRIC} AND s.status = ANY(%(resolved_statuses)s)
+           AND s.updated_at >= %(resolved_since)s AND {{where}}
     )
 """
+
+
+def _where_common(filters: MapFilters) -> tuple[str, dict]:
+    """The filters but the stage: categories (never a sensitive one), period, district."""
+    params = {
+        "categories": list(filters.public_category_ids),
+        "open_statuses": list(filters.open_statuses) or [""],
+        "resolved_statuses": list(filters.resolved_statuses) or [""],
+        "resolved_since": filters.resolved_since,
+    }
+    clauses = ["s.category_id = ANY(%(categories)s)"]
+    if filters.created_since is not None:
+        clauses.append("s.created_at >= %(created_since)s")
+        params["created_since"] = filters.created_since
+    if filters.district_id is not None:
+        clauses.append("s.district_id = %(district)s")
+        params["district"] = filters.district_id
+    return " AND ".join(clauses), params
+
 
 _CELLS_LAYER = f"""
     SELECT ST_AsMVT(t, 'cells', %(extent)s, 'geom') FROM (
@@ -236,7 +266,7 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
     }
     sql = f"SELECT coalesce(({_DISTRICTS_LAYER}), ''::bytea)"
     if z >= CELLS_FROM and filters.public_category_ids and not filters.shows_nothing:
-        where, where_params = _where(filters, public=True)
+        where, where_params = _where_common(filters)
         params |= where_params | {
             "cell": 2 * WORLD / 2**z / CELLS_PER_TILE,
             "stage_resolved": list(STAGES[STAGE_RESOLVED]),
