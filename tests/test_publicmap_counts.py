@@ -5,16 +5,19 @@ an exact count of the reports, after inserts, changes of status, of dates and of
 import random
 from datetime import timedelta
 
+import mapbox_vector_tile
 import pytest
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from cartography.models import District
+from cartography.publicmap import selectors
 from cartography.publicmap.filters import map_filters
-from cartography.publicmap.selectors import district_counts
+from cartography.publicmap.selectors import CELLS_FROM, POINTS_FROM, district_counts, tile_mvt
 from signalements.models import Category, Signalement
 
 from .factories import SignalementFactory
+from .test_publicmap import tile_of
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +57,8 @@ def every_filter(categories, district):
         yield map_filters(**view)
         yield map_filters(**view, category=categories[0])
         yield map_filters(**view, group=categories[1].group)
-        yield map_filters(**view, district=district)
+        if district is not None:
+            yield map_filters(**view, district=district)
 
 
 def assert_exact(categories, district):
@@ -114,5 +118,50 @@ def test_the_monthly_counts_table_matches_the_reports_after_a_bulk_insert(liege)
         assert cursor.fetchone()[0] == before
     Signalement.objects.all().delete()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM publicmap_district_month")
-        assert cursor.fetchone()[0] == 0
+        cursor.execute(
+            "SELECT (SELECT coalesce(sum(n), 0) FROM publicmap_district_month),"
+            " (SELECT coalesce(sum(n), 0) FROM publicmap_cell_month)"
+        )
+        assert cursor.fetchone() == (0, 0)
+
+
+def cells_of(z: int, x: int, y: int, filters) -> dict[tuple, int]:
+    tile = mapbox_vector_tile.decode(tile_mvt(z=z, x=x, y=y, filters=filters, token="t"))
+    return {
+        tuple(f["geometry"]["coordinates"]): f["properties"]["count"]
+        for f in tile.get("cells", {}).get("features", [])
+    }
+
+
+def assert_cells_exact(monkeypatch, categories, reports):
+    tiles = {tile_of(r.location.x, r.location.y, z) for r in reports for z in range(CELLS_FROM, POINTS_FROM)}
+    for filters in every_filter(categories, None):
+        for zxy in tiles:
+            monkeypatch.setattr(selectors, "COUNTED_CELLS", True)
+            counted = cells_of(*zxy, filters)
+            monkeypatch.setattr(selectors, "COUNTED_CELLS", False)
+            assert counted == cells_of(*zxy, filters), (zxy, filters.key)
+
+
+def test_cells_from_the_counts_equal_the_cells_of_the_reports(liege, monkeypatch):
+    rng = random.Random(11)
+    categories = list(Category.objects.order_by("id"))
+    now = timezone.now()
+    made = []
+    for index in range(40):
+        created = now - timedelta(days=rng.randint(0, 400), hours=rng.randint(0, 23))
+        report = SignalementFactory(
+            category=categories[index % 4], status=STATUSES[index % len(STATUSES)], created_at=created
+        )
+        Signalement.objects.filter(pk=report.pk).update(
+            updated_at=created + timedelta(days=rng.randint(0, 60)) if index % 3 else created
+        )
+        made.append(report)
+    shown = made[::4]
+    assert_cells_exact(monkeypatch, categories, shown)
+    assert any(cells_of(*tile_of(r.location.x, r.location.y, CELLS_FROM), map_filters()) for r in shown)
+
+    Signalement.objects.filter(pk__in=[r.pk for r in made[:12]]).update(status="resolved", updated_at=now)
+    Signalement.objects.filter(pk=made[12].pk).update(location=made[16].location)
+    Signalement.objects.filter(pk__in=[r.pk for r in made[20:30]]).delete()
+    assert_cells_exact(monkeypatch, categories, shown)

@@ -4,18 +4,36 @@
 creation and month of last change (months of the site's time zone). Statement-level triggers with
 transition tables keep it exact in the same transaction as the write: one GROUP BY over the rows a
 statement touched, whatever their number (the bulk loader's INSERT … SELECT of a million rows runs
-it once). An index on `updated_at` lets the map count exactly the rows of a filter's partial month
+it once). A count that falls to zero stays, a row of zero (the keys are few: a deletion would cost
+a scan of the table on every write). An index on `updated_at` lets the map count exactly the rows of a filter's partial month
 ("resolved in the last N days" starts in the middle of one) from the reports themselves."""
 
 from django.conf import settings
 from django.db import migrations
 
 ZONE = settings.TIME_ZONE.replace("'", "")
+WORLD = 20037508.342789244  # as cartography.publicmap.selectors.WORLD
+CELL_LEVELS = "(16), (17), (18)"  # the cells of zooms 13 to 15: 8 × 8 a tile
 
 DIMENSIONS = f"""
     district_id, category_id, status,
     date_trunc('month', created_at AT TIME ZONE '{ZONE}')::date,
     date_trunc('month', updated_at AT TIME ZONE '{ZONE}')::date
+"""
+
+# Counts per cell of the grids of zooms 13 to 15 (the tile's cells at each: see
+# cartography.publicmap.selectors, CELLS_PER_TILE), category, status and months, of a set of rows;
+# `sign` "-" to take them away. {{rows}} and {{sign}} are filled below.
+CELLS_OF = f"""
+    l.level, floor((ST_X(r.p) + {WORLD}) / (2 * {WORLD} / 2 ^ l.level))::int,
+    floor((ST_Y(r.p) + {WORLD}) / (2 * {WORLD} / 2 ^ l.level))::int,
+    r.category_id, r.status, r.cm, r.um, {{sign}}count(*)
+      FROM (SELECT ST_Transform(location, 3857) AS p, category_id, status,
+                   date_trunc('month', created_at AT TIME ZONE '{ZONE}')::date AS cm,
+                   date_trunc('month', updated_at AT TIME ZONE '{ZONE}')::date AS um
+              FROM {{rows}}) r
+     CROSS JOIN (VALUES {CELL_LEVELS}) AS l(level)
+     GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7
 """
 
 FORWARD = f"""
@@ -61,13 +79,12 @@ BEGIN
         ON CONFLICT (district_id, category_id, status, created_month, updated_month)
         DO UPDATE SET n = m.n + EXCLUDED.n;
     END IF;
-    DELETE FROM publicmap_district_month WHERE n = 0;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION publicmap_district_month_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE publicmap_district_month;
+    TRUNCATE publicmap_district_month, publicmap_cell_month;
     RETURN NULL;
 END $$;
 
@@ -83,6 +100,49 @@ CREATE TRIGGER publicmap_district_month_delete AFTER DELETE ON signalements_sign
 CREATE TRIGGER publicmap_district_month_truncate AFTER TRUNCATE ON signalements_signalement
     FOR EACH STATEMENT EXECUTE FUNCTION publicmap_district_month_truncate();
 
+CREATE TABLE publicmap_cell_month (
+    level smallint NOT NULL,
+    cx integer NOT NULL,
+    cy integer NOT NULL,
+    category_id bigint NOT NULL,
+    status varchar(20) NOT NULL,
+    created_month date NOT NULL,
+    updated_month date NOT NULL,
+    n bigint NOT NULL,
+    PRIMARY KEY (level, cx, cy, category_id, status, created_month, updated_month)
+);
+
+INSERT INTO publicmap_cell_month
+SELECT {CELLS_OF.format(rows="signalements_signalement", sign="")}
+;
+
+CREATE FUNCTION publicmap_cell_month_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO publicmap_cell_month AS m
+        SELECT {CELLS_OF.format(rows="publicmap_old", sign="-")}
+        ON CONFLICT (level, cx, cy, category_id, status, created_month, updated_month)
+        DO UPDATE SET n = m.n + EXCLUDED.n;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO publicmap_cell_month AS m
+        SELECT {CELLS_OF.format(rows="publicmap_new", sign="")}
+        ON CONFLICT (level, cx, cy, category_id, status, created_month, updated_month)
+        DO UPDATE SET n = m.n + EXCLUDED.n;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER publicmap_cell_month_insert AFTER INSERT ON signalements_signalement
+    REFERENCING NEW TABLE AS publicmap_new
+    FOR EACH STATEMENT EXECUTE FUNCTION publicmap_cell_month_apply();
+CREATE TRIGGER publicmap_cell_month_update AFTER UPDATE ON signalements_signalement
+    REFERENCING OLD TABLE AS publicmap_old NEW TABLE AS publicmap_new
+    FOR EACH STATEMENT EXECUTE FUNCTION publicmap_cell_month_apply();
+CREATE TRIGGER publicmap_cell_month_delete AFTER DELETE ON signalements_signalement
+    REFERENCING OLD TABLE AS publicmap_old
+    FOR EACH STATEMENT EXECUTE FUNCTION publicmap_cell_month_apply();
+
 CREATE INDEX signalement_updated_at ON signalements_signalement (updated_at);
 """
 
@@ -95,6 +155,11 @@ DROP TRIGGER IF EXISTS publicmap_district_month_truncate ON signalements_signale
 DROP FUNCTION IF EXISTS publicmap_district_month_apply();
 DROP FUNCTION IF EXISTS publicmap_district_month_truncate();
 DROP TABLE IF EXISTS publicmap_district_month;
+DROP TRIGGER IF EXISTS publicmap_cell_month_insert ON signalements_signalement;
+DROP TRIGGER IF EXISTS publicmap_cell_month_update ON signalements_signalement;
+DROP TRIGGER IF EXISTS publicmap_cell_month_delete ON signalements_signalement;
+DROP FUNCTION IF EXISTS publicmap_cell_month_apply();
+DROP TABLE IF EXISTS publicmap_cell_month;
 """
 
 

@@ -238,6 +238,73 @@ _POINTS_LAYER = """
     ) t WHERE geom IS NOT NULL
 """
 
+# The cells of zooms CELLS_FROM to POINTS_FROM - 1 from `publicmap_cell_month` (counts per cell of
+# those zooms' grids, category, status and months, kept exact by triggers: cartography migration
+# 0015), plus the filters' partial months from the reports themselves: those resolved since the
+# filter's first day in its month, and those created since the period's first day in its month.
+# Without a district: a cell is not within one. False: every tile from the reports (tests compare).
+COUNTED_CELLS = True
+_CELL_XY = (
+    f"floor((ST_X(p) + {WORLD}) / %(cell)s)::int AS cx, floor((ST_Y(p) + {WORLD}) / %(cell)s)::int AS cy"
+)
+_COUNTED_CELLS_LAYER = f"""
+    SELECT ST_AsMVT(t, 'cells', %(extent)s, 'geom') FROM (
+        SELECT ST_AsMVTGeom(
+                   ST_SetSRID(ST_MakePoint((cx + 0.5) * %(cell)s - {WORLD},
+                                           (cy + 0.5) * %(cell)s - {WORLD}), 3857),
+                   ST_TileEnvelope(%(z)s, %(x)s, %(y)s), %(extent)s, 0, true) AS geom,
+               sum(n)::int AS count
+          FROM (
+            SELECT m.cx, m.cy, m.n FROM publicmap_cell_month m
+             WHERE m.level = %(level)s AND m.cx BETWEEN %(cx0)s AND %(cx0)s + {CELLS_PER_TILE - 1}
+               AND m.cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1} AND {{months}}
+            UNION ALL
+            SELECT cx, cy, 1 FROM (
+                SELECT {_CELL_XY} FROM (
+                    SELECT ST_Transform(s.location, 3857) AS p FROM signalements_signalement s
+                     WHERE s.location_metric && {_TILE_METRIC} AND {{partial}}
+                ) points
+            ) cells
+             WHERE cx BETWEEN %(cx0)s AND %(cx0)s + {CELLS_PER_TILE - 1}
+               AND cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1}
+          ) counted
+         GROUP BY cx, cy HAVING sum(n) > 0
+    ) t
+"""
+
+
+def _counted_cells_layer(filters: MapFilters, where: str, params: dict, z: int, x: int, y: int) -> str:
+    """The SQL of the cells' layer from the counts (see _COUNTED_CELLS_LAYER); adds its params."""
+    resolved_month = _next_month(filters.resolved_since)
+    params |= {
+        "level": z + CELLS_PER_TILE.bit_length() - 1,
+        "cx0": x * CELLS_PER_TILE,
+        "cy0": (2**z - 1 - y) * CELLS_PER_TILE,
+        "resolved_month": resolved_month,
+        "resolved_month_at": _month_start(resolved_month),
+    }
+    months = [
+        "m.category_id = ANY(%(categories)s)",
+        "(m.status = ANY(%(open_statuses)s)"
+        " OR (m.status = ANY(%(resolved_statuses)s) AND m.updated_month >= %(resolved_month)s))",
+    ]
+    # Resolved in the first, partial, month of "resolved in the last N days"…
+    partial = [
+        f"(s.status = ANY(%(resolved_statuses)s) AND s.updated_at >= %(resolved_since)s"
+        f" AND s.updated_at < %(resolved_month_at)s AND {where})"
+    ]
+    if filters.created_since is not None:
+        created_month = _next_month(filters.created_since)
+        params |= {"created_month": created_month, "created_month_at": _month_start(created_month)}
+        months.append("m.created_month >= %(created_month)s")
+        # … and the others created in the period's first, partial, month.
+        partial.append(
+            f"(s.created_at < %(created_month_at)s AND {where} AND (s.status = ANY(%(open_statuses)s)"
+            f" OR (s.status = ANY(%(resolved_statuses)s) AND s.updated_at >= %(resolved_month_at)s)))"
+        )
+    return _COUNTED_CELLS_LAYER.format(months=" AND ".join(months), partial=" OR ".join(partial))
+
+
 # From POINTS_FROM, a tile with more reports than this is drawn as cells still (no crowding), up
 # to zoom POINTS_ALWAYS_FROM where every report is a point.
 CROWDED = 300
@@ -273,7 +340,11 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
             "stage_in_progress": list(STAGES[STAGE_IN_PROGRESS]),
             "crowded": CROWDED,
         }
-        if z < POINTS_FROM:
+        if z < POINTS_FROM and COUNTED_CELLS and filters.district_id is None:
+            cells = _counted_cells_layer(filters, where, params, z, x, y)
+            sql = f"{sql} || coalesce(({cells}), ''::bytea)"
+            reports = None
+        elif z < POINTS_FROM:
             reports = _CELLS_LAYER
         elif z >= POINTS_ALWAYS_FROM:
             reports = _POINTS_LAYER
@@ -282,7 +353,8 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
                 f"CASE WHEN (SELECT count(*) FROM shown) > %(crowded)s THEN ({_CELLS_LAYER})"
                 f" ELSE ({_POINTS_LAYER}) END"
             )
-        sql = f"{_REPORTS.format(where=where)} {sql} || coalesce(({reports}), ''::bytea)"
+        if reports is not None:
+            sql = f"{_REPORTS.format(where=where)} {sql} || coalesce(({reports}), ''::bytea)"
     # PostGIS's functions are costed high: the planner would JIT-compile a tile's query, 400 ms of
     # compiling for a query that runs in a few.
     with transaction.atomic(), connection.cursor() as cursor:
