@@ -165,3 +165,24 @@ def test_cells_from_the_counts_equal_the_cells_of_the_reports(liege, monkeypatch
     Signalement.objects.filter(pk=made[12].pk).update(location=made[16].location)
     Signalement.objects.filter(pk__in=[r.pk for r in made[20:30]]).delete()
     assert_cells_exact(monkeypatch, categories, shown)
+
+
+def test_the_bulk_loader_s_set_based_path_keeps_the_counts(liege, monkeypatch):
+    from django.db import connection
+
+    from signalements.bulk import signalements_bulk_load
+    from signalements.bulk.core import SET_BASED_CHECKS_SQL
+
+    from .test_bulk_load import synthetic
+
+    with connection.cursor() as cursor:
+        cursor.execute(SET_BASED_CHECKS_SQL)
+        assert cursor.fetchone()[0], "the counts' triggers (enabled ALWAYS) leave the set-based path on"
+    result = signalements_bulk_load(synthetic(liege, 300), source="bulk")
+    assert result.inserted == 300
+    categories = list(Category.objects.order_by("id"))
+    assert_exact(
+        categories, District.objects.get(pk=Signalement.objects.exclude(district=None).first().district_id)
+    )
+    shown = list(Signalement.objects.order_by("id")[:5])
+    assert_cells_exact(monkeypatch, categories, shown)

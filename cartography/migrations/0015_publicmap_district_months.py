@@ -143,6 +143,17 @@ CREATE TRIGGER publicmap_cell_month_delete AFTER DELETE ON signalements_signalem
     REFERENCING OLD TABLE AS publicmap_old
     FOR EACH STATEMENT EXECUTE FUNCTION publicmap_cell_month_apply();
 
+-- Fired under session_replication_role = replica too, which the bulk loader sets to skip the
+-- foreign keys' row triggers (signalements.bulk.core.SET_BASED_CHECKS_SQL lets such triggers be).
+ALTER TABLE signalements_signalement
+    ENABLE ALWAYS TRIGGER publicmap_district_month_insert,
+    ENABLE ALWAYS TRIGGER publicmap_district_month_update,
+    ENABLE ALWAYS TRIGGER publicmap_district_month_delete,
+    ENABLE ALWAYS TRIGGER publicmap_district_month_truncate,
+    ENABLE ALWAYS TRIGGER publicmap_cell_month_insert,
+    ENABLE ALWAYS TRIGGER publicmap_cell_month_update,
+    ENABLE ALWAYS TRIGGER publicmap_cell_month_delete;
+
 CREATE INDEX signalement_updated_at ON signalements_signalement (updated_at);
 """
 
