@@ -256,7 +256,7 @@ _COUNTED_CELLS_LAYER = f"""
                sum(n)::int AS count
           FROM (
             SELECT m.cx, m.cy, m.n FROM publicmap_cell_month m
-             WHERE m.level = %(level)s AND m.cx BETWEEN %(cx0)s AND %(cx0)s + {CELLS_PER_TILE - 1}
+             WHERE m.level = %(level)s AND m.cx = ANY(%(cxs)s)
                AND m.cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1} AND {{months}}
             UNION ALL
             SELECT cx, cy, 1 FROM (
@@ -279,6 +279,8 @@ def _counted_cells_layer(filters: MapFilters, where: str, params: dict, z: int, 
     params |= {
         "level": z + CELLS_PER_TILE.bit_length() - 1,
         "cx0": x * CELLS_PER_TILE,
+        # Each column of cells, one range of the primary key (level, cx, cy, …) each.
+        "cxs": [x * CELLS_PER_TILE + i for i in range(CELLS_PER_TILE)],
         "cy0": (2**z - 1 - y) * CELLS_PER_TILE,
         "resolved_month": resolved_month,
         "resolved_month_at": _month_start(resolved_month),
