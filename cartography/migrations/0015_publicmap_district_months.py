@@ -1,12 +1,16 @@
-"""The public map's choropleth from a table of counts, not from a scan of every report.
+"""The public map's districts and cells from tables of counts, not from a scan of the reports.
 
 `publicmap_district_month` holds the number of reports per district, category, status, month of
-creation and month of last change (months of the site's time zone). Statement-level triggers with
-transition tables keep it exact in the same transaction as the write: one GROUP BY over the rows a
-statement touched, whatever their number (the bulk loader's INSERT … SELECT of a million rows runs
-it once). A count that falls to zero stays, a row of zero (the keys are few: a deletion would cost
-a scan of the table on every write). An index on `updated_at` lets the map count exactly the rows of a filter's partial month
-("resolved in the last N days" starts in the middle of one) from the reports themselves."""
+creation and month of last change (months of the site's time zone, TIME_ZONE when this migration
+ran: the filters' first days are local midnights); `publicmap_cell_month` the same per cell of the
+grids of zooms 13 to 15 (8 x 8 cells a tile) instead of the district. Statement-level triggers with
+transition tables keep both exact in the transaction of the write: one GROUP BY over the rows a
+statement touched, whatever their number (the bulk loader's INSERT ... SELECT of a range of rows
+runs them once a range). A count that falls to zero stays, a row of zero (a deletion would cost a
+scan of the table on every write). The index on `updated_at` lets the map count the rows of a
+filter's partial month ("resolved in the last N days" starts in the middle of one) from the
+reports themselves. Changing TIME_ZONE later needs the tables rebuilt (this migration backwards and
+forwards)."""
 
 from django.conf import settings
 from django.db import migrations
