@@ -6,11 +6,13 @@ or cells; the points carry a reference, a category, a stage and an age, never a 
 
 import hashlib
 import time
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from signalements.models import Signalement
 from signalements.selectors import signalements_public
@@ -93,16 +95,56 @@ def district_counts(filters: MapFilters, token: str | None = None) -> dict[int, 
     key = "publicmap:districts:" + hashlib.sha1(f"{token}|{filters.key}".encode()).hexdigest()
     counts = cache.get(key)
     if counts is None:
-        where, params = _where(filters, public=False)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT district_id, count(*) FROM signalements_signalement s"
-                f" WHERE {where} AND district_id IS NOT NULL GROUP BY district_id",
-                params,
-            )
-            counts = dict(cursor.fetchall())
+        counts = _district_counts(filters)
         cache.set(key, counts, settings.PUBLIC_MAP_CACHE_SECONDS)
     return counts
+
+
+def _next_month(instant) -> date:
+    """The first day of the month after the one of a local instant."""
+    day = timezone.localtime(instant).date().replace(day=1)
+    return (day + timedelta(days=32)).replace(day=1)
+
+
+def _month_start(day: date):
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def _district_counts(filters: MapFilters) -> dict[int, int]:
+    """The counts of whole months from `publicmap_district_month` (kept exact by triggers, see
+    cartography migration 0015), those of the filters' partial months from the reports themselves
+    (the rows changed or created since the filter's first day in its month, through the indexes on
+    `updated_at` and `created_at`): exact, and a few thousand rows read rather than a million."""
+    where, params = _where(filters, public=False)
+    resolved_month = _next_month(filters.resolved_since)
+    params |= {"resolved_month": resolved_month, "resolved_month_at": _month_start(resolved_month)}
+    months = [
+        "(m.status = ANY(%(open_statuses)s)"
+        " OR (m.status = ANY(%(resolved_statuses)s) AND m.updated_month >= %(resolved_month)s))"
+    ]
+    partial = ["(s.status = ANY(%(resolved_statuses)s) AND s.updated_at < %(resolved_month_at)s)"]
+    if filters.created_since is not None:
+        created_month = _next_month(filters.created_since)
+        params |= {"created_month": created_month, "created_month_at": _month_start(created_month)}
+        months.append("m.created_month >= %(created_month)s")
+        partial.append("s.created_at < %(created_month_at)s")
+    months.append("m.category_id = ANY(%(categories)s)")
+    if filters.district_id is not None:
+        months.append("m.district_id = %(district)s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT district_id, sum(n)::int FROM (
+                SELECT m.district_id, sum(m.n) AS n FROM publicmap_district_month m
+                 WHERE {" AND ".join(months)} GROUP BY 1
+                UNION ALL
+                SELECT s.district_id, count(*) FROM signalements_signalement s
+                 WHERE {where} AND s.district_id IS NOT NULL AND ({" OR ".join(partial)}) GROUP BY 1
+            ) parts GROUP BY 1 HAVING sum(n) > 0
+            """,
+            params,
+        )
+        return dict(cursor.fetchall())
 
 
 def tile_valid(z: int, x: int, y: int) -> bool:
@@ -132,16 +174,46 @@ _STAGE_SQL = (
     f" WHEN s.status = ANY(%(stage_in_progress)s) THEN '{STAGE_IN_PROGRESS}' ELSE '{STAGE_OPEN}' END"
 )
 
-# The public reports of the tile, read once; drawn as cells or as points below.
+# The public reports of the tile, read once; drawn as cells or as points below. Two scans, each
+# with its index: the open reports through the partial GiST index of open reports (a few percent
+# of the table), the resolved ones through the index on `updated_at` when "resolved in the last N
+# days" keeps few of them (the planner picks the GiST index of every report when it keeps many).
+# One scan with an OR read every report of the tile's box, most of them resolved long ago.
+_REPORT_COLUMNS = f"""
+    ST_Transform(s.location, 3857) AS p, s.reference AS ref, s.category_id::int AS category,
+    {_STAGE_SQL} AS stage,
+    greatest(0, floor(extract(epoch FROM now() - s.updated_at) / 86400))::int AS age
+"""
 _REPORTS = f"""
     WITH shown AS MATERIALIZED (
-        SELECT ST_Transform(s.location, 3857) AS p, s.reference AS ref, s.category_id::int AS category,
-               {_STAGE_SQL} AS stage,
-               greatest(0, floor(extract(epoch FROM now() - s.updated_at) / 86400))::int AS age
-          FROM signalements_signalement s
-         WHERE s.location_metric && {_TILE_METRIC} AND {{where}}
+        SELECT {_REPORT_COLUMNS} FROM signalements_signalement s
+         WHERE s.location_metric && {_TILE_METRIC} AND s.status_open
+           AND s.status = ANY(%(open_statuses)s) AND {{where}}
+        UNION ALL
+        SELECT {_REPORT_COLUMNS} FROM signalements_signalement s
+         WHERE s.location_metric && {_TILE_METRIC} AND s.status = ANY(%(resolved_statuses)s)
+           AND s.updated_at >= %(resolved_since)s AND {{where}}
     )
 """
+
+
+def _where_common(filters: MapFilters) -> tuple[str, dict]:
+    """The filters but the stage: categories (never a sensitive one), period, district."""
+    params = {
+        "categories": list(filters.public_category_ids),
+        "open_statuses": list(filters.open_statuses) or [""],
+        "resolved_statuses": list(filters.resolved_statuses) or [""],
+        "resolved_since": filters.resolved_since,
+    }
+    clauses = ["s.category_id = ANY(%(categories)s)"]
+    if filters.created_since is not None:
+        clauses.append("s.created_at >= %(created_since)s")
+        params["created_since"] = filters.created_since
+    if filters.district_id is not None:
+        clauses.append("s.district_id = %(district)s")
+        params["district"] = filters.district_id
+    return " AND ".join(clauses), params
+
 
 _CELLS_LAYER = f"""
     SELECT ST_AsMVT(t, 'cells', %(extent)s, 'geom') FROM (
@@ -165,6 +237,81 @@ _POINTS_LAYER = """
           FROM shown
     ) t WHERE geom IS NOT NULL
 """
+
+# The cells of zooms CELLS_FROM to POINTS_FROM - 1 from `publicmap_cell_month` (counts per cell of
+# those zooms' grids, category, status and months, kept exact by triggers: cartography migration
+# 0015), plus the filters' partial months from the reports themselves: those resolved since the
+# filter's first day in its month, and those created since the period's first day in its month.
+# Without a district: a cell is not within one. False: every tile from the reports (tests compare).
+COUNTED_CELLS = True
+_CELL_XY = (
+    f"floor((ST_X(p) + {WORLD}) / %(cell)s)::int AS cx, floor((ST_Y(p) + {WORLD}) / %(cell)s)::int AS cy"
+)
+_COUNTED_CELLS_LAYER = f"""
+    SELECT ST_AsMVT(t, 'cells', %(extent)s, 'geom') FROM (
+        SELECT ST_AsMVTGeom(
+                   ST_SetSRID(ST_MakePoint((cx + 0.5) * %(cell)s - {WORLD},
+                                           (cy + 0.5) * %(cell)s - {WORLD}), 3857),
+                   ST_TileEnvelope(%(z)s, %(x)s, %(y)s), %(extent)s, 0, true) AS geom,
+               sum(n)::int AS count
+          FROM (
+            SELECT m.cx, m.cy, m.n FROM publicmap_cell_month m
+             WHERE m.level = %(level)s AND m.cx = ANY(%(cxs)s)
+               AND m.cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1} AND {{months}}
+            UNION ALL
+            SELECT cx, cy, 1 FROM (
+                SELECT {_CELL_XY} FROM (
+                    SELECT ST_Transform(location, 3857) AS p FROM (
+                        -- OFFSET 0: the partial month's rows through the dates' indexes, the tile's
+                        -- box tested on them; with the box, the planner ANDs the GiST index's
+                        -- bitmap of every report of the tile (hundreds of thousands at 1M).
+                        SELECT s.location, s.location_metric FROM signalements_signalement s
+                         WHERE {{partial}} OFFSET 0
+                    ) month
+                     WHERE location_metric && {_TILE_METRIC}
+                ) points
+            ) cells
+             WHERE cx BETWEEN %(cx0)s AND %(cx0)s + {CELLS_PER_TILE - 1}
+               AND cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1}
+          ) counted
+         GROUP BY cx, cy HAVING sum(n) > 0
+    ) t
+"""
+
+
+def _counted_cells_layer(filters: MapFilters, where: str, params: dict, z: int, x: int, y: int) -> str:
+    """The SQL of the cells' layer from the counts (see _COUNTED_CELLS_LAYER); adds its params."""
+    resolved_month = _next_month(filters.resolved_since)
+    params |= {
+        "level": z + CELLS_PER_TILE.bit_length() - 1,
+        "cx0": x * CELLS_PER_TILE,
+        # Each column of cells, one range of the primary key (level, cx, cy, …) each.
+        "cxs": [x * CELLS_PER_TILE + i for i in range(CELLS_PER_TILE)],
+        "cy0": (2**z - 1 - y) * CELLS_PER_TILE,
+        "resolved_month": resolved_month,
+        "resolved_month_at": _month_start(resolved_month),
+    }
+    months = [
+        "m.category_id = ANY(%(categories)s)",
+        "(m.status = ANY(%(open_statuses)s)"
+        " OR (m.status = ANY(%(resolved_statuses)s) AND m.updated_month >= %(resolved_month)s))",
+    ]
+    # Resolved in the first, partial, month of "resolved in the last N days"…
+    partial = [
+        f"(s.status = ANY(%(resolved_statuses)s) AND s.updated_at >= %(resolved_since)s"
+        f" AND s.updated_at < %(resolved_month_at)s AND {where})"
+    ]
+    if filters.created_since is not None:
+        created_month = _next_month(filters.created_since)
+        params |= {"created_month": created_month, "created_month_at": _month_start(created_month)}
+        months.append("m.created_month >= %(created_month)s")
+        # … and the others created in the period's first, partial, month.
+        partial.append(
+            f"(s.created_at < %(created_month_at)s AND {where} AND (s.status = ANY(%(open_statuses)s)"
+            f" OR (s.status = ANY(%(resolved_statuses)s) AND s.updated_at >= %(resolved_month_at)s)))"
+        )
+    return _COUNTED_CELLS_LAYER.format(months=" AND ".join(months), partial=" OR ".join(partial))
+
 
 # From POINTS_FROM, a tile with more reports than this is drawn as cells still (no crowding), up
 # to zoom POINTS_ALWAYS_FROM where every report is a point.
@@ -194,14 +341,18 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
     }
     sql = f"SELECT coalesce(({_DISTRICTS_LAYER}), ''::bytea)"
     if z >= CELLS_FROM and filters.public_category_ids and not filters.shows_nothing:
-        where, where_params = _where(filters, public=True)
+        where, where_params = _where_common(filters)
         params |= where_params | {
             "cell": 2 * WORLD / 2**z / CELLS_PER_TILE,
             "stage_resolved": list(STAGES[STAGE_RESOLVED]),
             "stage_in_progress": list(STAGES[STAGE_IN_PROGRESS]),
             "crowded": CROWDED,
         }
-        if z < POINTS_FROM:
+        if z < POINTS_FROM and COUNTED_CELLS and filters.district_id is None:
+            cells = _counted_cells_layer(filters, where, params, z, x, y)
+            sql = f"{sql} || coalesce(({cells}), ''::bytea)"
+            reports = None
+        elif z < POINTS_FROM:
             reports = _CELLS_LAYER
         elif z >= POINTS_ALWAYS_FROM:
             reports = _POINTS_LAYER
@@ -210,7 +361,8 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
                 f"CASE WHEN (SELECT count(*) FROM shown) > %(crowded)s THEN ({_CELLS_LAYER})"
                 f" ELSE ({_POINTS_LAYER}) END"
             )
-        sql = f"{_REPORTS.format(where=where)} {sql} || coalesce(({reports}), ''::bytea)"
+        if reports is not None:
+            sql = f"{_REPORTS.format(where=where)} {sql} || coalesce(({reports}), ''::bytea)"
     # PostGIS's functions are costed high: the planner would JIT-compile a tile's query, 400 ms of
     # compiling for a query that runs in a few.
     with transaction.atomic(), connection.cursor() as cursor:
