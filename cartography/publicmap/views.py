@@ -1,9 +1,9 @@
 """Thin adapters of the public map: the page, its tiles, its list and a report's public details."""
 
 import hashlib
+from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
-from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.core.cache import cache
@@ -41,13 +41,20 @@ PALETTE = (
 )
 
 
-def _basemap_policy():
-    """MapLibre fetches the basemap's tiles (connect-src); its worker is a static file ('self')."""
-    url = settings.PUBLIC_MAP_BASEMAP_URL
-    if not url:
-        return lambda view: view
-    parts = urlsplit(url.replace("{s}", "*"))
-    return csp_update({"connect-src": [f"{parts.scheme}://{parts.netloc}"]})
+def _basemap_policy(view):
+    """MapLibre fetches the basemap's tiles (connect-src); its worker is a static file ('self').
+    The basemap's host is read from the settings at each request, as the page's config is (read
+    once at import, a test's or a deployment's later setting would leave the policy behind)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if url := settings.PUBLIC_MAP_BASEMAP_URL:
+            parts = urlsplit(url.replace("{s}", "*"))
+            response._csp_update = {"connect-src": [f"{parts.scheme}://{parts.netloc}"]}
+        return response
+
+    return wrapper
 
 
 def _filter_query(data) -> str:
@@ -67,7 +74,7 @@ def _categories_legend(form: MapFilterForm) -> list[dict]:
 
 
 @require_safe
-@_basemap_policy()
+@_basemap_policy
 def home(request):
     """The territory map, the site's home page."""
     # Filters in the URL, or the defaults (the view alone, z/lat/lon, leaves them as they are).
