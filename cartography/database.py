@@ -2,7 +2,7 @@
 subdivided parts and the locate cells in step with the boundaries, work zones, teams and categories,
 whatever writes them (admin, import command, raw SQL).
 
-Installed by `install()` after every `migrate` (CartographyConfig connects it to post_migrate), with
+Installed after every `migrate` (CartographyConfig connects config.database.install_after_migrate), with
 CREATE OR REPLACE: migrations carry the schema, and a change of rule is a change of this module. The
 rule fragments come from cartography.selectors, which the one-point lookups and the set-based
 relocation use too, so a rule is written once. `LOCATING_COLUMNS` says which edits can move reports;
@@ -12,9 +12,7 @@ Migrations 0003 to 0011 created earlier versions of these objects; they are hist
 end of every migrate by what is declared here.
 """
 
-from django.db import connection as default_connection
-
-from config.database import Function, Trigger, declared_install
+from config.database import Function, Trigger
 
 from .selectors import (
     CATCH_ALL_ZONE_RULE,
@@ -497,8 +495,3 @@ for _table, _name, _events in (
             "FOR EACH STATEMENT EXECUTE FUNCTION cartography_locatecells_stale()",
         )
     )
-
-
-def install(connection=default_connection) -> None:
-    """Create or replace every function and trigger declared here, in one transaction."""
-    declared_install(FUNCTIONS, TRIGGERS, connection)

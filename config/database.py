@@ -6,8 +6,10 @@ migrate: migrations carry the schema, the rule lives in one place (cartography.d
 signalements.history)."""
 
 from dataclasses import dataclass
+from importlib import import_module
 
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.migrations.recorder import MigrationRecorder
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,17 @@ def declared_install(functions: list[Function], triggers: list[Trigger], connect
         for trigger in triggers:
             for statement in trigger.sql():
                 cursor.execute(statement)
+
+
+def install_after_migrate(*, declaration: str, needs: tuple[str, str]):
+    """A post_migrate receiver that installs the module `declaration`'s FUNCTIONS and TRIGGERS once
+    the migration `needs` (the schema they read) is applied: a migrate back to an older state leaves
+    them as its migrations made them. The module is imported only then, not at start-up."""
+
+    def receiver(sender, using="default", **kwargs) -> None:
+        connection = connections[using]
+        if needs in MigrationRecorder(connection).applied_migrations():
+            module = import_module(declaration)
+            declared_install(module.FUNCTIONS, module.TRIGGERS, connection)
+
+    return receiver

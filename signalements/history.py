@@ -3,7 +3,7 @@ Status changes go through services.status_record; the other events (triage, merg
 internal notes written here. The table itself refuses UPDATE and DELETE, whatever writes to it
 (the triggers below, installed after every migrate)."""
 
-from config.database import Function, Trigger, declared_install
+from config.database import Function, Trigger
 
 from .models import Signalement, StatusChange
 
@@ -44,10 +44,6 @@ TRIGGERS = [
         "FOR EACH ROW EXECUTE FUNCTION signalements_statuschange_never_deleted()",
     ),
 ]
-
-
-def history_rules_install(connection) -> None:
-    declared_install(FUNCTIONS, TRIGGERS, connection)
 
 
 def history_note(*, signalement: Signalement, text: str, author=None) -> StatusChange:
