@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from signalements.models import Signalement, StatusChange
 
+from .conftest import team_admin_form
 from .factories import SignalementFactory
 
 
@@ -106,26 +107,7 @@ def test_deactivating_a_team_in_the_admin_relocates_its_zones_territory(admin_cl
     from cartography.models import Team, Territory
 
     team = Team.objects.get(slug="liege-hypercentre")
-    zone = team.work_zones.get()
-    prefix = "work_zones"
-    data = {
-        "slug": team.slug,
-        "name": team.name,
-        "territory": team.territory_id or "",
-        "public_phone": team.public_phone,
-        "public_email": team.public_email,
-        "depot": team.depot.geojson if team.depot else "",
-        # is_active left out: unticked
-        f"{prefix}-TOTAL_FORMS": 1,
-        f"{prefix}-INITIAL_FORMS": 1,
-        f"{prefix}-MIN_NUM_FORMS": 0,
-        f"{prefix}-MAX_NUM_FORMS": 1000,
-        f"{prefix}-0-id": zone.pk,
-        f"{prefix}-0-team": team.pk,
-        f"{prefix}-0-name": zone.name,
-        f"{prefix}-0-priority": zone.priority,
-        "_save": "Enregistrer",
-    }
+    data = team_admin_form(team, is_active=False)
     assert Territory.objects.get(pk=liege.pk).relocation_requested_at is None
 
     response = admin_client.post(f"/admin/cartography/team/{team.pk}/change/", data)

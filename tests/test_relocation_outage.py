@@ -24,7 +24,7 @@ from config.celery import app as celery_app
 from signalements.models import Signalement
 
 from .brokers import REDIS_DOWN, TEST_BROKER, _point_at
-from .conftest import PLACE_SAINT_LAMBERT, wait_for
+from .conftest import PLACE_SAINT_LAMBERT, team_admin_form, wait_for
 from .factories import SignalementFactory
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -291,25 +291,7 @@ def test_deleting_a_work_zone_in_the_admin_marks_the_territory_under_it(admin_cl
 def test_a_zone_priority_changed_in_the_team_form_marks_the_territory(admin_client, liege):
     team = Team.objects.get(slug="liege-hypercentre")
     zone = team.work_zones.get()
-    prefix = "work_zones"
-    data = {
-        "slug": team.slug,
-        "name": team.name,
-        "territory": team.territory_id or "",
-        "public_phone": team.public_phone,
-        "public_email": team.public_email,
-        "depot": team.depot.geojson if team.depot else "",
-        "is_active": "on",
-        f"{prefix}-TOTAL_FORMS": 1,
-        f"{prefix}-INITIAL_FORMS": 1,
-        f"{prefix}-MIN_NUM_FORMS": 0,
-        f"{prefix}-MAX_NUM_FORMS": 1000,
-        f"{prefix}-0-id": zone.pk,
-        f"{prefix}-0-team": team.pk,
-        f"{prefix}-0-name": zone.name,
-        f"{prefix}-0-priority": -1,
-        "_save": "Enregistrer",
-    }
+    data = team_admin_form(team, zone_priority=-1)
 
     response = admin_client.post(f"/admin/cartography/team/{team.pk}/change/", data)
 

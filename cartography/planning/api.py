@@ -10,6 +10,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from signalements.trust.policy import Capability, can
 
 from .models import (
+    VOLUME_FIGURES,
     AnalysisRun,
     DistrictVolume,
     EarlyWarningCluster,
@@ -70,14 +71,7 @@ class VolumeSerializer(serializers.ModelSerializer):
             "year",
             "season",
             "month",
-            "count",
-            "per_km2",
-            "per_1000_residents",
-            "previous_year_count",
-            "change_vs_previous_year",
-            "median_days_to_resolve",
-            "share_resolved_in_time",
-            "share_duplicates",
+            *VOLUME_FIGURES,
         ]
 
 

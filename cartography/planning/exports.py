@@ -10,7 +10,7 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 
 from . import selectors
 from .legend import HOTSPOT_STYLES
-from .models import HotspotClass, PlaceKind
+from .models import VOLUME_FIGURES, HotspotClass, PlaceKind
 from .selectors import PRECISION, Selection
 
 TABLES = ("volumes", "classes", "hotspots", "recurring", "clusters")
@@ -32,14 +32,7 @@ def table_rows(selection: Selection, table: str) -> tuple[list[str], Iterable[li
             "group",
             "season",
             "year",
-            "count",
-            "per_km2",
-            "per_1000_residents",
-            "previous_year_count",
-            "change_vs_previous_year",
-            "median_days_to_resolve",
-            "share_resolved_in_time",
-            "share_duplicates",
+            *VOLUME_FIGURES,
         ]
         rows = (
             [

@@ -123,6 +123,19 @@ class DistrictVolume(models.Model):
         ]
 
 
+# The figures of a volume row, in the order the API and the CSV export give them.
+VOLUME_FIGURES = (
+    "count",
+    "per_km2",
+    "per_1000_residents",
+    "previous_year_count",
+    "change_vs_previous_year",
+    "median_days_to_resolve",
+    "share_resolved_in_time",
+    "share_duplicates",
+)
+
+
 class HotspotPlace(models.Model):
     """A place (a district, or a grid cell of `cell_size_m`) × category with its emerging hotspot class
     over the months analysed. `series` holds one Gi* z-score per month, `bins` one of hot (1), cold
