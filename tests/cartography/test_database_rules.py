@@ -81,23 +81,35 @@ def test_the_metric_copy_follows_the_point(liege, settings):
     assert signalement.location_metric.distance(moved) < 0.01
 
 
-def test_the_locating_functions_and_triggers_are_the_declared_ones(db):
-    """Every migrate ends by installing cartography.database: what the database runs is what the
-    module declares (the migrations' older texts replaced), and nothing undeclared is left."""
+@pytest.mark.parametrize(
+    ("declaration", "prefix"),
+    [
+        ("cartography.database", "cartography"),
+        ("signalements.history", "signalements_statuschange"),
+        ("cartography.publicmap.database", "publicmap"),
+    ],
+)
+def test_the_database_runs_the_declared_functions_and_triggers(db, declaration, prefix):
+    """Every migrate ends by installing each declaration: what the database runs is what the module
+    declares (the migrations' older texts replaced), enabled as declared, and nothing undeclared
+    under its prefix is left."""
+    from importlib import import_module
+
     from django.db import connection
 
-    from cartography.database import FUNCTIONS, TRIGGERS
-
+    module = import_module(declaration)
+    like = prefix.replace("_", "\\_") + "\\_%"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'cartography\\_%'")
+        cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname LIKE %s", [like])
         installed = dict(cursor.fetchall())
         cursor.execute(
-            "SELECT tgname, tgrelid::regclass::text FROM pg_trigger"
-            " WHERE NOT tgisinternal AND tgfoid::regproc::text LIKE 'cartography\\_%'"
+            "SELECT tgname, tgrelid::regclass::text, tgenabled FROM pg_trigger"
+            " WHERE NOT tgisinternal AND tgfoid::regproc::text LIKE %s",
+            [like],
         )
         triggers = set(cursor.fetchall())
-    assert installed == {function.name: function.body for function in FUNCTIONS}
-    assert triggers == {(trigger.name, trigger.table) for trigger in TRIGGERS}
+    assert installed == {function.name: function.body for function in module.FUNCTIONS}
+    assert triggers == {(trigger.name, trigger.table, trigger.enabled) for trigger in module.TRIGGERS}
 
 
 def test_deactivating_a_team_in_the_admin_relocates_its_zones_territory(admin_client, liege):
@@ -115,20 +127,3 @@ def test_deactivating_a_team_in_the_admin_relocates_its_zones_territory(admin_cl
     team.refresh_from_db()
     assert not team.is_active
     assert Territory.objects.get(pk=liege.pk).relocation_requested_at is not None
-
-
-def test_the_history_triggers_are_the_declared_ones(db):
-    from django.db import connection
-
-    from signalements.history import FUNCTIONS, TRIGGERS
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'signalements\\_statusch%'")
-        installed = dict(cursor.fetchall())
-        cursor.execute(
-            "SELECT tgname, tgrelid::regclass::text FROM pg_trigger"
-            " WHERE NOT tgisinternal AND tgrelid = 'signalements_statuschange'::regclass"
-        )
-        triggers = set(cursor.fetchall())
-    assert installed == {function.name: function.body for function in FUNCTIONS}
-    assert triggers == {(trigger.name, trigger.table) for trigger in TRIGGERS}
