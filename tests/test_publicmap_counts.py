@@ -1,6 +1,7 @@
-"""The public map's district counts come from a table of monthly counts kept by triggers
-(cartography migration 0015) plus the filters' partial months read from the reports: they must equal
-an exact count of the reports, after inserts, changes of status, of dates and of district, deletions."""
+"""The public map's district and cell counts come from tables of monthly and daily counts kept by
+triggers (cartography.publicmap.database) plus what they do not hold read from the reports: they must
+equal an exact count of the reports, after inserts, changes of status, of dates and of district,
+deletions, and once the days the map no longer reads are forgotten."""
 
 import random
 from datetime import timedelta
@@ -52,8 +53,8 @@ def exact(filters) -> dict[int, int]:
     return dict(rows.values_list("district_id").annotate(n=Count("id")).values_list("district_id", "n"))
 
 
-def every_filter(categories, district):
-    for view in FILTERS:
+def every_filter(categories, district, views=FILTERS):
+    for view in views:
         yield map_filters(**view)
         yield map_filters(**view, category=categories[0])
         yield map_filters(**view, group=categories[1].group)
@@ -61,8 +62,8 @@ def every_filter(categories, district):
             yield map_filters(**view, district=district)
 
 
-def assert_exact(categories, district):
-    for filters in every_filter(categories, district):
+def assert_exact(categories, district, views=FILTERS):
+    for filters in every_filter(categories, district, views):
         assert district_counts(filters, token=str(random.random())) == exact(filters), filters.key
 
 
@@ -186,3 +187,74 @@ def test_the_bulk_loader_s_set_based_path_keeps_the_counts(liege, monkeypatch):
     )
     shown = list(Signalement.objects.order_by("id")[:5])
     assert_cells_exact(monkeypatch, categories, shown)
+
+
+def test_the_beat_schedule_forgets_the_old_days_counts():
+    from django.conf import settings
+
+    from cartography.publicmap.tasks import publicmap_days_forget
+    from config.celery import app as celery_app
+
+    task = "cartography.publicmap.tasks.publicmap_days_forget"
+    assert task in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert publicmap_days_forget.name == task and task in celery_app.tasks
+
+
+def test_the_day_counts_stay_exact_across_their_window_and_once_old_days_are_forgotten(liege):
+    """ "Resolved in the last N days" reads its partial month from the counts per day within
+    DAYS_COUNTED days, from the reports beyond; the days older than the counts keep are deleted."""
+    from django.db import connection
+
+    from cartography.publicmap.database import DAYS_KEPT
+    from cartography.publicmap.selectors import DAYS_COUNTED
+    from cartography.publicmap.tasks import publicmap_days_forget
+
+    rng = random.Random(5)
+    categories = list(Category.objects.order_by("id"))
+    now = timezone.now()
+    made = []
+    for index in range(50):
+        changed = now - timedelta(days=rng.randint(0, DAYS_KEPT + 30), hours=rng.randint(0, 23))
+        report = SignalementFactory(
+            category=categories[index % 3],
+            status=("resolved", "closed", "new", "in_progress")[index % 4],
+            created_at=changed - timedelta(days=rng.randint(0, 40)),
+        )
+        Signalement.objects.filter(pk=report.pk).update(updated_at=changed)
+        made.append(report)
+    district = District.objects.get(pk=made[0].district_id)
+    edges = [
+        {"resolved_days": days, **period}
+        for days in (1, 30, DAYS_COUNTED - 1, DAYS_COUNTED, DAYS_COUNTED + 1, DAYS_KEPT + 20)
+        for period in ({}, {"period": 90})
+    ]
+    assert_exact(categories, district, edges)
+
+    # Reopened now, after a resolution beyond the counted days; resolved again, long ago.
+    Signalement.objects.filter(pk__in=[r.pk for r in made[:8]]).update(status="new", updated_at=now)
+    Signalement.objects.filter(pk__in=[r.pk for r in made[8:16]]).update(
+        status="closed", updated_at=now - timedelta(days=DAYS_KEPT + 5)
+    )
+    # What a day that left the window can hold (a report changed since, not taken away): a count
+    # the map must not read, and that is deleted once older than the days kept.
+    today = timezone.localdate()
+    lagging = [today - timedelta(days=DAYS_COUNTED + 1), today - timedelta(days=DAYS_KEPT + 1)]
+    with connection.cursor() as cursor:
+        for day in lagging:
+            cursor.execute(
+                "INSERT INTO publicmap_district_day VALUES (%s, %s, %s, 'closed', %s, 7)",
+                [day, district.pk, categories[0].pk, day.replace(day=1)],
+            )
+            cursor.execute(
+                "INSERT INTO publicmap_cell_day VALUES (16, 0, 0, %s, %s, 'closed', %s, 7)",
+                [day, categories[0].pk, day.replace(day=1)],
+            )
+    assert_exact(categories, district, edges)
+    assert publicmap_days_forget() == 2  # the nightly task (settings.CELERY_BEAT_SCHEDULE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT array_agg(DISTINCT updated_day) FROM publicmap_district_day WHERE n = 7),"
+            " (SELECT array_agg(DISTINCT updated_day) FROM publicmap_cell_day WHERE n = 7)"
+        )
+        assert cursor.fetchone() == ([lagging[0]], [lagging[0]])
+    assert_exact(categories, district, edges)
