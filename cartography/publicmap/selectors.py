@@ -440,6 +440,16 @@ SORTS = {
 }
 
 
+# What the list page shows of a report: neither its geometry, texts and search words nor its
+# district's boundary (kilobytes a row, and a GEOS object each) are read.
+LIST_COLUMNS = ("reference", "status", "created_at", "updated_at", "category", "district__name")
+
+
+def map_list_rows(queryset: QuerySet[Signalement]) -> QuerySet[Signalement]:
+    """The columns of `map_list`'s reports that its page shows."""
+    return queryset.select_related(None).select_related("category", "district").only(*LIST_COLUMNS)
+
+
 def map_list(*, filters: MapFilters, sort: str = "-created", bbox=None) -> QuerySet[Signalement]:
     """The reports the map draws as points under the filters (never a sensitive one), in the
     visitor's order, optionally within the map's view (a WGS84 polygon)."""

@@ -20,7 +20,16 @@ from signalements.trust.guards import bbox_parse
 from signalements.trust.moderation import comments_public, history_public
 
 from .filters import DEFAULT_RESOLVED_DAYS, MapFilterForm, map_filters, map_filters_from, public_districts
-from .selectors import CELLS_FROM, POINTS_ALWAYS_FROM, SORTS, freshness_token, map_list, tile_mvt, tile_valid
+from .selectors import (
+    CELLS_FROM,
+    POINTS_ALWAYS_FROM,
+    SORTS,
+    freshness_token,
+    map_list,
+    map_list_rows,
+    tile_mvt,
+    tile_valid,
+)
 
 FILTER_FIELDS = tuple(MapFilterForm.base_fields)
 LIST_PAGE_SIZE = 50
@@ -153,7 +162,7 @@ def signalement_list(request):
     page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
     if valid and not errors:
         filters = map_filters(**form.cleaned_data) if form.is_bound else map_filters()
-        queryset = map_list(filters=filters, sort=sort, bbox=bbox)
+        queryset = map_list_rows(map_list(filters=filters, sort=sort, bbox=bbox))
         start = (page - 1) * LIST_PAGE_SIZE
         rows = list(queryset[start : start + LIST_PAGE_SIZE + 1])
         has_next = len(rows) > LIST_PAGE_SIZE
