@@ -258,3 +258,99 @@ def test_the_day_counts_stay_exact_across_their_window_and_once_old_days_are_for
         )
         assert cursor.fetchone() == ([lagging[0]], [lagging[0]])
     assert_exact(categories, district, edges)
+
+
+def assert_tables_match_the_reports():
+    """Every table of counts equals a count of the reports by its own keys (rows of zero aside)."""
+    from django.db import connection
+
+    from cartography.publicmap.database import COUNTED
+
+    with connection.cursor() as cursor:
+        for table, (keys, select) in COUNTED.items():
+            columns = ", ".join(keys)
+            cursor.execute(
+                f"SELECT {columns}, count(*) FROM ({select.format(rows='signalements_signalement')})"
+                f" AS k({columns}) GROUP BY {columns} ORDER BY {columns}"
+            )
+            recounted = cursor.fetchall()
+            cursor.execute(f"SELECT {columns}, n FROM {table} WHERE n <> 0 ORDER BY {columns}")
+            assert cursor.fetchall() == recounted, table
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_changing_reports_of_the_same_counts_both_commit(liege):
+    """Two connections change reports whose counts share rows, the second while the first holds
+    them: it waits (the rows are locked in one order, so it holds none of them while it waits),
+    then both commit and every count is exact."""
+    import threading
+
+    from django.db import connection, transaction
+
+    categories = list(Category.objects.filter(is_sensitive=False).order_by("id")[:2])
+    now = timezone.now()
+    # Resolved today: the monthly and the daily counts, of districts and cells, are all shared.
+    first = [SignalementFactory(category=c, status="resolved", created_at=now) for c in categories]
+    second = [SignalementFactory(category=c, status="resolved", created_at=now) for c in categories]
+    Signalement.objects.update(updated_at=now)
+    assert_tables_match_the_reports()
+
+    holding, done = threading.Event(), threading.Event()
+    waiting_pid = []
+    errors = []
+
+    def first_writer():
+        try:
+            with transaction.atomic():
+                Signalement.objects.filter(pk__in=[r.pk for r in first]).update(status="closed")
+                holding.set()
+                # Until the other connection waits for a lock this one holds.
+                for _ in range(500):
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            # pg_locks, not pg_stat_activity: read afresh within a transaction.
+                            "SELECT pid FROM pg_locks WHERE NOT granted AND %s = ANY(pg_blocking_pids(pid))",
+                            [connection.connection.info.backend_pid],
+                        )
+                        if row := cursor.fetchone():
+                            waiting_pid.append(row[0])
+                            break
+                    done.wait(0.02)
+                # Again, the same rows of counts in the other order of categories.
+                Signalement.objects.filter(pk=first[1].pk).update(status="resolved")
+                Signalement.objects.filter(pk=first[0].pk).update(status="resolved")
+        except Exception as exc:  # noqa: BLE001 - the assertion below shows it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def second_writer():
+        try:
+            holding.wait(10)
+            with transaction.atomic():
+                # One statement, its reports in the other order: its counts' rows still in key order.
+                for report in reversed(second):
+                    Signalement.objects.filter(pk=report.pk).update(status="closed")
+                Signalement.objects.filter(pk__in=[r.pk for r in second]).update(
+                    status="closed", updated_at=now
+                )
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=first_writer), threading.Thread(target=second_writer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    assert waiting_pid, "the second transaction waited for the first's rows of counts"
+    assert set(
+        Signalement.objects.filter(pk__in=[r.pk for r in second]).values_list("status", flat=True)
+    ) == {"closed"}
+    assert_tables_match_the_reports()
+    district = District.objects.get(pk=first[0].district_id)
+    assert_exact(categories, district, [{}, {"status": ["resolved"], "resolved_days": 1}])
