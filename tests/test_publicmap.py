@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import mapbox_vector_tile
 import pytest
 from django.contrib.gis.geos import Point
+from django.urls import reverse
 from django.utils import timezone
 
 from cartography.publicmap.selectors import CELLS_FROM, POINTS_FROM
@@ -232,6 +233,9 @@ def test_a_list_page_costs_the_same_queries_whatever_its_rows_and_keeps_the_chos
     with django_assert_num_queries(6):
         page = client.get("/carte/liste/", {"category": category.slug, "period": "30"}).content.decode()
     assert page.count("<tr data-reference=") == 7
+    report = Signalement.objects.filter(category=category).first()
+    assert f'<a href="{reverse("public-signalement", args=[report.reference])}">' in page
+    assert f">{report.get_status_display()}</td>" in page
     assert f'<option value="{category.slug}" selected>{category.name}</option>' in page
     assert '<option value="30" selected>' in page
     with django_assert_num_queries(5):

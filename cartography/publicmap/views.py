@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from signalements.models import Signalement, Status
 from signalements.selectors import signalements_public
 from signalements.trust.guards import bbox_parse
 from signalements.trust.moderation import comments_public, history_public
@@ -143,6 +144,17 @@ def tile(request, z: int, x: int, y: int):
     return response
 
 
+def _rows_label(rows: list[Signalement]) -> None:
+    """Each row's status label and public page, worked out once for the page: a row's
+    get_status_display() hashes the lazy choices and {% url %} resolves the pattern, each a third
+    of the rows' rendering."""
+    labels = {value: str(label) for value, label in Status.choices}
+    page_url = reverse("public-signalement", args=["REFERENCE"])
+    for row in rows:
+        row.status_label = labels.get(row.status, row.status)
+        row.public_url = page_url.replace("REFERENCE", row.reference)
+
+
 @require_safe
 def signalement_list(request):
     """What the map shows, as a table: same filters, the map's view if given, sortable, paginated
@@ -167,6 +179,7 @@ def signalement_list(request):
         rows = list(queryset[start : start + LIST_PAGE_SIZE + 1])
         has_next = len(rows) > LIST_PAGE_SIZE
         rows = rows[:LIST_PAGE_SIZE]
+        _rows_label(rows)
     base = _filter_query(request.GET)
     if bbox is not None:
         base = f"{base}&bbox={request.GET['bbox']}" if base else f"bbox={request.GET['bbox']}"
