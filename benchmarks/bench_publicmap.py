@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.renderers import JSONRenderer
 
+from cartography.publicmap import selectors
 from cartography.publicmap.filters import map_filters
 from cartography.publicmap.selectors import map_list
 from config.process import web_process_tune
@@ -35,6 +36,9 @@ VIEWS = {
     "default filters": {},
     "all of 10 years": {"status": ["open", "in_progress", "resolved"], "resolved_days": 3650},
 }
+# Below CELLS_FROM + 2, the default view's tiles read the first, partial month of "resolved in the
+# last 30 days"; measured too as before the counts per day, from the reports (same tiles, same run).
+BEFORE_DAYS_ZOOMS = range(10, 15)
 # The naive baseline serializes at most this many features a request: at a million reports a whole
 # city through Python would take minutes and gigabytes; its ratio is then a lower bound.
 BASELINE_MAX_FEATURES = 200_000
@@ -105,18 +109,33 @@ def tiles_run(*, requests: int, baseline_requests: int, seed: int) -> Report:
     return report
 
 
+def _uncached_before(client: Client, url: str) -> float:
+    """A tile uncached as it was before the counts per day: the partial month from the reports."""
+    selectors.COUNTED_DAYS = False
+    try:
+        cache.clear()
+        return _get(client, url)[0]
+    finally:
+        selectors.COUNTED_DAYS = True
+
+
 def _tiles_measure(client, report, sizes, points, label, query, view, requests, baseline_requests) -> None:
     for index, z in enumerate(ZOOMS):
         tiles = [tile_of(lon, lat, z) for lon, lat in points[index * requests : (index + 1) * requests]]
-        uncached, cached, revalidated, baseline, features = [], [], [], [], []
-        for zxy in tiles:
+        uncached, cached, revalidated, baseline, features, before = [], [], [], [], [], []
+        compared = z in BEFORE_DAYS_ZOOMS and not view
+        for turn, zxy in enumerate(tiles):
             url = "/carte/tuiles/{}/{}/{}.pbf".format(*zxy) + query
+            if compared and turn % 2:  # before and after first in turn: the warmed cache favours neither
+                before.append(_uncached_before(client, url))
             cache.clear()  # the tile, the district counts and the freshness token
             ms, response = _get(client, url)
             uncached.append(ms)
             sizes.setdefault(f"{label}, z{z}", []).append(len(response.content))
             cached.append(_get(client, url)[0])
             revalidated.append(_get(client, url, HTTP_IF_NONE_MATCH=response["ETag"])[0])
+            if compared and not turn % 2:
+                before.append(_uncached_before(client, url))
         for zxy in tiles[:baseline_requests]:
             ms, count = _naive_geojson_ms(tile_bounds(*zxy), view)
             baseline.append(ms)
@@ -135,6 +154,8 @@ def _tiles_measure(client, report, sizes, points, label, query, view, requests, 
                 f"{label}: z{z} tile, uncached, p95",
                 percentiles(uncached)[1],
                 "ms",
+                "before: the partial month from the reports, p95" if before else "",
+                percentiles(before)[1] if before else None,
                 target=Target(UNCACHED_TARGET_MS),
             ),
             Figure(

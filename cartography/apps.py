@@ -19,6 +19,6 @@ class CartographyConfig(AppConfig):
         # declares them.
         counts = install_after_migrate(
             declaration="cartography.publicmap.database",
-            needs=("cartography", "0015_publicmap_district_months"),
+            needs=("cartography", "0016_publicmap_day_counts"),
         )
         post_migrate.connect(counts, sender=self, weak=False, dispatch_uid="publicmap-counts")

@@ -4,14 +4,21 @@ services, the bulk loader's set-based INSERT ... SELECT, raw SQL).
 `publicmap_district_month` counts the reports per district, category, status, month of creation and
 month of last change; `publicmap_cell_month` the same per cell of the grids the map draws from zoom
 CELLS_FROM to POINTS_FROM - 1 instead of the district (cartography migration 0015 made both tables).
-Months are those of the site's time zone: the filters' first days are local midnights (a change of
+`publicmap_district_day` and `publicmap_cell_day` (migration 0016) count the recently resolved
+reports per day of their last change: "resolved in the last N days" starts in the middle of a month,
+and its first, partial month is read from them rather than from thousands of reports. Months and days
+are those of the site's time zone: the filters' first days are local midnights (a change of
 TIME_ZONE needs the tables rebuilt).
 
-One statement-level trigger per event and table (transition tables allow a single event per trigger),
-all running one function per table of counts: the rows the statement removed count -1, those it
-added +1, summed per key in one GROUP BY whatever their number, and upserted in the key's order so
-that concurrent writers lock the rows of counts in one order. A count that falls to zero stays, a row
-of zero (deleting it would cost a scan on every write).
+One statement-level trigger per event and table of counts (transition tables allow a single event
+per trigger), all running one function per table, written once: the rows the statement removed
+count -1, those it added +1, summed per key in one GROUP BY whatever their number, and upserted in
+the key's order, the tables in the triggers' order (by name), so that concurrent statements lock the
+rows of counts in one order: one that waits holds none of the rows the other still needs, and no
+deadlock arises between transactions that write the reports in one statement each. Transactions of
+several statements whose counts cross in opposite orders can still meet in a cycle, which
+PostgreSQL breaks by aborting one. A count that falls to zero stays, a row of zero (deleting it
+would cost a scan on every write).
 
 Installed after every `migrate` (CartographyConfig) with CREATE OR REPLACE; migration 0015 created
 the first version of these objects."""
@@ -20,35 +27,75 @@ from django.conf import settings
 
 from config.database import Function, Trigger
 
-from .selectors import CELLS_FROM, CELLS_PER_TILE, POINTS_FROM, WORLD
+from .filters import STAGE_RESOLVED, STAGES
+from .selectors import CELLS_FROM, CELLS_PER_TILE, DAYS_COUNTED, POINTS_FROM, WORLD
 
 ZONE = settings.TIME_ZONE.replace("'", "")
 NEW_ROWS, OLD_ROWS = "publicmap_new", "publicmap_old"
+# The tables of counts per day hold the resolved reports changed in the last DAYS_KEPT days, counted
+# on the day they are written: a report whose last change is older is left out (most of a bulk
+# load's). A count of a day further back can lag (a report changed again after its day left the
+# window is not taken away), so the map reads only the last DAYS_COUNTED days, fewer; and
+# publicmap_days_forget() deletes what is older.
+DAYS_KEPT = DAYS_COUNTED + 8
+RESOLVED = ", ".join(f"'{status}'" for status in STAGES[STAGE_RESOLVED])
 
 
 def _month(column: str) -> str:
     return f"date_trunc('month', {column} AT TIME ZONE '{ZONE}')::date"
 
 
+def _day(column: str) -> str:
+    return f"({column} AT TIME ZONE '{ZONE}')::date"
+
+
 # The grids' levels: a tile of zoom z holds CELLS_PER_TILE × CELLS_PER_TILE cells of level z + 3.
 CELL_LEVELS = ", ".join(f"({z + CELLS_PER_TILE.bit_length() - 1})" for z in range(CELLS_FROM, POINTS_FROM))
+_RECENTLY_RESOLVED = f"status IN ({RESOLVED}) AND {_day('updated_at')} >= {_day('now()')} - {DAYS_KEPT}"
 
-# Per table of counts: its key columns, and the SELECT of those keys for each row of {rows}.
+
+def _cells(keys: str, where: str = "true") -> str:
+    """Keys per cell of the grids' levels; `keys` over `r` (category_id, status, created_at,
+    updated_at, the cell's level `l.level`, cx and cy)."""
+    return f"""SELECT {keys}
+              FROM (SELECT floor((ST_X(p) + {WORLD}) / (2 * {WORLD} / 2 ^ l.level))::int AS cx,
+                           floor((ST_Y(p) + {WORLD}) / (2 * {WORLD} / 2 ^ l.level))::int AS cy, *
+                      FROM (SELECT ST_Transform(location, 3857) AS p, category_id, status, created_at,
+                                   updated_at
+                              FROM {{rows}} WHERE {where}) r
+                     CROSS JOIN (VALUES {CELL_LEVELS}) AS l(level)) r"""
+
+
+# Per table of counts: its key columns (the primary key, in its order), and the SELECT of those
+# keys for each row of {rows}.
 COUNTED = {
     "publicmap_district_month": (
         ("district_id", "category_id", "status", "created_month", "updated_month"),
         f"""SELECT district_id, category_id, status, {_month("created_at")}, {_month("updated_at")}
               FROM {{rows}} WHERE district_id IS NOT NULL""",
     ),
+    "publicmap_district_day": (
+        ("updated_day", "district_id", "category_id", "status", "created_month"),
+        f"""SELECT {_day("updated_at")}, district_id, category_id, status, {_month("created_at")}
+              FROM {{rows}} WHERE district_id IS NOT NULL AND {_RECENTLY_RESOLVED}""",
+    ),
     "publicmap_cell_month": (
         ("level", "cx", "cy", "category_id", "status", "created_month", "updated_month"),
-        f"""SELECT l.level, floor((ST_X(r.p) + {WORLD}) / (2 * {WORLD} / 2 ^ l.level))::int,
-                   floor((ST_Y(r.p) + {WORLD}) / (2 * {WORLD} / 2 ^ l.level))::int,
-                   r.category_id, r.status, {_month("r.created_at")}, {_month("r.updated_at")}
-              FROM (SELECT ST_Transform(location, 3857) AS p, category_id, status, created_at, updated_at
-                      FROM {{rows}}) r
-             CROSS JOIN (VALUES {CELL_LEVELS}) AS l(level)""",
+        _cells(f"level, cx, cy, category_id, status, {_month('created_at')}, {_month('updated_at')}"),
     ),
+    "publicmap_cell_day": (
+        ("level", "cx", "cy", "updated_day", "category_id", "status", "created_month"),
+        _cells(
+            f"level, cx, cy, {_day('updated_at')}, category_id, status, {_month('created_at')}",
+            _RECENTLY_RESOLVED,
+        ),
+    ),
+}
+# What a TRUNCATE of the reports empties: per migration that made the tables, so that a migrate back
+# to 0015 leaves its objects working.
+TRUNCATED = {
+    "publicmap_district_month_truncate": ("publicmap_district_month", "publicmap_cell_month"),
+    "publicmap_day_counts_truncate": ("publicmap_district_day", "publicmap_cell_day"),
 }
 
 
@@ -81,14 +128,31 @@ END """
 
 FUNCTIONS: list[Function] = [
     *(Function(f"{table}_apply()", "trigger", _apply_body(table)) for table in COUNTED),
-    Function(
-        "publicmap_district_month_truncate()",
-        "trigger",
-        f"""
+    *(
+        Function(
+            f"{name}()",
+            "trigger",
+            f"""
 BEGIN
-    TRUNCATE {", ".join(COUNTED)};
+    TRUNCATE {", ".join(tables)};
     RETURN NULL;
 END """,
+        )
+        for name, tables in TRUNCATED.items()
+    ),
+    # The days the map no longer reads (see DAYS_KEPT): run once a day (publicmap_days_forget).
+    Function(
+        "publicmap_days_forget()",
+        "bigint",
+        f"""
+    WITH district AS (
+        DELETE FROM publicmap_district_day WHERE updated_day < {_day("now()")} - {DAYS_KEPT} RETURNING 1
+    ), cell AS (
+        DELETE FROM publicmap_cell_day WHERE updated_day < {_day("now()")} - {DAYS_KEPT} RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM district) + (SELECT count(*) FROM cell)
+""",
+        language="sql",
     ),
 ]
 
@@ -112,11 +176,14 @@ TRIGGERS: list[Trigger] = [
         for table in COUNTED
         for event, referencing in _REFERENCING.items()
     ),
-    Trigger(
-        "publicmap_district_month_truncate",
-        "signalements_signalement",
-        "AFTER TRUNCATE",
-        "FOR EACH STATEMENT EXECUTE FUNCTION publicmap_district_month_truncate()",
-        always=True,
+    *(
+        Trigger(
+            name,
+            "signalements_signalement",
+            "AFTER TRUNCATE",
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+            always=True,
+        )
+        for name in TRUNCATED
     ),
 ]

@@ -28,6 +28,11 @@ EXTENT = 4096
 BUFFER = 64
 CELLS_PER_TILE = 8  # 8 × 8 cells of 32 px on a 256 px tile: counts never overlap
 WORLD = 20037508.342789244  # half the width of the Web Mercator square, in metres
+# "Resolved in the last N days" reads its first, partial month from the tables of counts per day
+# (cartography.publicmap.database) when it starts within the last DAYS_COUNTED days, from the
+# reports otherwise (False: always from the reports; the benchmark compares).
+DAYS_COUNTED = 92
+COUNTED_DAYS = True
 
 # The tables whose rows a tile shows. Their counters of written rows (pg_stat) make the freshness
 # token: a change to any report changes it, at the cost of one read of the statistics.
@@ -110,38 +115,94 @@ def _month_start(day: date):
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
-def _district_counts(filters: MapFilters) -> dict[int, int]:
-    """The counts of whole months from `publicmap_district_month` (kept exact by triggers, see
-    cartography migration 0015), those of the filters' partial months from the reports themselves
-    (the rows changed or created since the filter's first day in its month, through the indexes on
-    `updated_at` and `created_at`): exact, and a few thousand rows read rather than a million."""
-    where, params = _where(filters, public=False)
+def _days_counted(filters: MapFilters) -> bool:
+    """Whether the tables of counts per day hold the first, partial month of the filters' "resolved
+    in the last N days"."""
+    first_day = timezone.localtime(filters.resolved_since).date()
+    return COUNTED_DAYS and first_day >= timezone.localdate() - timedelta(days=DAYS_COUNTED)
+
+
+def _partial_months(filters: MapFilters, params: dict, table: str) -> tuple[list[str], list[str]]:
+    """What the monthly counts leave out: the reports resolved in the first, partial, month of
+    "resolved in the last N days", from the table of counts per day `table` if it holds that month,
+    else from the reports; with a period, those created in its first, partial, month, from the
+    reports. Returns the conditions on `table` and those on the reports `s` (to be ORed, and ANDed
+    with the filters'), each empty when that source is not read; adds their params."""
     resolved_month = _next_month(filters.resolved_since)
-    params |= {"resolved_month": resolved_month, "resolved_month_at": _month_start(resolved_month)}
-    months = [
-        "(m.status = ANY(%(open_statuses)s)"
-        " OR (m.status = ANY(%(resolved_statuses)s) AND m.updated_month >= %(resolved_month)s))"
-    ]
-    partial = ["(s.status = ANY(%(resolved_statuses)s) AND s.updated_at < %(resolved_month_at)s)"]
+    params |= {
+        "resolved_day": timezone.localtime(filters.resolved_since).date(),
+        "resolved_month": resolved_month,
+        "resolved_month_at": _month_start(resolved_month),
+    }
+    days, reports = [], []
+    if _days_counted(filters):
+        days = [
+            f"{table}.updated_day >= %(resolved_day)s",
+            f"{table}.updated_day < %(resolved_month)s",
+            f"{table}.status = ANY(%(resolved_statuses)s)",
+            f"{table}.category_id = ANY(%(categories)s)",
+        ]
+    else:
+        reports.append(
+            "(s.status = ANY(%(resolved_statuses)s) AND s.updated_at >= %(resolved_since)s"
+            " AND s.updated_at < %(resolved_month_at)s)"
+        )
     if filters.created_since is not None:
         created_month = _next_month(filters.created_since)
         params |= {"created_month": created_month, "created_month_at": _month_start(created_month)}
-        months.append("m.created_month >= %(created_month)s")
-        partial.append("s.created_at < %(created_month_at)s")
-    months.append("m.category_id = ANY(%(categories)s)")
+        if days:
+            days.append(f"{table}.created_month >= %(created_month)s")
+        reports.append("s.created_at < %(created_month_at)s")
+    return days, reports
+
+
+def _monthly(filters: MapFilters, table: str) -> list[str]:
+    """The conditions on a table of monthly counts of the filters' whole months, one per part to
+    read: the open reports of any month, and those resolved in the months the filters show (most
+    rows are of reports resolved long ago: each part reads its own index)."""
+    common = f"{table}.category_id = ANY(%(categories)s)"
+    if filters.created_since is not None:
+        common += f" AND {table}.created_month >= %(created_month)s"
+    return [
+        f"{table}.status = ANY(%(open_statuses)s) AND {common}",
+        f"{table}.status = ANY(%(resolved_statuses)s) AND {table}.updated_month >= %(resolved_month)s"
+        f" AND {common}",
+    ]
+
+
+def _district_counts(filters: MapFilters) -> dict[int, int]:
+    """The counts of whole months from `publicmap_district_month`, those of the filters' partial
+    months from `publicmap_district_day` (both kept exact by triggers, see
+    cartography.publicmap.database) or, for a partial month the day counts do not hold, from the
+    reports themselves (through the indexes on `updated_at` and `created_at`): exact, and at most a
+    few thousand rows read rather than a million."""
+    where, params = _where(filters, public=False)
+    days, partial = _partial_months(filters, params, "d")
+    months = _monthly(filters, "m")
     if filters.district_id is not None:
-        months.append("m.district_id = %(district)s")
-    with connection.cursor() as cursor:
+        months = [f"{month} AND m.district_id = %(district)s" for month in months]
+        if days:
+            days.append("d.district_id = %(district)s")
+    parts = [
+        f"SELECT m.district_id, sum(m.n) AS n FROM publicmap_district_month m WHERE {month} GROUP BY 1"
+        for month in months
+    ]
+    if days:
+        parts.append(
+            "SELECT d.district_id, sum(d.n) FROM publicmap_district_day d"
+            f" WHERE {' AND '.join(days)} GROUP BY 1"
+        )
+    if partial:
+        parts.append(
+            f"SELECT s.district_id, count(*) FROM signalements_signalement s"
+            f" WHERE {where} AND s.district_id IS NOT NULL AND ({' OR '.join(partial)}) GROUP BY 1"
+        )
+    # A few thousand rows of counts: parallel workers cost more to start than they save.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(
-            f"""
-            SELECT district_id, sum(n)::int FROM (
-                SELECT m.district_id, sum(m.n) AS n FROM publicmap_district_month m
-                 WHERE {" AND ".join(months)} GROUP BY 1
-                UNION ALL
-                SELECT s.district_id, count(*) FROM signalements_signalement s
-                 WHERE {where} AND s.district_id IS NOT NULL AND ({" OR ".join(partial)}) GROUP BY 1
-            ) parts GROUP BY 1 HAVING sum(n) > 0
-            """,
+            f"SELECT district_id, sum(n)::int FROM ({' UNION ALL '.join(parts)}) parts"
+            " GROUP BY 1 HAVING sum(n) > 0",
             params,
         )
         return dict(cursor.fetchall())
@@ -238,14 +299,19 @@ _POINTS_LAYER = """
     ) t WHERE geom IS NOT NULL
 """
 
-# The cells of zooms CELLS_FROM to POINTS_FROM - 1 from `publicmap_cell_month` (counts per cell of
-# those zooms' grids, category, status and months, kept exact by triggers: cartography migration
-# 0015), plus the filters' partial months from the reports themselves: those resolved since the
-# filter's first day in its month, and those created since the period's first day in its month.
-# Without a district: a cell is not within one. False: every tile from the reports (tests compare).
+# The cells of zooms CELLS_FROM to POINTS_FROM - 1 from `publicmap_cell_month` and
+# `publicmap_cell_day` (counts per cell of those zooms' grids, category, status and months or day,
+# kept exact by triggers: cartography.publicmap.database), plus what they do not hold from the
+# reports themselves (see _partial_months). Without a district: a cell is not within one. False:
+# every tile from the reports (tests compare).
 COUNTED_CELLS = True
 _CELL_XY = (
     f"floor((ST_X(p) + {WORLD}) / %(cell)s)::int AS cx, floor((ST_Y(p) + {WORLD}) / %(cell)s)::int AS cy"
+)
+# Each column of cells, one range of the primary key (level, cx, cy, …) each.
+_TILE_CELLS = (
+    "{table}.level = %(level)s AND {table}.cx = ANY(%(cxs)s)"
+    f" AND {{table}}.cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1}"
 )
 _COUNTED_CELLS_LAYER = f"""
     SELECT ST_AsMVT(t, 'cells', %(extent)s, 'geom') FROM (
@@ -254,63 +320,52 @@ _COUNTED_CELLS_LAYER = f"""
                                            (cy + 0.5) * %(cell)s - {WORLD}), 3857),
                    ST_TileEnvelope(%(z)s, %(x)s, %(y)s), %(extent)s, 0, true) AS geom,
                sum(n)::int AS count
-          FROM (
-            SELECT m.cx, m.cy, m.n FROM publicmap_cell_month m
-             WHERE m.level = %(level)s AND m.cx = ANY(%(cxs)s)
-               AND m.cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1} AND {{months}}
-            UNION ALL
-            SELECT cx, cy, 1 FROM (
-                SELECT {_CELL_XY} FROM (
-                    SELECT ST_Transform(location, 3857) AS p FROM (
-                        -- OFFSET 0: the partial month's rows through the dates' indexes, the tile's
-                        -- box tested on them; with the box, the planner ANDs the GiST index's
-                        -- bitmap of every report of the tile (hundreds of thousands at 1M).
-                        SELECT s.location, s.location_metric FROM signalements_signalement s
-                         WHERE {{partial}} OFFSET 0
-                    ) month
-                     WHERE location_metric && {_TILE_METRIC}
-                ) points
-            ) cells
-             WHERE cx BETWEEN %(cx0)s AND %(cx0)s + {CELLS_PER_TILE - 1}
-               AND cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1}
-          ) counted
+          FROM ({{counted}}) counted
          GROUP BY cx, cy HAVING sum(n) > 0
     ) t
+"""
+_PARTIAL_CELLS = f"""
+    SELECT cx, cy, 1 FROM (
+        SELECT {_CELL_XY} FROM (
+            SELECT ST_Transform(location, 3857) AS p FROM (
+                -- OFFSET 0: the partial month's rows through the dates' indexes, the tile's box
+                -- tested on them; with the box, the planner ANDs the GiST index's bitmap of every
+                -- report of the tile (hundreds of thousands at 1M).
+                SELECT s.location, s.location_metric FROM signalements_signalement s
+                 WHERE {{where}} OFFSET 0
+            ) month
+             WHERE location_metric && {_TILE_METRIC}
+        ) points
+    ) cells
+     WHERE cx BETWEEN %(cx0)s AND %(cx0)s + {CELLS_PER_TILE - 1}
+       AND cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1}
 """
 
 
 def _counted_cells_layer(filters: MapFilters, where: str, params: dict, z: int, x: int, y: int) -> str:
     """The SQL of the cells' layer from the counts (see _COUNTED_CELLS_LAYER); adds its params."""
-    resolved_month = _next_month(filters.resolved_since)
     params |= {
         "level": z + CELLS_PER_TILE.bit_length() - 1,
         "cx0": x * CELLS_PER_TILE,
-        # Each column of cells, one range of the primary key (level, cx, cy, …) each.
         "cxs": [x * CELLS_PER_TILE + i for i in range(CELLS_PER_TILE)],
         "cy0": (2**z - 1 - y) * CELLS_PER_TILE,
-        "resolved_month": resolved_month,
-        "resolved_month_at": _month_start(resolved_month),
     }
-    months = [
-        "m.category_id = ANY(%(categories)s)",
-        "(m.status = ANY(%(open_statuses)s)"
-        " OR (m.status = ANY(%(resolved_statuses)s) AND m.updated_month >= %(resolved_month)s))",
+    days, partial = _partial_months(filters, params, "d")
+    tile = _TILE_CELLS.format(table="m")
+    counted = [
+        f"SELECT m.cx, m.cy, m.n FROM publicmap_cell_month m WHERE {tile} AND {month}"
+        for month in _monthly(filters, "m")
     ]
-    # Resolved in the first, partial, month of "resolved in the last N days"…
-    partial = [
-        f"(s.status = ANY(%(resolved_statuses)s) AND s.updated_at >= %(resolved_since)s"
-        f" AND s.updated_at < %(resolved_month_at)s AND {where})"
-    ]
-    if filters.created_since is not None:
-        created_month = _next_month(filters.created_since)
-        params |= {"created_month": created_month, "created_month_at": _month_start(created_month)}
-        months.append("m.created_month >= %(created_month)s")
-        # … and the others created in the period's first, partial, month.
-        partial.append(
-            f"(s.created_at < %(created_month_at)s AND {where} AND (s.status = ANY(%(open_statuses)s)"
-            f" OR (s.status = ANY(%(resolved_statuses)s) AND s.updated_at >= %(resolved_month_at)s)))"
+    if days:
+        days.insert(0, _TILE_CELLS.format(table="d"))
+        counted.append(f"SELECT d.cx, d.cy, d.n FROM publicmap_cell_day d WHERE {' AND '.join(days)}")
+    if partial:
+        stage = (
+            "(s.status = ANY(%(open_statuses)s)"
+            " OR (s.status = ANY(%(resolved_statuses)s) AND s.updated_at >= %(resolved_since)s))"
         )
-    return _COUNTED_CELLS_LAYER.format(months=" AND ".join(months), partial=" OR ".join(partial))
+        counted.append(_PARTIAL_CELLS.format(where=f"{where} AND {stage} AND ({' OR '.join(partial)})"))
+    return _COUNTED_CELLS_LAYER.format(counted=" UNION ALL ".join(counted))
 
 
 # From POINTS_FROM, a tile with more reports than this is drawn as cells still (no crowding), up
@@ -383,6 +438,16 @@ SORTS = {
     "district": ("district__name", "-created_at", "-id"),
     "-district": ("-district__name", "-created_at", "-id"),
 }
+
+
+# What the list page shows of a report: neither its geometry, texts and search words nor its
+# district's boundary (kilobytes a row, and a GEOS object each) are read.
+LIST_COLUMNS = ("reference", "status", "created_at", "updated_at", "category", "district__name")
+
+
+def map_list_rows(queryset: QuerySet[Signalement]) -> QuerySet[Signalement]:
+    """The columns of `map_list`'s reports that its page shows."""
+    return queryset.select_related(None).select_related("category", "district").only(*LIST_COLUMNS)
 
 
 def map_list(*, filters: MapFilters, sort: str = "-created", bbox=None) -> QuerySet[Signalement]:

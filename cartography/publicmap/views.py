@@ -15,12 +15,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from signalements.models import Signalement, Status
 from signalements.selectors import signalements_public
 from signalements.trust.guards import bbox_parse
 from signalements.trust.moderation import comments_public, history_public
 
 from .filters import DEFAULT_RESOLVED_DAYS, MapFilterForm, map_filters, map_filters_from, public_districts
-from .selectors import CELLS_FROM, POINTS_ALWAYS_FROM, SORTS, freshness_token, map_list, tile_mvt, tile_valid
+from .selectors import (
+    CELLS_FROM,
+    POINTS_ALWAYS_FROM,
+    SORTS,
+    freshness_token,
+    map_list,
+    map_list_rows,
+    tile_mvt,
+    tile_valid,
+)
 
 FILTER_FIELDS = tuple(MapFilterForm.base_fields)
 LIST_PAGE_SIZE = 50
@@ -134,6 +144,17 @@ def tile(request, z: int, x: int, y: int):
     return response
 
 
+def _rows_label(rows: list[Signalement]) -> None:
+    """Each row's status label and public page, worked out once for the page: a row's
+    get_status_display() hashes the lazy choices and {% url %} resolves the pattern, each a third
+    of the rows' rendering."""
+    labels = {value: str(label) for value, label in Status.choices}
+    page_url = reverse("public-signalement", args=["REFERENCE"])
+    for row in rows:
+        row.status_label = labels.get(row.status, row.status)
+        row.public_url = page_url.replace("REFERENCE", row.reference)
+
+
 @require_safe
 def signalement_list(request):
     """What the map shows, as a table: same filters, the map's view if given, sortable, paginated
@@ -153,11 +174,12 @@ def signalement_list(request):
     page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
     if valid and not errors:
         filters = map_filters(**form.cleaned_data) if form.is_bound else map_filters()
-        queryset = map_list(filters=filters, sort=sort, bbox=bbox)
+        queryset = map_list_rows(map_list(filters=filters, sort=sort, bbox=bbox))
         start = (page - 1) * LIST_PAGE_SIZE
         rows = list(queryset[start : start + LIST_PAGE_SIZE + 1])
         has_next = len(rows) > LIST_PAGE_SIZE
         rows = rows[:LIST_PAGE_SIZE]
+        _rows_label(rows)
     base = _filter_query(request.GET)
     if bbox is not None:
         base = f"{base}&bbox={request.GET['bbox']}" if base else f"bbox={request.GET['bbox']}"

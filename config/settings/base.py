@@ -315,6 +315,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cartography.planning.tasks.planning_hotspots_compute",
         "schedule": crontab(hour=3, minute=20),
     },
+    # The public map's counts per day of the days it no longer reads (cartography.publicmap.database).
+    "publicmap-days-forget": {
+        "task": "cartography.publicmap.tasks.publicmap_days_forget",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # Address search: the local geocoder searches streets and districts loaded from data; set

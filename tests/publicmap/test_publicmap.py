@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import mapbox_vector_tile
 import pytest
 from django.contrib.gis.geos import Point
+from django.urls import reverse
 from django.utils import timezone
 
 from cartography.publicmap.selectors import CELLS_FROM, POINTS_FROM
@@ -215,6 +216,30 @@ def test_the_list_pages_without_counting(client, liege, settings, monkeypatch):
     last = client.get("/carte/liste/", {"page": 3}).content.decode()
     assert 'rel="next"' not in last and 'rel="prev"' in last
     assert made[0].reference in last
+
+
+def test_a_list_page_costs_the_same_queries_whatever_its_rows_and_keeps_the_chosen_filters(
+    client, liege, django_assert_num_queries
+):
+    """Five queries a page (the filters' categories, the page's rows, the three selects' choices,
+    each in one plain query), one more to read a chosen category, whatever the number of rows and
+    the language: no row reads its category, district or translated name on its own."""
+    category = Category.objects.filter(is_sensitive=False).order_by("id").first()
+    for _ in range(7):
+        SignalementFactory(category=category)
+    client.get("/carte/liste/")  # the session and the language, once
+
+    with django_assert_num_queries(6):
+        page = client.get("/carte/liste/", {"category": category.slug, "period": "30"}).content.decode()
+    assert page.count("<tr data-reference=") == 7
+    report = Signalement.objects.filter(category=category).first()
+    assert f'<a href="{reverse("public-signalement", args=[report.reference])}">' in page
+    assert f">{report.get_status_display()}</td>" in page
+    assert f'<option value="{category.slug}" selected>{category.name}</option>' in page
+    assert '<option value="30" selected>' in page
+    with django_assert_num_queries(5):
+        dutch = client.get("/carte/liste/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert category.name_nl in dutch
 
 
 def test_a_report_s_public_details_and_nothing_personal(client, reports):

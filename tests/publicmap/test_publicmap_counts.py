@@ -1,6 +1,7 @@
-"""The public map's district counts come from a table of monthly counts kept by triggers
-(cartography migration 0015) plus the filters' partial months read from the reports: they must equal
-an exact count of the reports, after inserts, changes of status, of dates and of district, deletions."""
+"""The public map's district and cell counts come from tables of monthly and daily counts kept by
+triggers (cartography.publicmap.database) plus what they do not hold read from the reports: they must
+equal an exact count of the reports, after inserts, changes of status, of dates and of district,
+deletions, and once the days the map no longer reads are forgotten."""
 
 import random
 from datetime import timedelta
@@ -51,8 +52,8 @@ def exact(filters) -> dict[int, int]:
     return dict(rows.values_list("district_id").annotate(n=Count("id")).values_list("district_id", "n"))
 
 
-def every_filter(categories, district):
-    for view in FILTERS:
+def every_filter(categories, district, views=FILTERS):
+    for view in views:
         yield map_filters(**view)
         yield map_filters(**view, category=categories[0])
         yield map_filters(**view, group=categories[1].group)
@@ -60,8 +61,8 @@ def every_filter(categories, district):
             yield map_filters(**view, district=district)
 
 
-def assert_exact(categories, district):
-    for filters in every_filter(categories, district):
+def assert_exact(categories, district, views=FILTERS):
+    for filters in every_filter(categories, district, views):
         assert district_counts(filters, token=str(random.random())) == exact(filters), filters.key
 
 
@@ -184,3 +185,170 @@ def test_the_bulk_loader_s_set_based_path_keeps_the_counts(liege, monkeypatch):
     )
     shown = list(Signalement.objects.order_by("id")[:5])
     assert_cells_exact(monkeypatch, categories, shown)
+
+
+def test_the_beat_schedule_forgets_the_old_days_counts():
+    from django.conf import settings
+
+    from cartography.publicmap.tasks import publicmap_days_forget
+    from config.celery import app as celery_app
+
+    task = "cartography.publicmap.tasks.publicmap_days_forget"
+    assert task in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert publicmap_days_forget.name == task and task in celery_app.tasks
+
+
+def test_the_day_counts_stay_exact_across_their_window_and_once_old_days_are_forgotten(liege):
+    """ "Resolved in the last N days" reads its partial month from the counts per day within
+    DAYS_COUNTED days, from the reports beyond; the days older than the counts keep are deleted."""
+    from django.db import connection
+
+    from cartography.publicmap.database import DAYS_KEPT
+    from cartography.publicmap.selectors import DAYS_COUNTED
+    from cartography.publicmap.tasks import publicmap_days_forget
+
+    rng = random.Random(5)
+    categories = list(Category.objects.order_by("id"))
+    now = timezone.now()
+    made = []
+    for index in range(50):
+        changed = now - timedelta(days=rng.randint(0, DAYS_KEPT + 30), hours=rng.randint(0, 23))
+        report = SignalementFactory(
+            category=categories[index % 3],
+            status=("resolved", "closed", "new", "in_progress")[index % 4],
+            created_at=changed - timedelta(days=rng.randint(0, 40)),
+        )
+        Signalement.objects.filter(pk=report.pk).update(updated_at=changed)
+        made.append(report)
+    district = District.objects.get(pk=made[0].district_id)
+    edges = [
+        {"resolved_days": days, **period}
+        for days in (1, 30, DAYS_COUNTED - 1, DAYS_COUNTED, DAYS_COUNTED + 1, DAYS_KEPT + 20)
+        for period in ({}, {"period": 90})
+    ]
+    assert_exact(categories, district, edges)
+
+    # Reopened now, after a resolution beyond the counted days; resolved again, long ago.
+    Signalement.objects.filter(pk__in=[r.pk for r in made[:8]]).update(status="new", updated_at=now)
+    Signalement.objects.filter(pk__in=[r.pk for r in made[8:16]]).update(
+        status="closed", updated_at=now - timedelta(days=DAYS_KEPT + 5)
+    )
+    # What a day that left the window can hold (a report changed since, not taken away): a count
+    # the map must not read, and that is deleted once older than the days kept.
+    today = timezone.localdate()
+    lagging = [today - timedelta(days=DAYS_COUNTED + 1), today - timedelta(days=DAYS_KEPT + 1)]
+    with connection.cursor() as cursor:
+        for day in lagging:
+            cursor.execute(
+                "INSERT INTO publicmap_district_day VALUES (%s, %s, %s, 'closed', %s, 7)",
+                [day, district.pk, categories[0].pk, day.replace(day=1)],
+            )
+            cursor.execute(
+                "INSERT INTO publicmap_cell_day VALUES (16, 0, 0, %s, %s, 'closed', %s, 7)",
+                [day, categories[0].pk, day.replace(day=1)],
+            )
+    assert_exact(categories, district, edges)
+    assert publicmap_days_forget() == 2  # the nightly task (settings.CELERY_BEAT_SCHEDULE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT array_agg(DISTINCT updated_day) FROM publicmap_district_day WHERE n = 7),"
+            " (SELECT array_agg(DISTINCT updated_day) FROM publicmap_cell_day WHERE n = 7)"
+        )
+        assert cursor.fetchone() == ([lagging[0]], [lagging[0]])
+    assert_exact(categories, district, edges)
+
+
+def assert_tables_match_the_reports():
+    """Every table of counts equals a count of the reports by its own keys (rows of zero aside)."""
+    from django.db import connection
+
+    from cartography.publicmap.database import COUNTED
+
+    with connection.cursor() as cursor:
+        for table, (keys, select) in COUNTED.items():
+            columns = ", ".join(keys)
+            cursor.execute(
+                f"SELECT {columns}, count(*) FROM ({select.format(rows='signalements_signalement')})"
+                f" AS k({columns}) GROUP BY {columns} ORDER BY {columns}"
+            )
+            recounted = cursor.fetchall()
+            cursor.execute(f"SELECT {columns}, n FROM {table} WHERE n <> 0 ORDER BY {columns}")
+            assert cursor.fetchall() == recounted, table
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_changing_reports_of_the_same_counts_both_commit(liege):
+    """Two connections change reports whose counts share rows, the second while the first holds
+    them: it waits (the rows are locked in one order, so it holds none of them while it waits),
+    then both commit and every count is exact."""
+    import threading
+
+    from django.db import connection, transaction
+
+    categories = list(Category.objects.filter(is_sensitive=False).order_by("id")[:2])
+    now = timezone.now()
+    # Resolved today: the monthly and the daily counts, of districts and cells, are all shared.
+    first = [SignalementFactory(category=c, status="resolved", created_at=now) for c in categories]
+    second = [SignalementFactory(category=c, status="resolved", created_at=now) for c in categories]
+    Signalement.objects.update(updated_at=now)
+    assert_tables_match_the_reports()
+
+    holding, done = threading.Event(), threading.Event()
+    waiting_pid = []
+    errors = []
+
+    def first_writer():
+        try:
+            with transaction.atomic():
+                Signalement.objects.filter(pk__in=[r.pk for r in first]).update(status="closed")
+                holding.set()
+                # Until the other connection waits for a lock this one holds.
+                for _ in range(500):
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            # pg_locks, not pg_stat_activity: read afresh within a transaction.
+                            "SELECT pid FROM pg_locks WHERE NOT granted AND %s = ANY(pg_blocking_pids(pid))",
+                            [connection.connection.info.backend_pid],
+                        )
+                        if row := cursor.fetchone():
+                            waiting_pid.append(row[0])
+                            break
+                    done.wait(0.02)
+                # Again, the same rows of counts in the other order of categories.
+                Signalement.objects.filter(pk=first[1].pk).update(status="resolved")
+                Signalement.objects.filter(pk=first[0].pk).update(status="resolved")
+        except Exception as exc:  # noqa: BLE001 - the assertion below shows it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def second_writer():
+        try:
+            holding.wait(10)
+            with transaction.atomic():
+                # One statement, its reports in the other order: its counts' rows still in key order.
+                for report in reversed(second):
+                    Signalement.objects.filter(pk=report.pk).update(status="closed")
+                Signalement.objects.filter(pk__in=[r.pk for r in second]).update(
+                    status="closed", updated_at=now
+                )
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=first_writer), threading.Thread(target=second_writer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    assert waiting_pid, "the second transaction waited for the first's rows of counts"
+    assert set(
+        Signalement.objects.filter(pk__in=[r.pk for r in second]).values_list("status", flat=True)
+    ) == {"closed"}
+    assert_tables_match_the_reports()
+    district = District.objects.get(pk=first[0].district_id)
+    assert_exact(categories, district, [{}, {"status": ["resolved"], "resolved_days": 1}])

@@ -1,0 +1,12 @@
+"""The public map's writes: its tables of counts keep themselves (cartography.publicmap.database);
+what is left is forgetting the days the map no longer reads."""
+
+from django.db import connection
+
+
+def day_counts_forget() -> int:
+    """Delete the counts per day older than the map reads (the database's publicmap_days_forget());
+    returns the rows deleted."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT publicmap_days_forget()")
+        return cursor.fetchone()[0]

@@ -1,0 +1,10 @@
+"""Celery tasks of the public map: thin, idempotent."""
+
+from celery import shared_task
+
+from .services import day_counts_forget
+
+
+@shared_task
+def publicmap_days_forget() -> int:
+    return day_counts_forget()
