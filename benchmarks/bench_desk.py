@@ -331,6 +331,15 @@ def queue_run(*, requests: int) -> Report:
         ("search: two words", {"q": "feuilles avaloir"}),
         ("search: a word and the closed status", {"q": "verglas", "status": "closed"}),
     ]
+    # A crew member reads only its teams' reports: the walk by date for a common word, or for a
+    # closed status, skips the other teams' rows before it meets a page.
+    crew = Client()
+    crew.force_login(get_user_model().objects.get(username="crew-proprete"))
+    crew_variants = [
+        ("search: a common word start (1 in 15)", {"q": "feuil"}),
+        ("search: a word start (1 in 30)", {"q": "lampad"}),
+        ("closed status filter", {"status": "closed"}),
+    ]
     report = Report("queue")
     plain_p50 = plain_p95 = None
     counts_seen, captions = set(), {}
@@ -349,6 +358,19 @@ def queue_run(*, requests: int) -> Report:
         report.figures += [
             Figure(f"{name}, server p50", p50, "ms", "open queue p50", plain_p50),
             Figure(f"{name}, server p95", p95, "ms", "open queue p95", plain_p95),
+        ]
+    as_agent = {}
+    for name, params in crew_variants:
+        agent_timings, _, _ = _page_timings(client, params, requests)
+        as_agent[name] = percentiles(agent_timings)
+    for name, params in crew_variants:
+        timings, counts, caption = _page_timings(crew, params, requests)
+        counts_seen.update(counts)
+        captions[f"crew: {name}"] = caption
+        (p50, p95), (agent_p50, agent_p95) = percentiles(timings), as_agent[name]
+        report.figures += [
+            Figure(f"as a crew, {name}, server p50", p50, "ms", "the same as an agent, p50", agent_p50),
+            Figure(f"as a crew, {name}, server p95", p95, "ms", "the same as an agent, p95", agent_p95),
         ]
     open_count = Signalement.objects.filter(status__in=OPEN_STATUSES).count()
     report.details = {

@@ -116,7 +116,10 @@ def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
         )
     if "cluster" in selected or "queue" in selected:
         reports.append(
-            _step("queue page: 9 variants × 20 requests", lambda: bench_desk.queue_run(requests=20))
+            _step(
+                "queue page: 9 variants and 3 as a crew, × 20 requests",
+                lambda: bench_desk.queue_run(requests=20),
+            )
         )
     if "route" in selected:
         reports.append(_step("route: 10 × 200 stops", lambda: bench_crew.route_run(instances=10, seed=SEED)))

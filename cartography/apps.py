@@ -15,3 +15,10 @@ class CartographyConfig(AppConfig):
             declaration="cartography.database", needs=("cartography", "0011_locate_cells_by_territory")
         )
         post_migrate.connect(rules, sender=self, weak=False, dispatch_uid="cartography-rules")
+        # The public map's tables of counts and their triggers, as cartography.publicmap.database
+        # declares them.
+        counts = install_after_migrate(
+            declaration="cartography.publicmap.database",
+            needs=("cartography", "0015_publicmap_district_months"),
+        )
+        post_migrate.connect(counts, sender=self, weak=False, dispatch_uid="publicmap-counts")

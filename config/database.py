@@ -38,14 +38,28 @@ class Trigger:
     definition: str  # what follows "ON table" is written in `sql()`; this is the timing and events
     rest: str  # FOR EACH … EXECUTE FUNCTION …
     constraint: bool = False
+    # Fired under session_replication_role = replica too (ENABLE ALWAYS); a replaced trigger is
+    # enabled as on origin again, hence the ALTER after every CREATE.
+    always: bool = False
 
     def sql(self) -> list[str]:
         if self.constraint:  # CREATE OR REPLACE is not available for constraint triggers
-            return [
+            statements = [
                 f"DROP TRIGGER IF EXISTS {self.name} ON {self.table}",
                 f"CREATE CONSTRAINT TRIGGER {self.name} {self.definition} ON {self.table} {self.rest}",
             ]
-        return [f"CREATE OR REPLACE TRIGGER {self.name} {self.definition} ON {self.table} {self.rest}"]
+        else:
+            statements = [
+                f"CREATE OR REPLACE TRIGGER {self.name} {self.definition} ON {self.table} {self.rest}"
+            ]
+        if self.always:
+            statements.append(f"ALTER TABLE {self.table} ENABLE ALWAYS TRIGGER {self.name}")
+        return statements
+
+    @property
+    def enabled(self) -> str:
+        """pg_trigger.tgenabled as the declaration leaves it."""
+        return "A" if self.always else "O"
 
 
 def declared_install(functions: list[Function], triggers: list[Trigger], connection) -> None:

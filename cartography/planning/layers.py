@@ -17,7 +17,7 @@ Border cells: the boundaries are cut into segments of at most CELL_M / 2, and th
 cell of every vertex are border cells. Each boundary point is within CELL_M / 2 of a vertex, so a
 boundary point in a cell (or within CELL_M / 4 of it, more than the rounding of a point's cell) puts
 a vertex in that cell's 3 × 3 neighbourhood: a cell that is not marked has no boundary in it.
-The answer is the exact test's for every point (tests/test_planning_layers.py compares them).
+The answer is the exact test's for every point (tests/planning/test_planning_layers.py compares them).
 """
 
 from datetime import datetime

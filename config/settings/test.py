@@ -18,7 +18,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # No pool for the tests: pytest-django holds each test in a transaction on one connection, and
-# switches the database's name to test_*; tests/test_pool.py turns the pool on for a live server.
+# switches the database's name to test_*; tests/platform/test_pool.py turns the pool on for a live server.
 if DATABASE_POOL:  # noqa: F405
     DATABASES["default"]["OPTIONS"].pop("pool")  # noqa: F405
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))  # noqa: F405
