@@ -3,7 +3,7 @@ services, the bulk loader's set-based INSERT ... SELECT, raw SQL).
 
 `publicmap_district_month` counts the reports per district, category, status, month of creation and
 month of last change; `publicmap_cell_month` the same per cell of the grids the map draws from zoom
-CELLS_FROM to POINTS_FROM - 1 instead of the district (cartography migration 0015 made both tables).
+CELLS_FROM to POINTS_FROM - 1 instead of the district (cartography migration 0002 makes both tables).
 Months are those of the site's time zone: the filters' first days are local midnights (a change of
 TIME_ZONE needs the tables rebuilt).
 
@@ -13,8 +13,8 @@ added +1, summed per key in one GROUP BY whatever their number, and upserted in 
 that concurrent writers lock the rows of counts in one order. A count that falls to zero stays, a row
 of zero (deleting it would cost a scan on every write).
 
-Installed after every `migrate` (CartographyConfig) with CREATE OR REPLACE; migration 0015 created
-the first version of these objects."""
+Installed after every `migrate` (CartographyConfig) with CREATE OR REPLACE; the migrations create
+none of these objects."""
 
 from django.conf import settings
 

@@ -112,7 +112,7 @@ def _month_start(day: date):
 
 def _district_counts(filters: MapFilters) -> dict[int, int]:
     """The counts of whole months from `publicmap_district_month` (kept exact by triggers, see
-    cartography migration 0015), those of the filters' partial months from the reports themselves
+    cartography.publicmap.database), those of the filters' partial months from the reports themselves
     (the rows changed or created since the filter's first day in its month, through the indexes on
     `updated_at` and `created_at`): exact, and a few thousand rows read rather than a million."""
     where, params = _where(filters, public=False)
@@ -239,9 +239,10 @@ _POINTS_LAYER = """
 """
 
 # The cells of zooms CELLS_FROM to POINTS_FROM - 1 from `publicmap_cell_month` (counts per cell of
-# those zooms' grids, category, status and months, kept exact by triggers: cartography migration
-# 0015), plus the filters' partial months from the reports themselves: those resolved since the
-# filter's first day in its month, and those created since the period's first day in its month.
+# those zooms' grids, category, status and months, kept exact by triggers:
+# cartography.publicmap.database), plus the filters' partial months from the reports themselves:
+# those resolved since the filter's first day in its month, and those created since the period's
+# first day in its month.
 # Without a district: a cell is not within one. False: every tile from the reports (tests compare).
 COUNTED_CELLS = True
 _CELL_XY = (

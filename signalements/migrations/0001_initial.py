@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cartography', '0001_initial'),
+        ('cartography', '0001_squashed_schema'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cartography', '0005_place'),
+        ('cartography', '0001_squashed_schema'),
         ('signalements', '0007_lighter_indexes'),
     ]
 

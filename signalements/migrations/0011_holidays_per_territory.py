@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cartography', '0005_place'),
+        ('cartography', '0001_squashed_schema'),
         ('signalements', '0010_duplicate_group_signature_hash'),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cartography", "0005_place"),
+        ("cartography", "0001_squashed_schema"),
         ("signalements", "0014_open_reports_spatial_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

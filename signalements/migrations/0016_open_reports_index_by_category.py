@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cartography', '0006_locate_without_joins'),
+        ('cartography', '0001_squashed_schema'),
         ('signalements', '0015_crew_updates'),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cartography', '0010_locate_cells_parallel_workers'),
+        ('cartography', '0001_squashed_schema'),
         ('signalements', '0017_bulk_load_friendlier_keys'),
     ]
 

@@ -14,7 +14,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cartography', '0012_field_labels'),
+        ('cartography', '0001_squashed_schema'),
         ('signalements', '0019_tracking_token_split'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

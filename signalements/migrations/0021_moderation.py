@@ -33,7 +33,7 @@ def public_versions_backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cartography', '0012_field_labels'),
+        ('cartography', '0001_squashed_schema'),
         ('signalements', '0020_field_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cartography', '0012_field_labels'),
+        ('cartography', '0001_squashed_schema'),
         ('signalements', '0021_moderation'),
     ]
 

@@ -1,5 +1,5 @@
 """The public map's district counts come from a table of monthly counts kept by triggers
-(cartography migration 0015) plus the filters' partial months read from the reports: they must equal
+(cartography.publicmap.database) plus the filters' partial months read from the reports: they must equal
 an exact count of the reports, after inserts, changes of status, of dates and of district, deletions."""
 
 import random

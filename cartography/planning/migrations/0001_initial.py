@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cartography', '0014_district_population'),
+        ('cartography', '0001_squashed_schema'),
         ('signalements', '0028_search_word_columns'),
     ]
 
