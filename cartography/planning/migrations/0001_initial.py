@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cartography', '0001_squashed_schema'),
-        ('signalements', '0028_search_word_columns'),
+        ('signalements', '0001_squashed_0028_schema'),
     ]
 
     operations = [
