@@ -32,6 +32,15 @@ CREATE TABLE publicmap_cell_month (
 );
 CREATE INDEX signalement_updated_at ON signalements_signalement (updated_at);
 """
+# Back without the tables, the reports stay writable: the count triggers that cartography.publicmap
+# .database installed go with their functions (CASCADE). Forward again, the tables start empty.
+BACKWARD = """
+DROP FUNCTION IF EXISTS publicmap_district_month_apply(), publicmap_cell_month_apply(),
+    publicmap_district_month_truncate() CASCADE;
+DROP INDEX signalement_updated_at;
+DROP TABLE publicmap_cell_month;
+DROP TABLE publicmap_district_month;
+"""
 
 
 class Migration(migrations.Migration):
@@ -54,8 +63,5 @@ class Migration(migrations.Migration):
             name="categories",
             field=models.ManyToManyField(blank=True, related_name="work_zones", to="signalements.category", verbose_name="catégories"),
         ),
-        migrations.RunSQL(
-            PUBLIC_MAP_TABLES,
-            "DROP INDEX signalement_updated_at; DROP TABLE publicmap_cell_month; DROP TABLE publicmap_district_month;",
-        ),
+        migrations.RunSQL(PUBLIC_MAP_TABLES, BACKWARD),
     ]
