@@ -1,5 +1,6 @@
 """The locate cells built again at the commit of a boundary edit: for the territory it touches
-(migration 0011) against every territory (as migration 0009 did), with a second city loaded."""
+(cartography.database) against every territory (as the first version of the cells did), with a
+second city loaded."""
 
 import io
 

@@ -12,7 +12,7 @@ class CartographyConfig(AppConfig):
     def ready(self) -> None:
         # The locating rules' functions and triggers, as cartography.database declares them.
         rules = install_after_migrate(
-            declaration="cartography.database", needs=("cartography", "0011_locate_cells_by_territory")
+            declaration="cartography.database", needs=("cartography", "0002_squashed_schema_on_signalements")
         )
         post_migrate.connect(rules, sender=self, weak=False, dispatch_uid="cartography-rules")
         # The public map's tables of counts and their triggers, as cartography.publicmap.database

@@ -8,8 +8,8 @@ rule fragments come from cartography.selectors, which the one-point lookups and 
 relocation use too, so a rule is written once. `LOCATING_COLUMNS` says which edits can move reports;
 the triggers and the admin (cartography.admin) both read it.
 
-Migrations 0003 to 0011 created earlier versions of these objects; they are history, replaced at the
-end of every migrate by what is declared here.
+The migrations create none of these objects: they carry the tables (cartography's 0001 and 0002,
+which replaced the migrations that used to write these functions in SQL).
 """
 
 from config.database import Function, Trigger

@@ -153,7 +153,7 @@ class Place(models.Model):
         return self.name
 
 
-# Subdivided copies of the polygons above, kept by database triggers (see migration 0002).
+# Subdivided copies of the polygons above, kept by database triggers (cartography.database).
 # Point-in-polygon on a 3,000-vertex boundary walks every vertex; on ST_Subdivide pieces of at most
 # 64 vertices the GiST index narrows the test to one small piece.
 
@@ -170,7 +170,7 @@ class DistrictPart(models.Model):
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
     layer = models.SlugField()
-    # Whether the layer is its territory's locating layer, kept by triggers (migration 0006) so
+    # Whether the layer is its territory's locating layer, kept by triggers (cartography.database) so
     # that locating probes only these parts through a partial index, with no join.
     locating = models.BooleanField(default=False)
     geom = models.PolygonField(srid=4326)
@@ -186,7 +186,7 @@ class WorkZonePart(models.Model):
     work_zone = models.ForeignKey(WorkZone, on_delete=models.CASCADE, related_name="+")
     area = models.FloatField(help_text="Area of the whole zone in m², for precedence.")
     # Copies of the zone's team, priority and categories (empty: every category) and of the team's
-    # active flag, kept by triggers (migration 0006): locating reads one table, with no join.
+    # active flag, kept by triggers (cartography.database): locating reads one table, with no join.
     team = models.ForeignKey(
         Team, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
@@ -202,8 +202,8 @@ class WorkZonePart(models.Model):
 # Locating one report probes a single table. A cell is a piece (ST_Subdivide) of a face of the
 # overlay of the territory outlines, the locating-layer districts and the work zones: inside a face
 # nothing the locate rules read changes, so its answer is computed once, for every category. Built
-# again at the commit of any transaction that changes what the rules read (migration 0009), for the
-# territories the changes touch (0011), while LocateCellsState says the cells are stale in that
+# again at the commit of any transaction that changes what the rules read, for the territories
+# the changes touch (cartography.database), while LocateCellsState says the cells are stale in that
 # transaction, and locate() reads the rules.
 
 
@@ -237,7 +237,7 @@ class LocateCellsState(models.Model):
     (a truncated table) counts as stale."""
 
     stale = models.BooleanField()
-    # What the next build covers (migration 0011): every territory, or those of territory_ids,
+    # What the next build covers: every territory, or those of territory_ids,
     # recorded by the edits since the last build that succeeded.
     everywhere = models.BooleanField(default=True)
     territory_ids = ArrayField(models.BigIntegerField(), default=list)

@@ -57,7 +57,7 @@ def default_team_sql(category: str, territory: str) -> str:
 
 def team_sql(point: str, category: str, territory: str) -> str:
     """The best zone serving the category at the point (ZONE_RANK), else the category's default
-    team. Zone parts carry their zone's team, priority and categories (migration 0006): no join."""
+    team. Zone parts carry their zone's team, priority and categories (cartography.database): no join."""
     return f"""COALESCE(
         (SELECT wp.team_id FROM cartography_workzonepart wp
           WHERE {zone_part_rule(category)} AND ST_Intersects(wp.geom, {point})
@@ -132,8 +132,9 @@ def join_locating(cursor, *, parallel: bool = False):
 
     `parallel`, for statements that only read (or create a table as they read): the parts are
     shared out among parallel workers whatever the estimates, which are far too low to call for
-    them. The part tables ask for workers despite their size (parallel_workers, migration 0008);
-    smaller tables get none, so that a lookup run once per row never starts workers each time.
+    them. The part tables ask for workers despite their size (parallel_workers, set by cartography's
+    first migration); smaller tables get none, so that a lookup run once per row never starts
+    workers each time.
     Temporary tables are never read in parallel: the points must be in an ordinary table. Left in
     the transaction, free workers made each later one-point lookup start two (90 ms).
     """

@@ -237,7 +237,7 @@ def relocations_run(*, territory_id: int | None = None, wait: bool = True) -> in
     return moved
 
 
-# The locate cells are built at the commit of each edit (migrations 0009, 0011). A build that
+# The locate cells are built at the commit of each edit (cartography.database). A build that
 # failed left them stale, and locating reads the rules until the next edit: this builds them again
 # at once, for the territories the failed build covered (every territory with `force`).
 _CELLS_MARK_SQL = """

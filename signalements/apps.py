@@ -21,7 +21,7 @@ class SignalementsConfig(AppConfig):
         post_migrate.connect(roles_sync_after_migrate, sender=self, dispatch_uid="signalements-roles-sync")
         # The history's append-only triggers, as signalements.history declares them.
         history = install_after_migrate(
-            declaration="signalements.history", needs=("signalements", "0023_history_refuse_delete")
+            declaration="signalements.history", needs=("signalements", "0001_squashed_0028_schema")
         )
         post_migrate.connect(history, sender=self, weak=False, dispatch_uid="signalements-history")
         # Cartography locates the reports again when boundaries change, and names streets from their

@@ -4,9 +4,9 @@ than from the reports (tens of thousands of rows read at a million reports).
 
 The tables hold the reports resolved or closed whose last change is within the last 100 days, per
 district or per cell of the grids of zooms 13 to 15, category, status, month of creation and day of
-last change (in the site's time zone, as in 0015); indexes that let a tile read the counts of its cells. The
-triggers that keep them are declared in
-cartography.publicmap.database and installed after migrate; this migration fills them once."""
+last change (in the site's time zone, as the monthly counts); indexes that let a tile read the
+counts of its cells. The triggers that keep them are declared in cartography.publicmap.database and
+installed after migrate; this migration fills them once."""
 
 from django.conf import settings
 from django.db import migrations
@@ -91,6 +91,6 @@ DROP TABLE IF EXISTS publicmap_cell_day;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cartography", "0015_publicmap_district_months")]
+    dependencies = [("cartography", "0002_squashed_schema_on_signalements")]
 
     operations = [migrations.RunSQL(FORWARD, BACKWARD)]

@@ -3,7 +3,7 @@ services, the bulk loader's set-based INSERT ... SELECT, raw SQL).
 
 `publicmap_district_month` counts the reports per district, category, status, month of creation and
 month of last change; `publicmap_cell_month` the same per cell of the grids the map draws from zoom
-CELLS_FROM to POINTS_FROM - 1 instead of the district (cartography migration 0015 made both tables).
+CELLS_FROM to POINTS_FROM - 1 instead of the district (cartography migration 0002 makes both tables).
 `publicmap_district_day` and `publicmap_cell_day` (migration 0016) count the recently resolved
 reports per day of their last change: "resolved in the last N days" starts in the middle of a month,
 and its first, partial month is read from them rather than from thousands of reports. Months and days
@@ -20,8 +20,8 @@ several statements whose counts cross in opposite orders can still meet in a cyc
 PostgreSQL breaks by aborting one. A count that falls to zero stays, a row of zero (deleting it
 would cost a scan on every write).
 
-Installed after every `migrate` (CartographyConfig) with CREATE OR REPLACE; migration 0015 created
-the first version of these objects."""
+Installed after every `migrate` (CartographyConfig) with CREATE OR REPLACE; the migrations create
+none of these objects."""
 
 from django.conf import settings
 
@@ -92,7 +92,7 @@ COUNTED = {
     ),
 }
 # What a TRUNCATE of the reports empties: per migration that made the tables, so that a migrate back
-# to 0015 leaves its objects working.
+# to 0002 leaves its objects working.
 TRUNCATED = {
     "publicmap_district_month_truncate": ("publicmap_district_month", "publicmap_cell_month"),
     "publicmap_day_counts_truncate": ("publicmap_district_day", "publicmap_cell_day"),

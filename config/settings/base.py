@@ -220,10 +220,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The paths' common start, stripped from operation ids and used as their tag. Guessed, it would
+    # be "/" since Open311's views (left out of the schema) live under /open311/: every id and tag
+    # would change.
+    "SCHEMA_PATH_PREFIX": "/api",
     # One name for the workflow's statuses, wherever a serializer shows them (status, to_status).
     "ENUM_NAME_OVERRIDES": {
         "SignalementStatusEnum": "signalements.models.Status",
         "CrewCannotReasonEnum": "signalements.models.CrewUpdate.CannotReason",
+        # Two serializers have a `kind`: each keeps its own name.
+        "KindEnum": "signalements.api.citizen.GEOCODE_KINDS",
+        "RunKindEnum": "cartography.planning.models.AnalysisRun.Kind",
     },
 }
 

@@ -101,11 +101,15 @@ class LocateView(APIView):
         )
 
 
+# Bare values, no labels: the schema's KindEnum (config.settings.base) is this list.
+GEOCODE_KINDS = Place.Kind.values
+
+
 class GeocodeResultSerializer(serializers.Serializer):
     label = serializers.CharField()
     lon = serializers.FloatField(help_text="Longitude WGS84")
     lat = serializers.FloatField(help_text="Latitude WGS84")
-    kind = serializers.ChoiceField(choices=Place.Kind.values)
+    kind = serializers.ChoiceField(choices=GEOCODE_KINDS)
     territory = serializers.CharField(help_text="Identifiant du territoire ; vide pour un géocodeur externe.")
 
 

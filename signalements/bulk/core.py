@@ -274,7 +274,7 @@ REFERENCES = (
 # load (FINDINGS.md: bulk 5). Set-based instead when the role may switch row triggers off for its transaction
 # (session_replication_role, as logical replication does) and no trigger of our own listens to
 # inserts into the two tables: a trigger added later turns this path off rather than being skipped.
-# A trigger enabled ALWAYS (the public map's counts, cartography migration 0015) fires in replica
+# A trigger enabled ALWAYS (the public map's counts, cartography.publicmap.database) fires in replica
 # mode too: it is not skipped, and leaves the path on.
 SET_BASED_CHECKS_SQL = """
 SELECT (current_setting('is_superuser') = 'on'

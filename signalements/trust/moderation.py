@@ -141,10 +141,6 @@ def contacts_allowed(contacts: Iterable[tuple[str, str]]) -> frozenset[str]:
     return frozenset(allowed)
 
 
-# For the database's own first look (migrations): PHONE_HINT_RE's rule, or an "@".
-CONTACT_HINT_SQL_RE = r"@|\+ ?\(?[0-9]|(^|[^0-9])0([[:space:]./()-]{0,3}[0-9]){8,}"
-
-
 def moderation_mode() -> str:
     return PRE if settings.SIGNALEMENT_MODERATION == PRE else POST
 

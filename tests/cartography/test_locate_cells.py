@@ -1,5 +1,5 @@
 """The locate cells are built again for the territories an edit touches, and for every territory
-only when the edit reaches them all (migration 0011). Liège and Kortrijk, from the real files."""
+only when the edit reaches them all (cartography.database). Liège and Kortrijk, from the real files."""
 
 import io
 import threading
@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F
 
 from cartography.models import District, LocateCell, LocateCellsState, Team, Territory, WorkZone
@@ -328,46 +328,3 @@ def test_a_zone_added_while_another_transaction_extends_the_territory_gets_its_c
     assert LocateCellsState.objects.get().stale is False
     assert located_by_rules(point).team_id == team.pk
     assert located_by_cells(point) == located_by_rules(point)
-
-
-def _stale_raw() -> bool:
-    """The state row's flag, read without the model (whose later fields 0010 does not have)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT stale FROM cartography_locatecellsstate WHERE id = 1")
-        return cursor.fetchone()[0]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_migration_0011_goes_back_to_building_every_territory_and_forward_again(kortrijk):
-    """Unapplied, 0011 gives back 0009's triggers: an edit in Liège builds Kortrijk's cells too.
-    Applied again, the same edit builds Liège's cells only. Both times the cells answer as the rules."""
-    liege = Territory.objects.get(slug="liege")
-    categories = list(Category.objects.values_list("pk", flat=True))
-    try:
-        call_command("migrate", "cartography", "0010_locate_cells_parallel_workers", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM information_schema.columns"
-                " WHERE table_name = 'cartography_locatecellsstate' AND column_name = 'everywhere'"
-            )
-            assert cursor.fetchone()[0] == 0
-        assert _stale_raw() is False  # 0009's build ran at the migration's commit
-        before = _cell_ids()
-        with transaction.atomic():
-            _zone_priority_raised(liege, kortrijk)
-        after = _cell_ids()
-        assert _stale_raw() is False
-        assert after[kortrijk.pk].isdisjoint(before[kortrijk.pk])  # built again, untouched as it was
-        cells_and_rules_compared(liege.geom.extent, categories, side=8)
-    finally:
-        # Every app: unapplying cartography's 0011 also unapplied the migrations that depend on it.
-        call_command("migrate", verbosity=0)
-
-    before = _cell_ids()
-    with transaction.atomic():
-        _zone_priority_raised(liege, kortrijk)
-    after = _cell_ids()
-    assert _state() == (False, False, [])
-    assert after[kortrijk.pk] == before[kortrijk.pk]
-    assert after[liege.pk].isdisjoint(before[liege.pk])
-    cells_and_rules_compared(liege.geom.extent, categories, side=8)

@@ -43,3 +43,24 @@ def test_the_schema_is_generated_without_a_warning_and_validates(tmp_path, db):
 
     paths = yaml.safe_load(schema.read_text())["paths"]
     assert "/api/v1/geocode/" in paths
+
+
+def test_operation_ids_tags_and_enum_names_stay_those_clients_were_generated_from(tmp_path, db):
+    """Clients generated from the schema name their methods after operation ids and their types
+    after component names. Open311's views, under /open311/ and left out of the schema, once moved
+    the guessed path prefix from /api to /: every id gained an `api_` and every tag became `api`.
+    A second `kind` (the planning runs') once renamed the geocoder's KindEnum."""
+    schema = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(schema))
+    document = yaml.safe_load(schema.read_text())
+
+    listing = document["paths"]["/api/v1/signalements/"]["get"]
+    assert listing["operationId"] == "v1_signalements_list"
+    assert listing["tags"] == ["v1"]
+    assert {tag for item in document["paths"].values() for op in item.values() for tag in op["tags"]} == {
+        "v1"
+    }
+    schemas = document["components"]["schemas"]
+    assert schemas["GeocodeResult"]["properties"]["kind"]["$ref"] == "#/components/schemas/KindEnum"
+    assert schemas["KindEnum"]["enum"] == ["street", "place", "district", "address"]
+    assert schemas["Run"]["properties"]["kind"]["$ref"] == "#/components/schemas/RunKindEnum"

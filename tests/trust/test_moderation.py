@@ -427,25 +427,6 @@ def test_pre_moderated_photos_and_texts_wait_in_the_list_then_approval_shows_the
     assert signalement.reference not in client.get("/bureau/moderation/").content.decode()
 
 
-def test_the_migration_gives_reports_stored_before_it_their_public_version(liege):
-    import importlib
-
-    from django.apps import apps
-
-    from tests.factories import SignalementFactory
-
-    leaky, clean = SignalementFactory(description=LEAKY), SignalementFactory(description="Sacs, 4000 Liège")
-    reply = Comment.objects.create(signalement=clean, text="Rappel : 0475 12 34 56")
-    note = Comment.objects.create(signalement=clean, text="0475 12 34 56", is_internal=True)
-    importlib.import_module("signalements.migrations.0021_moderation").public_versions_backfill(apps, None)
-    leaky.refresh_from_db()
-    clean.refresh_from_db()
-    assert (leaky.public_description, leaky.description_moderation) == (LEAKY_PUBLIC, "flagged")
-    assert (clean.public_description, clean.description_moderation) == ("Sacs, 4000 Liège", "published")
-    assert Comment.objects.get(pk=reply.pk).public_text == f"Rappel : {MASK}"
-    assert Comment.objects.get(pk=note.pk).public_text == ""
-
-
 def test_a_public_status_text_is_masked_on_the_public_page_and_kept_in_the_history(liege):
     from signalements.desk.services import signalement_transition
 

@@ -12,8 +12,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cartography', '0014_district_population'),
-        ('signalements', '0028_search_word_columns'),
+        ('cartography', '0001_squashed_schema'),
+        ('signalements', '0001_squashed_0028_schema'),
     ]
 
     operations = [

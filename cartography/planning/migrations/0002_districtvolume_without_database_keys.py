@@ -7,9 +7,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cartography', '0014_district_population'),
+        ('cartography', '0001_squashed_schema'),
         ('planning', '0001_initial'),
-        ('signalements', '0028_search_word_columns'),
+        ('signalements', '0001_squashed_0028_schema'),
     ]
 
     operations = [
