@@ -4,15 +4,18 @@ downloads, the API and the folium report say for a selection, and bad filters an
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import GEOSGeometry
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cartography.planning import selectors
 from cartography.planning.forms import PlanningFilterForm
+from cartography.planning.models import HotspotPlace
 
 from .planning_data import planning_data_create
 
@@ -96,6 +99,20 @@ def test_the_page_shows_the_selection_tables_and_when_it_was_computed(client, da
     )
     assert config["layers"]["districts"].startswith("/planification/districts.geojson?")
     assert "category=feuilles-mortes" in config["layers"]["hotspots"]
+
+
+def test_the_api_sends_geometries_as_postgis_wrote_them_to_six_decimals(data):
+    client = _api("planner")
+    for path in ("hotspots", "recurring-places", "clusters"):
+        features = client.get(f"/api/v1/planning/{path}/").json()["features"]
+        assert features, path
+        decimals = re.findall(r"\.(\d+)", json.dumps([f["geometry"]["coordinates"] for f in features]))
+        assert decimals and max(len(d) for d in decimals) <= 6, path
+    place = client.get("/api/v1/planning/hotspots/", {"kind": "district"}).json()["features"][0]
+    stored = HotspotPlace.objects.get(pk=place["id"]).geom
+    sent = GEOSGeometry(json.dumps(place["geometry"]), srid=4326)
+    assert sent.geom_type == stored.geom_type and sent.num_coords == stored.num_coords
+    assert sent.equals_exact(stored, tolerance=1e-6)
 
 
 def test_the_filters_change_the_tables(client, data):
