@@ -101,6 +101,36 @@ def test_the_page_shows_the_selection_tables_and_when_it_was_computed(client, da
     assert "category=feuilles-mortes" in config["layers"]["hotspots"]
 
 
+def test_months_the_last_run_did_not_cover_are_blank_not_zero(client, data):
+    # The current month is left out of a run: drawn as 0, it read as a fall to nothing.
+    data.runs["volumes"].parameters = {
+        "window": {"start": "2023-01-01", "end": "2024-12-01", "time_zone": "Europe/Brussels"}
+    }
+    data.runs["volumes"].save()
+    client.force_login(User.objects.get(username="planner"))
+
+    response = client.get(f"/planification/?{LEAVES}&years=2024")
+
+    series = response.context["chart_data"]["series"]
+    assert [s["year"] for s in series] == [2024]
+    months = [sum_of_month(data, 9), sum_of_month(data, 10), sum_of_month(data, 11), None]
+    assert series[0]["counts"][:8] == [0] * 8 and series[0]["counts"][8:] == months
+    chart = json.loads(
+        response.content.decode()
+        .split('id="planning-chart-data" type="application/json">')[1]
+        .split("</script>")[0]
+    )
+    assert chart["series"][0]["counts"][11] is None
+    row = response.content.decode().split('<th scope="row">2024</th>')[1].split("</tr>")[0]
+    assert row.count("—") == 1 and "hors de la période analysée" in row
+
+
+def sum_of_month(data, month: int) -> int:
+    """The leaves' reports of every district in a month of autumn 2024 (see planning_data)."""
+    share = {9: 0.2, 10: 0.5, 11: 0.3}[month]
+    return sum(round(10 * (i + 1) * share) for i in range(len(data.districts)))
+
+
 def test_the_api_sends_geometries_as_postgis_wrote_them_to_six_decimals(data):
     client = _api("planner")
     for path in ("hotspots", "recurring-places", "clusters"):

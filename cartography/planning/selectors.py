@@ -28,6 +28,7 @@ from .models import (
     RecurringPlace,
     Season,
 )
+from .window import Window
 
 MEASURES = ("per_km2", "per_1000", "count")
 CHOROPLETH_CLASSES = 5
@@ -311,9 +312,31 @@ def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def monthly_series(selection: Selection) -> dict[int, list[int]]:
-    """Reports per month of the layer's districts (12 values a year), for each selected year."""
-    series = {year: [0] * 12 for year in selection.years}
+def volumes_window(territory: Territory) -> Window | None:
+    """The months the last volumes run covered (None before any run, or for a run without one)."""
+    parameters = (
+        AnalysisRun.objects.filter(
+            territory=territory, kind=AnalysisRun.Kind.VOLUMES, finished_at__isnull=False
+        )
+        .order_by("-finished_at")
+        .values_list("parameters", flat=True)
+        .first()
+    )
+    return Window.from_json(parameters["window"]) if parameters and "window" in parameters else None
+
+
+def monthly_series(selection: Selection) -> dict[int, list[int | None]]:
+    """Reports per month of the layer's districts (12 values a year), for each selected year. A month
+    the last run did not cover (the current one, those to come, those before the data) is None, not 0:
+    a chart would draw it as a fall to nothing."""
+    window = volumes_window(selection.territory)
+    series = {
+        year: [
+            0 if window is None or window.start <= date(year, month, 1) < window.end else None
+            for month in range(1, 13)
+        ]
+        for year in selection.years
+    }
     if not selection.years:
         return series
     rows = (
