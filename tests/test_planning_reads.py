@@ -242,7 +242,12 @@ def test_the_api_filters_and_paginates(data):
 def test_the_api_is_documented_in_the_schema(client, db):
     import yaml
 
-    paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    paths = schema["paths"]
+    # The geometries, read from PostGIS's GeoJSON, keep the type of their model field.
+    features = schema["components"]["schemas"]
+    assert features["HotspotFeature"]["properties"]["geometry"]["properties"]["type"]["enum"] == ["Polygon"]
+    assert features["ClusterFeature"]["properties"]["geometry"]["properties"]["type"]["enum"] == ["Point"]
     for path in API:
         assert path in paths
     assert {p["name"] for p in paths["/api/v1/planning/volumes/"]["get"]["parameters"]} >= {

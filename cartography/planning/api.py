@@ -5,6 +5,7 @@ import json
 
 import django_filters
 from django.contrib.gis.db.models.functions import AsGeoJSON
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework_gis.fields import GeometryField
@@ -50,6 +51,9 @@ class PlanningView(generics.ListAPIView):
 # --- serializers ------------------------------------------------------------------------------
 
 
+# The feature's geometry schema comes from the model field (the GeoFeatureModelSerializer
+# extension); this field's own source, an annotation, has none to give.
+@extend_schema_field({"type": "object", "description": "Géométrie GeoJSON."})
 class DatabaseGeometryField(GeometryField):
     """A geometry PostGIS wrote as GeoJSON (the `geojson` annotation, see `with_geojson`), parsed
     as it is: rebuilt through GEOS coordinate by coordinate, a hundred district boundaries took
