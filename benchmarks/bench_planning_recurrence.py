@@ -52,7 +52,7 @@ def _largest_category_cases(territory, end_date, baseline_days: int):
 def run() -> Report:
     territory = territory_get()
     reports = Signalement.objects.filter(territory=territory).count()
-    report = Report("planning")
+    report = Report("recurrence")
     with Stopwatch() as recurrence:
         run_ = recurring_places_compute(territory=territory)
     judged = {}

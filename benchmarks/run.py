@@ -30,6 +30,7 @@ BENCHMARKS = (
     "queue",
     "route",
     "planning",
+    "dashboard",
     "opendata",
     "publicmap",
     "cells",

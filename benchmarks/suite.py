@@ -22,6 +22,7 @@ from . import (
     bench_locate,
     bench_opendata,
     bench_planning,
+    bench_planning_dashboard,
     bench_planning_recurrence,
     bench_publicmap,
     bench_relocate,
@@ -49,6 +50,8 @@ class Sizes:
     api_requests: int = 500
     tile_requests: int = 40
     tile_baseline_requests: int = 3
+    dashboard_requests: int = 10
+    dashboard_baseline_requests: int = 1
 
 
 def _step(label: str, action: Callable[[], T]) -> T | Report:
@@ -129,6 +132,15 @@ def suite_run(sizes: Sizes, *, selected: tuple[str, ...]) -> list[Report]:
     if "planning" in selected:
         reports.append(_step("planning: volumes and hotspots from scratch", bench_planning.run))
         reports.append(_step("planning: recurring places and early warning", bench_planning_recurrence.run))
+    if "dashboard" in selected:
+        reports.append(
+            _step(
+                f"dashboard: the planners' requests × {sizes.dashboard_requests}, live baseline",
+                lambda: bench_planning_dashboard.run(
+                    requests=sizes.dashboard_requests, baseline_requests=sizes.dashboard_baseline_requests
+                ),
+            )
+        )
     if "opendata" in selected:
         reports.append(
             _step(

@@ -84,10 +84,11 @@ class PlanningFilterForm(forms.Form):
             return None
         data = self.cleaned_data if self.is_bound else {}
         category = data.get("category")
+        layer = data.get("layer") or self.initial_layer
         return Selection(
             territory=self.territory,
-            layer=data.get("layer") or self.initial_layer,
-            season=data.get("season") or default_season(self.territory),
+            layer=layer,
+            season=data.get("season") or default_season(self.territory, layer),
             years=tuple(sorted(data.get("years") or self.years_available)),
             # A category brings its group: the group list may still show the previous category's.
             group=category.group if category else data.get("group"),

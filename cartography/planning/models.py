@@ -118,7 +118,11 @@ class DistrictVolume(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["layer", "period", "period_start"], name="planning_volume_period"),
+            # Every read names a layer, a period and a scope (one category, a group's totals or every
+            # category's): the page's table, its monthly chart and the API read one scope's rows only.
+            models.Index(
+                fields=["layer", "period", "category", "group", "period_start"], name="planning_volume_scope"
+            ),
             models.Index(fields=["district", "period", "period_start"], name="planning_volume_district"),
         ]
 

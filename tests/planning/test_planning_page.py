@@ -104,6 +104,26 @@ def test_the_planner_reads_the_map_chart_and_tables_and_filters_them(screen, lie
     assert_accessible(page)
 
 
+def test_on_a_phone_every_table_caption_is_read_whole_without_scrolling(chromium, live_server, liege):
+    # A caption is as wide as its table: at 390 px most of "Volumes par quartier, automne…" lay
+    # beyond the right edge of its scrolled region.
+    context, page = _new_page(chromium, **SCREENS["phone"])
+    page.base_url = live_server.url
+    planning_data_create(liege)
+    log_in(page, "planner")
+    page.goto(f"{page.base_url}/planification/?{LEAVES}")
+    captions = page.locator(".table-scroll caption")
+    assert captions.count() == 5
+    for i in range(captions.count()):
+        caption = captions.nth(i)
+        region = caption.locator("xpath=ancestor::div[contains(@class, 'table-scroll')]")
+        box, frame = caption.bounding_box(), region.bounding_box()
+        assert box["x"] >= frame["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1, (
+            caption.inner_text()
+        )
+    context.close()
+
+
 def test_every_table_and_layer_downloads_and_parses(screen, liege):
     page = screen
     data = planning_data_create(liege)

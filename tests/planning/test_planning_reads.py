@@ -4,15 +4,18 @@ downloads, the API and the folium report say for a selection, and bad filters an
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import GEOSGeometry
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cartography.planning import selectors
 from cartography.planning.forms import PlanningFilterForm
+from cartography.planning.models import HotspotPlace
 from tests.planning_data import planning_data_create
 
 User = get_user_model()
@@ -95,6 +98,50 @@ def test_the_page_shows_the_selection_tables_and_when_it_was_computed(client, da
     )
     assert config["layers"]["districts"].startswith("/planification/districts.geojson?")
     assert "category=feuilles-mortes" in config["layers"]["hotspots"]
+
+
+def test_months_the_last_run_did_not_cover_are_blank_not_zero(client, data):
+    # The current month is left out of a run: drawn as 0, it read as a fall to nothing.
+    data.runs["volumes"].parameters = {
+        "window": {"start": "2023-01-01", "end": "2024-12-01", "time_zone": "Europe/Brussels"}
+    }
+    data.runs["volumes"].save()
+    client.force_login(User.objects.get(username="planner"))
+
+    response = client.get(f"/planification/?{LEAVES}&years=2024")
+
+    series = response.context["chart_data"]["series"]
+    assert [s["year"] for s in series] == [2024]
+    months = [sum_of_month(data, 9), sum_of_month(data, 10), sum_of_month(data, 11), None]
+    assert series[0]["counts"][:8] == [0] * 8 and series[0]["counts"][8:] == months
+    chart = json.loads(
+        response.content.decode()
+        .split('id="planning-chart-data" type="application/json">')[1]
+        .split("</script>")[0]
+    )
+    assert chart["series"][0]["counts"][11] is None
+    row = response.content.decode().split('<th scope="row">2024</th>')[1].split("</tr>")[0]
+    assert row.count("—") == 1 and "hors de la période analysée" in row
+
+
+def sum_of_month(data, month: int) -> int:
+    """The leaves' reports of every district in a month of autumn 2024 (see planning_data)."""
+    share = {9: 0.2, 10: 0.5, 11: 0.3}[month]
+    return sum(round(10 * (i + 1) * share) for i in range(len(data.districts)))
+
+
+def test_the_api_sends_geometries_as_postgis_wrote_them_to_six_decimals(data):
+    client = _api("planner")
+    for path in ("hotspots", "recurring-places", "clusters"):
+        features = client.get(f"/api/v1/planning/{path}/").json()["features"]
+        assert features, path
+        decimals = re.findall(r"\.(\d+)", json.dumps([f["geometry"]["coordinates"] for f in features]))
+        assert decimals and max(len(d) for d in decimals) <= 6, path
+    place = client.get("/api/v1/planning/hotspots/", {"kind": "district"}).json()["features"][0]
+    stored = HotspotPlace.objects.get(pk=place["id"]).geom
+    sent = GEOSGeometry(json.dumps(place["geometry"]), srid=4326)
+    assert sent.geom_type == stored.geom_type and sent.num_coords == stored.num_coords
+    assert sent.equals_exact(stored, tolerance=1e-6)
 
 
 def test_the_filters_change_the_tables(client, data):
@@ -194,7 +241,12 @@ def test_the_api_filters_and_paginates(data):
 def test_the_api_is_documented_in_the_schema(client, db):
     import yaml
 
-    paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    paths = schema["paths"]
+    # The geometries, read from PostGIS's GeoJSON, keep the type of their model field.
+    features = schema["components"]["schemas"]
+    assert features["HotspotFeature"]["properties"]["geometry"]["properties"]["type"]["enum"] == ["Polygon"]
+    assert features["ClusterFeature"]["properties"]["geometry"]["properties"]["type"]["enum"] == ["Point"]
     for path in API:
         assert path in paths
     assert {p["name"] for p in paths["/api/v1/planning/volumes/"]["get"]["parameters"]} >= {

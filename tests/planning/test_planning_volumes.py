@@ -180,6 +180,17 @@ def test_a_rerun_rewrites_the_rows_and_records_its_run(reports):
     }
 
 
+def test_a_run_leaves_its_table_analysed_for_the_readers_plans(reports):
+    # Rewritten whole, the table kept the statistics of its previous contents (of an empty table
+    # after a fresh load) until autovacuum passed: the readers' plans then took 0.3 s instead of 0.01.
+    run = analysis_run(territory=reports, kind="volumes", now=NOW)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'planning_districtvolume'")
+        (estimated,) = cursor.fetchone()
+    assert run.rows > 0 and estimated == DistrictVolume.objects.count()
+
+
 def test_the_window_follows_the_data_of_a_historical_territory(reports):
     window = territory_window(territory_id=reports.pk, months=36, now=NOW)
 
