@@ -15,6 +15,7 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 def axe_violations(page) -> list[dict]:
@@ -59,3 +60,13 @@ def small_targets(page, minimum: int = 44) -> list[tuple[str, str, int, int]]:
             minimum,
         )
     ]
+
+
+def shoot(page, name: str) -> None:
+    """A full-page screenshot in var/screenshots/, named after the page's screen (page.screen)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{page.screen}.png"), full_page=True)
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

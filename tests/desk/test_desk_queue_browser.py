@@ -2,19 +2,18 @@
 in French, on a desktop and a 390 px phone, axe-clean."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from signalements.models import StatusChange
+from tests.browser import no_horizontal_scroll, shoot
 from tests.conftest import SCREENS, _new_page
 from tests.crew.test_crew_browser import log_in
 from tests.desk.test_desk_browser import assert_accessible
 from tests.factories import SignalementFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 @pytest.fixture(params=["desktop", "phone"])
@@ -24,15 +23,6 @@ def screen(request, chromium, live_server, liege):
     page.screen = request.param
     yield page
     context.close()
-
-
-def shoot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{page.screen}.png"), full_page=True)
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def test_the_queue_searches_shows_closed_reports_and_its_map_has_a_legend(screen):

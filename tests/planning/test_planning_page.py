@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.browser import tab_to
+from tests.browser import SHOTS, no_horizontal_scroll, shoot, tab_to
 from tests.conftest import SCREENS, _new_page
 from tests.crew.test_crew_browser import log_in
 from tests.desk.test_desk_browser import assert_accessible
 from tests.planning_data import planning_data_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 LEAVES = "category=feuilles-mortes&season=autumn"
 
 
@@ -28,15 +27,6 @@ def screen(request, chromium, live_server, liege):
     page.screen = request.param
     yield page
     context.close()
-
-
-def shoot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{page.screen}.png"), full_page=True)
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def map_ready(page) -> None:
