@@ -20,6 +20,14 @@ class Territory(models.Model):
         default=DEFAULT_DISTRICT_LAYER,
         help_text=_("Couche de découpage dont le quartier est enregistré sur chaque signalement."),
     )
+    # The planners read a layer by its name ("Anciennes communes"), not its key ("districts"):
+    # import_districts --layer-name writes it.
+    layer_names = models.JSONField(
+        _("noms des découpages"),
+        default=dict,
+        blank=True,
+        help_text=_("Nom de chaque couche de découpage, par identifiant de couche."),
+    )
     # Set by cartography.services.relocation_request, in the transaction of a boundary or work zone
     # edit, to a new value at each request; cleared by territory_relocate once a relocation that
     # started after that request has run. Written only by those UPDATE statements, never by save().
@@ -41,6 +49,10 @@ class Territory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def layer_name(self, layer: str) -> str:
+        """The layer's name, or its key when none was given."""
+        return self.layer_names.get(layer) or layer
 
 
 class District(models.Model):

@@ -53,7 +53,7 @@ class PlanningFilterForm(forms.Form):
             "name"
         ).first()
         layers = district_layers(self.territory) if self.territory else []
-        self.fields["layer"].choices = [(layer, layer) for layer in layers]
+        self.fields["layer"].choices = [(layer, self.territory.layer_name(layer)) for layer in layers]
         grouped: dict[str, list] = {}
         for category in Category.objects.select_related("group"):
             grouped.setdefault(category.group.name, []).append((category.slug, category.name))

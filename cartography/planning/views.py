@@ -68,6 +68,7 @@ def planning(request):
         "form": form.bound_to(selection),
         "selection": selection,
         "season_label": season_label,
+        "layer_name": selection.territory.layer_name(selection.layer),
         "measure_label": MEASURE_LABELS[selection.measure],
         "has_analysis": selectors.has_any_analysis(selection.territory),
         "runs": [(AnalysisRun.Kind(kind).label, runs.get(kind)) for kind in AnalysisRun.Kind.values],

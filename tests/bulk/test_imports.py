@@ -291,6 +291,27 @@ def test_a_population_field_gives_each_district_its_residents(kortrijk, tmp_path
     assert District.objects.get(territory=kortrijk, name="A").population == 12000
 
 
+def test_a_layer_name_is_kept_for_the_planners(kortrijk, tmp_path):
+    features = [{"type": "Feature", "properties": {"naam": "A"}, "geometry": _square(3.26, 50.82)}]
+    path = _write_geojson(tmp_path / "wijken.geojson", features)
+
+    run(
+        "import_districts",
+        str(path),
+        territory="kortrijk",
+        name_field="naam",
+        layer="wijken",
+        layer_name="Wijken",
+    )
+    kortrijk.refresh_from_db()
+    assert kortrijk.layer_name("wijken") == "Wijken"
+    # A re-import without a name keeps it; a layer without one is shown by its key.
+    run("import_districts", str(path), territory="kortrijk", name_field="naam", layer="wijken")
+    kortrijk.refresh_from_db()
+    assert kortrijk.layer_names == {"wijken": "Wijken"}
+    assert kortrijk.layer_name("deelgemeenten") == "deelgemeenten"
+
+
 def test_a_bad_population_is_reported_by_row(kortrijk, tmp_path):
     features = [
         {"type": "Feature", "properties": {"naam": "A", "inw": "many"}, "geometry": _square(3.26, 50.82)},

@@ -78,6 +78,17 @@ def test_the_empty_state_says_the_analyses_have_not_run_and_how_to_run_them(clie
     assert "planning_compute" in body
 
 
+def test_the_layers_are_offered_by_their_names_not_their_keys(client, data):
+    client.force_login(User.objects.get(username="planner"))
+    body = client.get(f"/planification/?{LEAVES}&layer=sectors").content.decode()
+
+    select = body.split('name="layer"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="districts">Anciennes communes</option>' in select
+    assert '<option value="sectors" selected>Secteurs statistiques</option>' in select
+    summary = body.split('id="selection-summary">', 1)[1].split("</p>", 1)[0]
+    assert summary.rstrip().endswith("· Secteurs statistiques")
+
+
 def test_the_page_shows_the_selection_tables_and_when_it_was_computed(client, data):
     client.force_login(User.objects.get(username="planner"))
     response = client.get(f"/planification/?{LEAVES}&years=2024")

@@ -34,6 +34,7 @@ class Command(BaseCommand):
             default=DEFAULT_DISTRICT_LAYER,
             help="layer name, e.g. 'districts' or 'sectors' (default: %(default)s)",
         )
+        parser.add_argument("--layer-name", help="the layer's name shown to planners, e.g. 'Quartiers'")
         parser.add_argument("--names", help="JSON file {code: display name} overriding names from the file")
         parser.add_argument("--title-case", action="store_true", help="turn UPPER-CASE names into Title Case")
         parser.add_argument(
@@ -87,6 +88,9 @@ class Command(BaseCommand):
                 )
                 created += was_created
                 updated += not was_created
+            if options["layer_name"]:
+                territory.layer_names = {**territory.layer_names, layer: options["layer_name"].strip()}
+                territory.save(update_fields=["layer_names"])
             # In the import's transaction, without the broker: the reports are located again with
             # the new boundaries, and a relocation still pending from the admin is settled too.
             moved = territory_relocate(territory_id=territory.pk) if layer == territory.locating_layer else 0

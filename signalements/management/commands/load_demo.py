@@ -78,6 +78,8 @@ class Command(BaseCommand):
         territory = Territory.objects.get(slug=spec["slug"])
         for layer in city["layers"]:
             extra = {"names": str(FIXTURES / layer["names"])} if "names" in layer else {}
+            if "layer_name" in layer:
+                extra["layer_name"] = layer["layer_name"]
             call_command(
                 "import_districts",
                 str(FIXTURES / layer["file"]),
