@@ -312,24 +312,16 @@ def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def volumes_window(territory: Territory) -> Window | None:
-    """The months the last volumes run covered (None before any run, or for a run without one)."""
-    parameters = (
-        AnalysisRun.objects.filter(
-            territory=territory, kind=AnalysisRun.Kind.VOLUMES, finished_at__isnull=False
-        )
-        .order_by("-finished_at")
-        .values_list("parameters", flat=True)
-        .first()
-    )
+def volumes_window(run: AnalysisRun | None) -> Window | None:
+    """The months a volumes run covered (None without a run, or for a run without one)."""
+    parameters = run.parameters if run is not None else None
     return Window.from_json(parameters["window"]) if parameters and "window" in parameters else None
 
 
-def monthly_series(selection: Selection) -> dict[int, list[int | None]]:
+def monthly_series(selection: Selection, window: Window | None) -> dict[int, list[int | None]]:
     """Reports per month of the layer's districts (12 values a year), for each selected year. A month
-    the last run did not cover (the current one, those to come, those before the data) is None, not 0:
-    a chart would draw it as a fall to nothing."""
-    window = volumes_window(selection.territory)
+    outside `window`, the months the last volumes run covered (the current one, those to come, those
+    before the data), is None, not 0: a chart would draw it as a fall to nothing."""
     series = {
         year: [
             0 if window is None or window.start <= date(year, month, 1) < window.end else None

@@ -56,7 +56,9 @@ def planning(request):
     runs = selectors.latest_runs(selection.territory)
     choropleth = selectors.district_rows(selection)
     query = selection_query(selection)
-    series = selectors.monthly_series(selection)
+    series = selectors.monthly_series(
+        selection, selectors.volumes_window(runs.get(AnalysisRun.Kind.VOLUMES.value))
+    )
     classes = selectors.hotspot_class_counts(selection)
     legend = hotspot_legend()
     for entry, counts in zip(legend, classes, strict=True):
