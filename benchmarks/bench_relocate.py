@@ -5,7 +5,6 @@ from django.contrib.gis.db.models.functions import Area
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
 
 from cartography.models import District, Territory, WorkZone
 from signalements.locating import signalements_relocate
@@ -65,8 +64,7 @@ def relocate_row_by_row(ids: list[int]) -> int:
             continue  # the strongest reasonable loop writes only what moves, as the UPDATE does
         moved += 1
         signalement.district_id, signalement.team_id = district_id, team_id
-        signalement.updated_at = timezone.now()
-        signalement.save(update_fields=["district_id", "team_id", "updated_at"])
+        signalement.save(update_fields=["district_id", "team_id"])  # the last change kept, as the UPDATE does
     return moved
 
 

@@ -42,12 +42,13 @@ SELECT id, district_id, team_id FROM located
 
 
 # The rows are read again as they are now: a team chosen by hand since keeps it, and a row already
-# right is left alone.
+# right is left alone. `updated_at` is kept: it is the report's last change by a person, and says
+# when a report was resolved ("resolved in the last N days" on the public map, its fading with age,
+# the retention of closed reports); an edit of the boundaries changes none of that.
 RELOCATE_SQL = """
 UPDATE signalements_signalement s
    SET district_id = loc.district_id,
-       team_id = CASE WHEN s.team_is_manual THEN s.team_id ELSE loc.team_id END,
-       updated_at = statement_timestamp()
+       team_id = CASE WHEN s.team_is_manual THEN s.team_id ELSE loc.team_id END
   FROM signalement_relocated loc
  WHERE s.id = loc.id
    AND (s.district_id IS DISTINCT FROM loc.district_id

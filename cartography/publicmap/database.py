@@ -57,31 +57,42 @@ _RECENTLY_RESOLVED = f"status IN ({RESOLVED}) AND {_day('updated_at')} >= {_day(
 def _cells(keys: str, where: str = "true") -> str:
     """Keys per cell of the grids' levels; `keys` over `r` (category_id, status, created_at,
     updated_at, the cell's level `l.level`, cx and cy)."""
+    # OFFSET 0 keeps each row's projection a step of its own, computed once per row: pulled up into
+    # the levels' join, ST_Transform ran twice per level (FINDINGS.md: public map counts).
     return f"""SELECT {keys}
-              FROM (SELECT floor((ST_X(p) + {WORLD}) / (2 * {WORLD} / 2 ^ l.level))::int AS cx,
-                           floor((ST_Y(p) + {WORLD}) / (2 * {WORLD} / 2 ^ l.level))::int AS cy, *
-                      FROM (SELECT ST_Transform(location, 3857) AS p, category_id, status, created_at,
-                                   updated_at
-                              FROM {{rows}} WHERE {where}) r
+              FROM (SELECT floor(r.x / (2 * {WORLD} / 2 ^ l.level))::int AS cx,
+                           floor(r.y / (2 * {WORLD} / 2 ^ l.level))::int AS cy, *
+                      FROM (SELECT ST_X(p) + {WORLD} AS x, ST_Y(p) + {WORLD} AS y, category_id, status,
+                                   created_at, updated_at
+                              FROM (SELECT ST_Transform(location, 3857) AS p, category_id, status,
+                                           created_at, updated_at
+                                      FROM {{rows}} WHERE {where} OFFSET 0) t
+                             OFFSET 0) r
                      CROSS JOIN (VALUES {CELL_LEVELS}) AS l(level)) r"""
 
 
-# Per table of counts: its key columns (the primary key, in its order), and the SELECT of those
-# keys for each row of {rows}.
+# Per table of counts: its key columns (the primary key, in its order), the SELECT of those keys
+# for each row of {rows}, and the columns of the reports the keys are made of.
+# (The point last: compared only when the cheaper columns are equal.)
+_DISTRICT_READS = ("status", "updated_at", "district_id", "category_id", "created_at")
+_CELL_READS = ("status", "updated_at", "category_id", "created_at", "location")
 COUNTED = {
     "publicmap_district_month": (
         ("district_id", "category_id", "status", "created_month", "updated_month"),
         f"""SELECT district_id, category_id, status, {_month("created_at")}, {_month("updated_at")}
               FROM {{rows}} WHERE district_id IS NOT NULL""",
+        _DISTRICT_READS,
     ),
     "publicmap_district_day": (
         ("updated_day", "district_id", "category_id", "status", "created_month"),
         f"""SELECT {_day("updated_at")}, district_id, category_id, status, {_month("created_at")}
               FROM {{rows}} WHERE district_id IS NOT NULL AND {_RECENTLY_RESOLVED}""",
+        _DISTRICT_READS,
     ),
     "publicmap_cell_month": (
         ("level", "cx", "cy", "category_id", "status", "created_month", "updated_month"),
         _cells(f"level, cx, cy, category_id, status, {_month('created_at')}, {_month('updated_at')}"),
+        _CELL_READS,
     ),
     "publicmap_cell_day": (
         ("level", "cx", "cy", "updated_day", "category_id", "status", "created_month"),
@@ -89,6 +100,7 @@ COUNTED = {
             f"level, cx, cy, {_day('updated_at')}, category_id, status, {_month('created_at')}",
             _RECENTLY_RESOLVED,
         ),
+        _CELL_READS,
     ),
 }
 # What a TRUNCATE of the reports empties: per migration that made the tables, so that a migrate back
@@ -100,11 +112,13 @@ TRUNCATED = {
 
 
 def _upsert(table: str, *rows: tuple[str, int]) -> str:
-    """Add to `table`'s counts those of each transition table of `rows`, with its sign."""
-    keys, select = COUNTED[table]
+    """Add to `table`'s counts those of each set of rows of `rows` (a table or a subquery, and its
+    sign)."""
+    keys, select, _ = COUNTED[table]
     columns = ", ".join(keys)
     changes = "\n            UNION ALL\n            ".join(
-        f"SELECT *, {sign} FROM ({select.format(rows=name)}) AS {name}_keys" for name, sign in rows
+        f"SELECT *, {sign} FROM ({select.format(rows=source)}) AS keys_{i}"
+        for i, (source, sign) in enumerate(rows)
     )
     return f"""
         INSERT INTO {table} AS m ({columns}, n)
@@ -115,19 +129,38 @@ def _upsert(table: str, *rows: tuple[str, int]) -> str:
         ON CONFLICT ({columns}) DO UPDATE SET n = m.n + EXCLUDED.n;"""
 
 
+def _changed(table: str, side: str) -> str:
+    """The rows of an UPDATE's transition table `side` whose columns that `table`'s keys are made of
+    changed: only those can move a count. A relocation changes no cell's key, a change of status
+    no cell's point: their other rows are not projected nor grouped (FINDINGS.md: public map
+    counts)."""
+    reads = COUNTED[table][2]
+    before = ", ".join(f"o.{column}" for column in reads)
+    after = ", ".join(f"n.{column}" for column in reads)
+    return f"""(SELECT {side}.* FROM {NEW_ROWS} n JOIN {OLD_ROWS} o ON o.id = n.id
+                 WHERE ({before}) IS DISTINCT FROM ({after})) AS changed"""
+
+
 def _apply_body(table: str) -> str:
     return f"""
 BEGIN
     IF TG_OP = 'INSERT' THEN{_upsert(table, (NEW_ROWS, 1))}
     ELSIF TG_OP = 'DELETE' THEN{_upsert(table, (OLD_ROWS, -1))}
-    ELSE{_upsert(table, (NEW_ROWS, 1), (OLD_ROWS, -1))}
+    ELSE{_upsert(table, (_changed(table, "n"), 1), (_changed(table, "o"), -1))}
     END IF;
     RETURN NULL;
 END """
 
 
+# Without nested loops: PL/pgSQL keeps a generic plan of each statement after a few calls, planned
+# for transition tables of the size it saw first (often one row); a nested loop joining an UPDATE's
+# two transition tables ran for minutes on the 50,000 rows of a relocation.
+APPLY_OPTIONS = "SET enable_nestloop = off"
 FUNCTIONS: list[Function] = [
-    *(Function(f"{table}_apply()", "trigger", _apply_body(table)) for table in COUNTED),
+    *(
+        Function(f"{table}_apply()", "trigger", _apply_body(table), options=APPLY_OPTIONS)
+        for table in COUNTED
+    ),
     *(
         Function(
             f"{name}()",

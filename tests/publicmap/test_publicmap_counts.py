@@ -265,7 +265,7 @@ def assert_tables_match_the_reports():
     from cartography.publicmap.database import COUNTED
 
     with connection.cursor() as cursor:
-        for table, (keys, select) in COUNTED.items():
+        for table, (keys, select, _reads) in COUNTED.items():
             columns = ", ".join(keys)
             cursor.execute(
                 f"SELECT {columns}, count(*) FROM ({select.format(rows='signalements_signalement')})"
@@ -352,3 +352,73 @@ def test_two_transactions_changing_reports_of_the_same_counts_both_commit(liege)
     assert_tables_match_the_reports()
     district = District.objects.get(pk=first[0].district_id)
     assert_exact(categories, district, [{}, {"status": ["resolved"], "resolved_days": 1}])
+
+
+def count_rows_written() -> dict[str, int]:
+    """Rows inserted or updated in each table of counts by the current transaction."""
+    from django.db import connection
+
+    from cartography.publicmap.database import COUNTED
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = ANY(%s)",
+            [list(COUNTED)],
+        )
+        return dict(cursor.fetchall())
+
+
+def test_an_update_writes_only_the_counts_whose_keys_it_changes(liege):
+    """A change no key is made of (priority, description) writes no count; a new district moves the
+    districts' counts only (the cells' keys are the point's); a new status moves them all; and every
+    table still equals a recount."""
+    now = timezone.now()
+    category = Category.objects.filter(is_sensitive=False).order_by("id").first()
+    reports = [SignalementFactory(category=category, status="resolved", created_at=now) for _ in range(3)]
+    ids = [r.pk for r in reports]
+    written = count_rows_written()
+
+    Signalement.objects.filter(pk__in=ids).update(priority="high", description="Autre texte")
+    assert count_rows_written() == written
+
+    other = District.objects.filter(layer="districts").exclude(pk=reports[0].district_id).first()
+    Signalement.objects.filter(pk__in=ids).update(district=other)
+    after_move = count_rows_written()
+    moved = {table for table, n in after_move.items() if n != written.get(table, 0)}
+    assert moved == {"publicmap_district_month", "publicmap_district_day"}
+    assert_tables_match_the_reports()
+
+    Signalement.objects.filter(pk__in=ids).update(status="closed")
+    changed = {table for table, n in count_rows_written().items() if n != after_move.get(table, 0)}
+    assert changed == {
+        "publicmap_district_month",
+        "publicmap_district_day",
+        "publicmap_cell_month",
+        "publicmap_cell_day",
+    }
+    assert_tables_match_the_reports()
+
+
+def test_a_boundary_edit_does_not_make_old_resolved_reports_recent(liege):
+    """A relocation keeps each report's last change: a report resolved a year ago and moved to
+    another district by an edit of the boundaries is not "resolved in the last 30 days" on the map,
+    and the counts follow it to its new district."""
+    from signalements.locating import signalements_relocate
+
+    category = Category.objects.filter(is_sensitive=False).order_by("id").first()
+    year_ago = timezone.now() - timedelta(days=365)
+    report = SignalementFactory(category=category, status="resolved", created_at=year_ago)
+    Signalement.objects.filter(pk=report.pk).update(updated_at=year_ago)
+    old = District.objects.get(pk=report.district_id)
+    neighbour = District.objects.filter(territory=liege, layer=old.layer).exclude(pk=old.pk).first()
+    District.objects.filter(pk=old.pk).update(geom=neighbour.geom)
+    District.objects.filter(pk=neighbour.pk).update(geom=old.geom)
+
+    assert signalements_relocate(territory_id=liege.pk) >= 1
+
+    report.refresh_from_db()
+    assert report.district_id == neighbour.pk
+    assert report.updated_at == year_ago
+    recent = map_filters(status=["resolved"], resolved_days=30)
+    assert district_counts(recent, token=str(random.random())).get(neighbour.pk, 0) == 0
+    assert_tables_match_the_reports()
