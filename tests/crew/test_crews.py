@@ -141,6 +141,24 @@ def test_the_list_page_costs_as_many_queries_for_thirty_stops_as_for_three(clien
     assert counts[0] == counts[1]
 
 
+def test_the_work_lists_planner_settings_end_with_its_query(voirie):
+    """The list is read without workers and without plain index scans (WORK_LIST_PLAN): the same
+    stops, and the queries after it in the transaction planned as before."""
+    stops = [pothole(near(300 * k, 0)) for k in range(1, 4)]
+    pothole(near(150, 0), status="closed")
+    SignalementFactory(category=Category.objects.get(slug="dechets"), location=near(100, 0))
+    names = ("max_parallel_workers_per_gather", "enable_indexscan")
+
+    def settings() -> tuple:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting(%s), current_setting(%s)", names)
+            return cursor.fetchone()
+
+    before = settings()
+    assert [s.signalement for s in work_list(team=voirie, urgent_first=False)] == stops
+    assert settings() == before and before[1] == "on"
+
+
 def test_a_moved_depot_gives_a_new_route_although_the_last_one_is_remembered(voirie):
     west, east = pothole(near(-1000, 0)), pothole(near(1200, 0))
     assert [s.signalement for s in work_list(team=voirie)] == [west, east]
