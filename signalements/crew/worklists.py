@@ -7,12 +7,13 @@ import numpy as np
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Transform
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from cartography.models import DistrictPart, Team, WorkZonePart
 from cartography.routing import DRIVING_M_PER_S, WALKING_M_PER_S, order_stops
+from cartography.selectors import local_settings
 
 from ..models import Priority, Signalement, Status, WorkListPosition
 
@@ -29,6 +30,16 @@ WORK_LIST_FIELDS = (
 )
 ROUTE_CACHE_SECONDS = 6 * 3600
 WORK_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.PLANNED, Status.IN_PROGRESS)
+# The team's open reports are read through signalement_open_team whatever the row estimates
+# (FINDINGS.md: crew work list). The planner costs each report's work-zone test (a probe of the
+# parts' spatial index and an ST_Intersects) some 27 units, 0.01 ms in fact: once the team's estimated
+# open reports grew from about 505 to 690 (100,000 reports), sharing those tests among two workers
+# looked cheaper, and the table was read whole in parallel: 100 ms instead of 1 to 6 ms. Without
+# workers, a plain index scan of another partial index of the open reports (by deadline), read whole,
+# still looked cheapest (13 ms at 1M reports); a bitmap scan of the team's index reads only the
+# team's reports (2 ms). The same costs put the serial plan over the JIT threshold at 1M reports:
+# 16 ms of compiling for a 3 ms query.
+WORK_LIST_PLAN = {"max_parallel_workers_per_gather": "0", "enable_indexscan": "off", "jit": "off"}
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,8 @@ def work_list_queryset(
 def work_list(*, team: Team, urgent_first: bool = True, **filters) -> list[Stop]:
     """Stops in route order. A crew's own order wins for the reports it placed; the others follow
     in route order. Urgent and overdue reports come first when `urgent_first`."""
-    reports = list(work_list_queryset(team=team, **filters))
+    with transaction.atomic(), connection.cursor() as cursor, local_settings(cursor, WORK_LIST_PLAN):
+        reports = list(work_list_queryset(team=team, **filters))
     if not reports:
         return []
     now = timezone.now()

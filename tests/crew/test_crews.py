@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from cartography.models import Team
-from signalements.crew.worklists import work_list
+from signalements.crew.worklists import WORK_LIST_PLAN, work_list
 from signalements.models import Category, Signalement
 from tests.conftest import PLACE_SAINT_LAMBERT, jpeg_bytes
 from tests.factories import SignalementFactory
@@ -139,6 +139,24 @@ def test_the_list_page_costs_as_many_queries_for_thirty_stops_as_for_three(clien
         assert page.count('<li class="stop') == total
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_work_lists_planner_settings_end_with_its_query(voirie):
+    """The list is read without workers, plain index scans or JIT (WORK_LIST_PLAN): the same stops,
+    and the queries after it in the transaction planned as before."""
+    stops = [pothole(near(300 * k, 0)) for k in range(1, 4)]
+    pothole(near(150, 0), status="closed")
+    SignalementFactory(category=Category.objects.get(slug="dechets"), location=near(100, 0))
+    names = list(WORK_LIST_PLAN)
+
+    def settings() -> tuple:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(['current_setting(%s)'] * len(names))}", names)
+            return cursor.fetchone()
+
+    before = settings()
+    assert [s.signalement for s in work_list(team=voirie, urgent_first=False)] == stops
+    assert settings() == before and before[names.index("enable_indexscan")] == "on"
 
 
 def test_a_moved_depot_gives_a_new_route_although_the_last_one_is_remembered(voirie):
