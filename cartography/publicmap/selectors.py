@@ -245,8 +245,8 @@ _REPORT_COLUMNS = f"""
     {_STAGE_SQL} AS stage,
     greatest(0, floor(extract(epoch FROM now() - s.updated_at) / 86400))::int AS age
 """
-_REPORTS = f"""
-    WITH shown AS MATERIALIZED (
+_SHOWN = f"""
+    shown AS MATERIALIZED (
         SELECT {_REPORT_COLUMNS} FROM signalements_signalement s
          WHERE s.location_metric && {_TILE_METRIC} AND s.status_open
            AND s.status = ANY(%(open_statuses)s) AND {{where}}
@@ -276,6 +276,12 @@ def _where_common(filters: MapFilters) -> tuple[str, dict]:
     return " AND ".join(clauses), params
 
 
+_CELL_XY = (
+    f"floor((ST_X(p) + {WORLD}) / %(cell)s)::int AS cx, floor((ST_Y(p) + {WORLD}) / %(cell)s)::int AS cy"
+)
+# A cell of the tile's grid, whose top-left cell is (cx0, cy1) and bottom-right (cx1, cy0).
+_IN_TILE = "cx BETWEEN %(cx0)s AND %(cx1)s AND cy BETWEEN %(cy0)s AND %(cy1)s"
+
 _CELLS_LAYER = f"""
     SELECT ST_AsMVT(t, 'cells', %(extent)s, 'geom') FROM (
         SELECT ST_AsMVTGeom(
@@ -283,13 +289,13 @@ _CELLS_LAYER = f"""
                                            (cy + 0.5) * %(cell)s - {WORLD}), 3857),
                    ST_TileEnvelope(%(z)s, %(x)s, %(y)s), %(extent)s, 0, true) AS geom,
                count(*)::int AS count
-          FROM (
-            SELECT floor((ST_X(p) + {WORLD}) / %(cell)s) AS cx, floor((ST_Y(p) + {WORLD}) / %(cell)s) AS cy
-              FROM shown
-          ) cells
+          FROM (SELECT {_CELL_XY} FROM shown) cells
+         WHERE {_IN_TILE}
          GROUP BY cx, cy
     ) t
 """
+# The reports of the tile itself (`shown` also holds some of its box's edges, in the metric SRID).
+_SHOWN_IN_TILE = f"SELECT count(*) FROM (SELECT {_CELL_XY} FROM shown) cells WHERE {_IN_TILE}"
 
 _POINTS_LAYER = """
     SELECT ST_AsMVT(t, 'reports', %(extent)s, 'geom') FROM (
@@ -299,19 +305,24 @@ _POINTS_LAYER = """
     ) t WHERE geom IS NOT NULL
 """
 
-# The cells of zooms CELLS_FROM to POINTS_FROM - 1 from `publicmap_cell_month` and
-# `publicmap_cell_day` (counts per cell of those zooms' grids, category, status and months or day,
-# kept exact by triggers: cartography.publicmap.database), plus what they do not hold from the
-# reports themselves (see _partial_months). Without a district: a cell is not within one. False:
-# every tile from the reports (tests compare).
+# The cells from `publicmap_cell_month` and `publicmap_cell_day` (counts per cell of the grids of
+# zooms CELLS_FROM to POINTS_FROM - 1, category, status and months or day, kept exact by triggers:
+# cartography.publicmap.database), plus what they do not hold from the reports themselves (see
+# _partial_months). Without a district: a cell is not within one. False: every tile from the
+# reports (tests compare).
 COUNTED_CELLS = True
-_CELL_XY = (
-    f"floor((ST_X(p) + {WORLD}) / %(cell)s)::int AS cx, floor((ST_Y(p) + {WORLD}) / %(cell)s)::int AS cy"
-)
+# The finest grid counted, that of zoom POINTS_FROM - 1. The cells of zooms POINTS_FROM to
+# POINTS_ALWAYS_FROM - 1 (a crowded tile's) are its cells: 4 × 4 a z16 tile, 2 × 2 a z17 tile, 64
+# and 128 px apart, so that their counts are read rather than the thousands of reports of a crowded
+# tile, and never overlap.
+FINEST_LEVEL = POINTS_FROM - 1 + CELLS_PER_TILE.bit_length() - 1
 # Each column of cells, one range of the primary key (level, cx, cy, …) each.
 _TILE_CELLS = (
-    "{table}.level = %(level)s AND {table}.cx = ANY(%(cxs)s)"
-    f" AND {{table}}.cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1}"
+    "{table}.level = %(level)s AND {table}.cx = ANY(%(cxs)s) AND {table}.cy BETWEEN %(cy0)s AND %(cy1)s"
+)
+# The tile's counts per cell, from `counted` (the sum of the parts of _counted_cells).
+_COUNTED = (
+    "counted AS (SELECT cx, cy, sum(n)::int AS n FROM ({parts}) parts GROUP BY cx, cy HAVING sum(n) > 0)"
 )
 _COUNTED_CELLS_LAYER = f"""
     SELECT ST_AsMVT(t, 'cells', %(extent)s, 'geom') FROM (
@@ -319,9 +330,8 @@ _COUNTED_CELLS_LAYER = f"""
                    ST_SetSRID(ST_MakePoint((cx + 0.5) * %(cell)s - {WORLD},
                                            (cy + 0.5) * %(cell)s - {WORLD}), 3857),
                    ST_TileEnvelope(%(z)s, %(x)s, %(y)s), %(extent)s, 0, true) AS geom,
-               sum(n)::int AS count
-          FROM ({{counted}}) counted
-         GROUP BY cx, cy HAVING sum(n) > 0
+               n AS count
+          FROM counted
     ) t
 """
 _PARTIAL_CELLS = f"""
@@ -337,19 +347,29 @@ _PARTIAL_CELLS = f"""
              WHERE location_metric && {_TILE_METRIC}
         ) points
     ) cells
-     WHERE cx BETWEEN %(cx0)s AND %(cx0)s + {CELLS_PER_TILE - 1}
-       AND cy BETWEEN %(cy0)s AND %(cy0)s + {CELLS_PER_TILE - 1}
+     WHERE {_IN_TILE}
 """
 
 
-def _counted_cells_layer(filters: MapFilters, where: str, params: dict, z: int, x: int, y: int) -> str:
-    """The SQL of the cells' layer from the counts (see _COUNTED_CELLS_LAYER); adds its params."""
-    params |= {
-        "level": z + CELLS_PER_TILE.bit_length() - 1,
-        "cx0": x * CELLS_PER_TILE,
-        "cxs": [x * CELLS_PER_TILE + i for i in range(CELLS_PER_TILE)],
-        "cy0": (2**z - 1 - y) * CELLS_PER_TILE,
+def _tile_grid(z: int, x: int, y: int) -> dict:
+    """The params of a tile's cells: their grid's `level` and `cell` size, the first and last
+    columns and rows of the tile (the grid's rows count from the south, the tiles' from the north)."""
+    level = min(z + CELLS_PER_TILE.bit_length() - 1, FINEST_LEVEL)
+    per_tile = 2 ** (level - z)
+    cx0, cy0 = x * per_tile, (2**z - 1 - y) * per_tile
+    return {
+        "level": level,
+        "cell": 2 * WORLD / 2**level,
+        "cx0": cx0,
+        "cx1": cx0 + per_tile - 1,
+        "cxs": [cx0 + i for i in range(per_tile)],
+        "cy0": cy0,
+        "cy1": cy0 + per_tile - 1,
     }
+
+
+def _counted_cells(filters: MapFilters, where: str, params: dict) -> str:
+    """The CTE `counted` of the tile's cells (params of _tile_grid) from the counts; adds its params."""
     days, partial = _partial_months(filters, params, "d")
     tile = _TILE_CELLS.format(table="m")
     counted = [
@@ -365,13 +385,35 @@ def _counted_cells_layer(filters: MapFilters, where: str, params: dict, z: int, 
             " OR (s.status = ANY(%(resolved_statuses)s) AND s.updated_at >= %(resolved_since)s))"
         )
         counted.append(_PARTIAL_CELLS.format(where=f"{where} AND {stage} AND ({' OR '.join(partial)})"))
-    return _COUNTED_CELLS_LAYER.format(counted=" UNION ALL ".join(counted))
+    return _COUNTED.format(parts=" UNION ALL ".join(counted))
 
 
 # From POINTS_FROM, a tile with more reports than this is drawn as cells still (no crowding), up
 # to zoom POINTS_ALWAYS_FROM where every report is a point.
 CROWDED = 300
 POINTS_ALWAYS_FROM = 18
+
+
+def _reports_sql(filters: MapFilters, where: str, params: dict, z: int) -> tuple[list[str], str]:
+    """The CTEs and the SQL of the tile's cells or reports. Without a district, below
+    POINTS_ALWAYS_FROM, the cells come from the counts: a tile from POINTS_FROM is crowded when the
+    counts say so, and then its reports are not read at all. From the reports otherwise (_SHOWN)."""
+    shown = _SHOWN.format(where=where)
+    if z >= POINTS_ALWAYS_FROM:
+        return [shown], _POINTS_LAYER
+    if COUNTED_CELLS and filters.district_id is None:
+        counted = _counted_cells(filters, where, params)
+        if z < POINTS_FROM:
+            return [counted], _COUNTED_CELLS_LAYER
+        # `counted` is read twice (PostgreSQL materializes it), `shown` only when not crowded.
+        crowded = "(SELECT coalesce(sum(n), 0) FROM counted)"
+        return [counted, shown], (
+            f"CASE WHEN {crowded} > %(crowded)s THEN ({_COUNTED_CELLS_LAYER}) ELSE ({_POINTS_LAYER}) END"
+        )
+    if z < POINTS_FROM:
+        return [shown], _CELLS_LAYER
+    crowded = f"({_SHOWN_IN_TILE})"
+    return [shown], f"CASE WHEN {crowded} > %(crowded)s THEN ({_CELLS_LAYER}) ELSE ({_POINTS_LAYER}) END"
 
 
 def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None = None) -> bytes:
@@ -397,27 +439,17 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
     sql = f"SELECT coalesce(({_DISTRICTS_LAYER}), ''::bytea)"
     if z >= CELLS_FROM and filters.public_category_ids and not filters.shows_nothing:
         where, where_params = _where_common(filters)
-        params |= where_params | {
-            "cell": 2 * WORLD / 2**z / CELLS_PER_TILE,
-            "stage_resolved": list(STAGES[STAGE_RESOLVED]),
-            "stage_in_progress": list(STAGES[STAGE_IN_PROGRESS]),
-            "crowded": CROWDED,
-        }
-        if z < POINTS_FROM and COUNTED_CELLS and filters.district_id is None:
-            cells = _counted_cells_layer(filters, where, params, z, x, y)
-            sql = f"{sql} || coalesce(({cells}), ''::bytea)"
-            reports = None
-        elif z < POINTS_FROM:
-            reports = _CELLS_LAYER
-        elif z >= POINTS_ALWAYS_FROM:
-            reports = _POINTS_LAYER
-        else:
-            reports = (
-                f"CASE WHEN (SELECT count(*) FROM shown) > %(crowded)s THEN ({_CELLS_LAYER})"
-                f" ELSE ({_POINTS_LAYER}) END"
-            )
-        if reports is not None:
-            sql = f"{_REPORTS.format(where=where)} {sql} || coalesce(({reports}), ''::bytea)"
+        params |= (
+            where_params
+            | _tile_grid(z, x, y)
+            | {
+                "stage_resolved": list(STAGES[STAGE_RESOLVED]),
+                "stage_in_progress": list(STAGES[STAGE_IN_PROGRESS]),
+                "crowded": CROWDED,
+            }
+        )
+        ctes, layer = _reports_sql(filters, where, params, z)
+        sql = f"WITH {', '.join(ctes)} {sql} || coalesce(({layer}), ''::bytea)"
     # PostGIS's functions are costed high: the planner would JIT-compile a tile's query, 400 ms of
     # compiling for a query that runs in a few.
     with transaction.atomic(), connection.cursor() as cursor:

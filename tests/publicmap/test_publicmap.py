@@ -323,3 +323,22 @@ def test_a_crowded_tile_keeps_its_cells_until_the_zoom_of_every_point(client, re
         closest = decoded(client, *tile_of(where.x, where.y, selectors.POINTS_ALWAYS_FROM))
         assert "cells" not in closest
         assert reports[key].reference in {f["properties"]["ref"] for f in features(closest, "reports")}
+
+
+def test_a_crowded_tile_drawn_from_the_counts_carries_counts_only(client, reports, monkeypatch):
+    """At zooms 16 and 17 a crowded tile's cells come from the counts: a count per cell, neither a
+    reference nor a personal field, and the sensitive report not counted."""
+    from cartography.publicmap import selectors
+
+    monkeypatch.setattr(selectors, "CROWDED", 1)
+    for z in (POINTS_FROM, POINTS_FROM + 1):
+        for view in ({}, {"status": ["open", "in_progress", "resolved"], "resolved_days": 3650}):
+            response = client.get(tile_url(*tile_of(*PLACE_SAINT_LAMBERT, z)), view)
+            tile = mapbox_vector_tile.decode(response.content)
+            assert "reports" not in tile
+            assert all(set(f["properties"]) == {"count"} for f in features(tile, "cells"))
+            # The open and working reports near Saint-Lambert; the old one is closed 300 days ago.
+            expected = 3 if view else 2
+            assert sum(f["properties"]["count"] for f in features(tile, "cells")) == expected, (z, view)
+            for text in (*PERSONAL, "Appelez", *(r.reference for r in reports.values())):
+                assert text.encode() not in response.content, (z, text)

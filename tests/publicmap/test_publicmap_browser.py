@@ -161,3 +161,22 @@ def test_the_list_is_usable_with_the_keyboard_alone(screen, seeded):
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/signalements/{seeded['working'].reference}/")
     assert page.get_by_role("heading", level=1).inner_text() == f"Signalement {seeded['working'].reference}"
+
+
+def test_a_crowded_street_shows_the_counted_cells_at_zooms_16_and_17(screen, seeded, monkeypatch):
+    """From zoom 16 a crowded tile is drawn from the counts: the page draws those cells (the style
+    puts no zoom bound on them), their counts add up to the public reports, no point is drawn."""
+    from cartography.publicmap import selectors
+
+    monkeypatch.setattr(selectors, "CROWDED", 1)  # the two public reports crowd their tile
+    page = screen
+    every_year = "status=open&status=in_progress&status=resolved&resolved_days=3650"
+    for z in (16, 17):
+        page.goto(page.base_url + f"/?z={z}&lat={LAT}&lon={LON}&{every_year}")
+        map_ready(page)
+        wait_for(lambda: sum(c["count"] for c in rendered(page, "cells")) == 2, f"counted cells at z{z}")
+        assert rendered(page, "reports") == []
+        shot(page, f"publicmap-crowded-z{z}")
+    text = "".join(body.decode("utf-8", "replace") for body in page.bodies)
+    for value in (*PERSONAL, *(report.reference for report in seeded.values())):
+        assert value not in text, value

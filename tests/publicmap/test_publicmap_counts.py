@@ -3,6 +3,7 @@ triggers (cartography.publicmap.database) plus what they do not hold read from t
 equal an exact count of the reports, after inserts, changes of status, of dates and of district,
 deletions, and once the days the map no longer reads are forgotten."""
 
+import math
 import random
 from datetime import timedelta
 
@@ -422,3 +423,119 @@ def test_a_boundary_edit_does_not_make_old_resolved_reports_recent(liege):
     recent = map_filters(status=["resolved"], resolved_days=30)
     assert district_counts(recent, token=str(random.random())).get(neighbour.pk, 0) == 0
     assert_tables_match_the_reports()
+
+
+def mercator(lon: float, lat: float) -> tuple[float, float]:
+    from cartography.publicmap.selectors import WORLD
+
+    return lon / 180 * WORLD, math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / math.pi * WORLD
+
+
+def coarse_cells(z: int, x: int, y: int, reports, per_tile: int) -> dict[tuple, int]:
+    """The reports' count per cell of a grid of per_tile × per_tile cells on the tile, counted here,
+    keyed as the decoded tile's cells (their centre in the tile's extent, y up)."""
+    from cartography.publicmap.selectors import EXTENT, WORLD
+
+    size = 2 * WORLD / 2**z / per_tile
+    left, bottom = x * per_tile, (2**z - 1 - y) * per_tile
+    counted = {}
+    for report in reports:
+        mx, my = mercator(report.location.x, report.location.y)
+        cx, cy = math.floor((mx + WORLD) / size) - left, math.floor((my + WORLD) / size) - bottom
+        if 0 <= cx < per_tile and 0 <= cy < per_tile:
+            key = (int((cx + 0.5) * EXTENT / per_tile), int((cy + 0.5) * EXTENT / per_tile))
+            counted[key] = counted.get(key, 0) + 1
+    return counted
+
+
+def shown_by(filters, reports) -> list:
+    """The reports the map shows under the filters, picked here."""
+    return [
+        r
+        for r in Signalement.objects.filter(pk__in=[r.pk for r in reports])
+        if r.category_id in filters.public_category_ids
+        and (
+            r.status in filters.open_statuses
+            or (r.status in filters.resolved_statuses and r.updated_at >= filters.resolved_since)
+        )
+        and (filters.created_since is None or r.created_at >= filters.created_since)
+        and (filters.district_id is None or r.district_id == filters.district_id)
+    ]
+
+
+@pytest.fixture
+def crowd(liege):
+    """Reports of every stage and age around Saint-Lambert, within one tile of zoom 16."""
+    from django.contrib.gis.geos import Point
+
+    from tests.conftest import PLACE_SAINT_LAMBERT
+
+    rng = random.Random(16)
+    categories = list(Category.objects.filter(is_sensitive=False).order_by("id")[:4])
+    now = timezone.now()
+    z, x, y = tile_of(*PLACE_SAINT_LAMBERT, POINTS_FROM)
+    west, east = x / 2**z * 360 - 180, (x + 1) / 2**z * 360 - 180
+    made = []
+    for index in range(60):
+        lon = rng.uniform(west, east)
+        lat = PLACE_SAINT_LAMBERT[1] + rng.uniform(-0.0035, 0.0035)
+        created = now - timedelta(days=rng.randint(0, 3000), hours=rng.randint(0, 23))
+        report = SignalementFactory(
+            category=categories[index % len(categories)],
+            status=STATUSES[index % len(STATUSES)],
+            created_at=created,
+            location=Point(lon, lat, srid=4326),
+        )
+        Signalement.objects.filter(pk=report.pk).update(
+            updated_at=min(now, created + timedelta(days=rng.randint(0, 60))) if index % 3 else created
+        )
+        made.append(report)
+    return made
+
+
+def test_a_crowded_tile_of_zoom_16_or_17_is_drawn_from_the_counts_as_the_reports_would_be(crowd, monkeypatch):
+    """From POINTS_FROM, a crowded tile's cells are the counted cells of zoom POINTS_FROM - 1's
+    grid (4 × 4 a z16 tile, 2 × 2 a z17 tile): equal, cell by cell and whatever the filters, to
+    those the reports give, read one by one, and to a count made here."""
+    from cartography.publicmap.selectors import POINTS_ALWAYS_FROM
+
+    monkeypatch.setattr(selectors, "CROWDED", 3)
+    categories = list(Category.objects.order_by("id"))
+    tiles = {
+        tile_of(r.location.x, r.location.y, z) for r in crowd for z in range(POINTS_FROM, POINTS_ALWAYS_FROM)
+    }
+    drawn = 0
+    for filters in every_filter(categories, District.objects.get(pk=crowd[0].district_id)):
+        for z, x, y in tiles:
+            shown = shown_by(filters, crowd)
+            expected = coarse_cells(z, x, y, shown, 2 ** (POINTS_FROM + 2 - z))
+            monkeypatch.setattr(selectors, "COUNTED_CELLS", True)
+            tile = mapbox_vector_tile.decode(tile_mvt(z=z, x=x, y=y, filters=filters, token="t"))
+            monkeypatch.setattr(selectors, "COUNTED_CELLS", False)
+            live = cells_of(z, x, y, filters)
+            if sum(expected.values()) > 3:
+                assert "reports" not in tile, (z, x, y, filters.key)
+                counted = {
+                    tuple(f["geometry"]["coordinates"]): f["properties"]["count"]
+                    for f in tile["cells"]["features"]
+                }
+                assert counted == live == expected, (z, x, y, filters.key)
+                assert all(set(f["properties"]) == {"count"} for f in tile["cells"]["features"])
+                drawn += 1
+            else:
+                assert "cells" not in tile and live == {}, (z, x, y, filters.key)
+    assert drawn >= 10, "crowded tiles were compared"
+
+
+def test_a_tile_of_zoom_16_the_counts_say_is_not_crowded_shows_its_reports(crowd):
+    """The counts decide; a tile of at most CROWDED reports still reads and draws them as points."""
+    z, x, y = tile_of(crowd[0].location.x, crowd[0].location.y, POINTS_FROM)
+    filters = map_filters(status=["open", "in_progress", "resolved"], resolved_days=3650)
+    tile = mapbox_vector_tile.decode(tile_mvt(z=z, x=x, y=y, filters=filters, token="t"))
+    assert "cells" not in tile
+    inside = coarse_cells(z, x, y, shown_by(filters, crowd), 1)
+    refs = {f["properties"]["ref"] for f in tile["reports"]["features"]}
+    assert len(refs) >= sum(inside.values()) > 0
+    assert all(
+        set(f["properties"]) == {"ref", "category", "stage", "age"} for f in tile["reports"]["features"]
+    )
