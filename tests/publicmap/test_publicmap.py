@@ -326,8 +326,8 @@ def test_a_crowded_tile_keeps_its_cells_until_the_zoom_of_every_point(client, re
 
 
 def test_a_crowded_tile_drawn_from_the_counts_carries_counts_only(client, reports, monkeypatch):
-    """At zooms 16 and 17 a crowded tile's cells come from the counts: a count per cell, neither a
-    reference nor a personal field, and the sensitive report not counted."""
+    """At zoom 16 a crowded tile's cells come from the counts, at 17 from the reports: a count per
+    cell, neither a reference nor a personal field, and the sensitive report not counted."""
     from cartography.publicmap import selectors
 
     monkeypatch.setattr(selectors, "CROWDED", 1)

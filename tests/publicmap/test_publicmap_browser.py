@@ -163,9 +163,10 @@ def test_the_list_is_usable_with_the_keyboard_alone(screen, seeded):
     assert page.get_by_role("heading", level=1).inner_text() == f"Signalement {seeded['working'].reference}"
 
 
-def test_a_crowded_street_shows_the_counted_cells_at_zooms_16_and_17(screen, seeded, monkeypatch):
-    """From zoom 16 a crowded tile is drawn from the counts: the page draws those cells (the style
-    puts no zoom bound on them), their counts add up to the public reports, no point is drawn."""
+def test_a_crowded_street_shows_cells_at_zooms_16_and_17(screen, seeded, monkeypatch):
+    """From zoom 16 a crowded tile is drawn as cells (from the counts at 16): the page draws them
+    (the style puts no zoom bound on them), their counts add up to the public reports, no point is
+    drawn."""
     from cartography.publicmap import selectors
 
     monkeypatch.setattr(selectors, "CROWDED", 1)  # the two public reports crowd their tile

@@ -494,9 +494,9 @@ def crowd(liege):
 
 
 def test_a_crowded_tile_of_zoom_16_or_17_is_drawn_from_the_counts_as_the_reports_would_be(crowd, monkeypatch):
-    """From POINTS_FROM, a crowded tile's cells are the counted cells of zoom POINTS_FROM - 1's
-    grid (4 × 4 a z16 tile, 2 × 2 a z17 tile): equal, cell by cell and whatever the filters, to
-    those the reports give, read one by one, and to a count made here."""
+    """A crowded z16 tile's cells are the counted cells of zoom POINTS_FROM - 1's grid (4 × 4 a
+    tile), a crowded z17 tile's those of its own grid (8 × 8): equal, cell by cell and whatever the
+    filters, to those the reports give, read one by one, and to a count made here."""
     from cartography.publicmap.selectors import POINTS_ALWAYS_FROM
 
     monkeypatch.setattr(selectors, "CROWDED", 3)
@@ -508,7 +508,7 @@ def test_a_crowded_tile_of_zoom_16_or_17_is_drawn_from_the_counts_as_the_reports
     for filters in every_filter(categories, District.objects.get(pk=crowd[0].district_id)):
         for z, x, y in tiles:
             shown = shown_by(filters, crowd)
-            expected = coarse_cells(z, x, y, shown, 2 ** (POINTS_FROM + 2 - z))
+            expected = coarse_cells(z, x, y, shown, 4 if z == POINTS_FROM else 8)
             monkeypatch.setattr(selectors, "COUNTED_CELLS", True)
             tile = mapbox_vector_tile.decode(tile_mvt(z=z, x=x, y=y, filters=filters, token="t"))
             monkeypatch.setattr(selectors, "COUNTED_CELLS", False)
