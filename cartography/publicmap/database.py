@@ -154,8 +154,10 @@ END """
 
 # Without nested loops: PL/pgSQL keeps a generic plan of each statement after a few calls, planned
 # for transition tables of the size it saw first (often one row); a nested loop joining an UPDATE's
-# two transition tables ran for minutes on the 50,000 rows of a relocation.
-APPLY_OPTIONS = "SET enable_nestloop = off"
+# two transition tables ran for minutes on the 50,000 rows of a relocation. The cells' join with
+# their levels can only be a nested loop: planned all the same, at a cost that would have every
+# statement JIT-compiled (40-300 ms for a one-row insert), hence JIT off.
+APPLY_OPTIONS = "SET enable_nestloop = off SET jit = off"
 FUNCTIONS: list[Function] = [
     *(
         Function(f"{table}_apply()", "trigger", _apply_body(table), options=APPLY_OPTIONS)
