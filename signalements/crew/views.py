@@ -160,7 +160,7 @@ def crew_list(request, slug: str):
             "stops": stops,
             "rows": _rows(stops, list_url=request.path) if fmt != "print" else [],
             "query": query.urlencode(),
-            "total_m": sum(s.leg_m for s in stops),
+            "total_km": sum(s.leg_m for s in stops) / 1000,
             "categories": Category.objects.filter(is_active=True),
             "districts": District.objects.filter(territory=team.territory, layer="districts").only("name")
             if team.territory_id

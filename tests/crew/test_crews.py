@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 
 from cartography.models import Team
 from signalements.crew.worklists import WORK_LIST_PLAN, work_list
@@ -86,6 +87,29 @@ def test_distances_and_times_between_stops(voirie):
 
     assert stop.leg_m == pytest.approx(1000, rel=0.05)
     assert stop.walk_min == pytest.approx(13, abs=1)  # 4.5 km/h
+
+
+def test_the_route_length_is_written_in_kilometres_in_each_language(client, voirie):
+    """The tour's length in kilometres, with the language's decimal mark and digit groups."""
+    from django.utils import translation
+
+    pothole(near(1000, 0))
+    pothole(near(2000, 0))
+    client.force_login(get_user_model().objects.get(username="crew-voirie"))
+    total_km = sum(stop.leg_m for stop in work_list(team=voirie)) / 1000
+    for language, label in (("fr", "Parcours : {} km"), ("en", "Route: {} km"), ("nl", "Traject: {} km")):
+        with translation.override(language):
+            expected = label.format(number_format(total_km, decimal_pos=1, force_grouping=True))
+        page = client.get("/equipe/liege-voirie/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert expected in page, (language, expected)
+    assert "," in number_format_in("fr", total_km)  # a decimal comma in French, as people write it
+
+
+def number_format_in(language: str, value: float) -> str:
+    from django.utils import translation
+
+    with translation.override(language):
+        return number_format(value, decimal_pos=1)
 
 
 def test_a_manual_order_is_kept(client, voirie):
