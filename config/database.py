@@ -5,10 +5,11 @@ functions and triggers with these classes in one module of its own, and installs
 migrate: migrations carry the schema, the rule lives in one place (cartography.database,
 signalements.history)."""
 
+import functools
 from dataclasses import dataclass
 from importlib import import_module
 
-from django.db import connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
 
@@ -84,3 +85,31 @@ def install_after_migrate(*, declaration: str, needs: tuple[str, str]):
             declared_install(module.FUNCTIONS, module.TRIGGERS, connection)
 
     return receiver
+
+
+# A deadlock (40P01) or a serialization failure (40001): PostgreSQL aborted the transaction so that
+# another could go on; the same work run again succeeds.
+RETRIED_SQLSTATES = ("40P01", "40001")
+
+
+def retried_on_deadlock(function=None, *, attempts: int = 3):
+    """Run `function` (a whole transaction: decorated with transaction.atomic, below this) again
+    when PostgreSQL aborted it for a deadlock or a serialization failure, up to `attempts` times.
+    The public map's counts are locked in one order per statement; a transaction of several
+    statements whose counts cross another's in the opposite order can still meet it in a cycle
+    (cartography.publicmap.database). Inside an outer transaction nothing can be run again: the
+    error goes up."""
+    if function is None:
+        return functools.partial(retried_on_deadlock, attempts=attempts)
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        for attempt in range(1, attempts + 1):
+            try:
+                return function(*args, **kwargs)
+            except OperationalError as error:
+                retried = getattr(error.__cause__, "sqlstate", None) in RETRIED_SQLSTATES
+                if not retried or attempt == attempts or connection.in_atomic_block:
+                    raise
+
+    return run

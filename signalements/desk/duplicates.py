@@ -9,6 +9,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from config.database import retried_on_deadlock
+
 from ..history import history_note
 from ..models import (
     OPEN_STATUSES,
@@ -139,6 +141,7 @@ def _notify_merged(duplicate: Signalement, change: StatusChange, followers: list
     )
 
 
+@retried_on_deadlock
 @transaction.atomic
 def signalements_merge(*, master: Signalement, duplicates: list[Signalement], author=None) -> None:
     """Point the duplicates to the master: their reporter and followers follow the master and are
@@ -198,6 +201,7 @@ def signalements_merge(*, master: Signalement, duplicates: list[Signalement], au
     )
 
 
+@retried_on_deadlock
 @transaction.atomic
 def signalement_unmerge(*, duplicate: Signalement, author=None) -> None:
     """Undo a merge: the report gets its status back, its followers leave the master."""
