@@ -13,13 +13,13 @@ TIME_ZONE needs the tables rebuilt).
 One statement-level trigger per event and table of counts (transition tables allow a single event
 per trigger), all running one function per table, written once: the rows the statement removed
 count -1, those it added +1 (of an UPDATE, only the rows whose key columns changed), summed per key
-in one GROUP BY whatever their number, and upserted in
-the key's order, the tables in the triggers' order (by name), so that concurrent statements lock the
-rows of counts in one order: one that waits holds none of the rows the other still needs, and no
-deadlock arises between transactions that write the reports in one statement each. Transactions of
-several statements whose counts cross in opposite orders can still meet in a cycle, which
-PostgreSQL breaks by aborting one (merges run again then: config.database.retried_on_deadlock). A count that falls to zero stays, a row of zero (deleting it
-would cost a scan on every write).
+in one GROUP BY whatever their number, and upserted in the key's order, the tables in the
+triggers' order (by name), so that concurrent statements lock the rows of counts in one order: one
+that waits holds none of the rows the other still needs, and no deadlock arises between
+transactions that write the reports in one statement each. Transactions of several statements
+whose counts cross in opposite orders can still meet in a cycle, which PostgreSQL breaks by
+aborting one (merges run again then: config.database.retried_on_deadlock). A count that falls to
+zero stays, a row of zero (deleting it would cost a scan on every write).
 
 Installed after every `migrate` (CartographyConfig) with CREATE OR REPLACE; the migrations create
 none of these objects."""
