@@ -90,26 +90,25 @@ def install_after_migrate(*, declaration: str, needs: tuple[str, str]):
 # A deadlock (40P01) or a serialization failure (40001): PostgreSQL aborted the transaction so that
 # another could go on; the same work run again succeeds.
 RETRIED_SQLSTATES = ("40P01", "40001")
+RETRY_ATTEMPTS = 3
 
 
-def retried_on_deadlock(function=None, *, attempts: int = 3):
+def retried_on_deadlock(function):
     """Run `function` (a whole transaction: decorated with transaction.atomic, below this) again
-    when PostgreSQL aborted it for a deadlock or a serialization failure, up to `attempts` times.
-    The public map's counts are locked in one order per statement; a transaction of several
+    when PostgreSQL aborted it for a deadlock or a serialization failure, up to RETRY_ATTEMPTS
+    times. The public map's counts are locked in one order per statement; a transaction of several
     statements whose counts cross another's in the opposite order can still meet it in a cycle
     (cartography.publicmap.database). Inside an outer transaction nothing can be run again: the
     error goes up."""
-    if function is None:
-        return functools.partial(retried_on_deadlock, attempts=attempts)
 
     @functools.wraps(function)
     def run(*args, **kwargs):
-        for attempt in range(1, attempts + 1):
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
             try:
                 return function(*args, **kwargs)
             except OperationalError as error:
                 retried = getattr(error.__cause__, "sqlstate", None) in RETRIED_SQLSTATES
-                if not retried or attempt == attempts or connection.in_atomic_block:
+                if not retried or attempt == RETRY_ATTEMPTS or connection.in_atomic_block:
                     raise
 
     return run
