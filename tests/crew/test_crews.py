@@ -91,25 +91,17 @@ def test_distances_and_times_between_stops(voirie):
 
 def test_the_route_length_is_written_in_kilometres_in_each_language(client, voirie):
     """The tour's length in kilometres, with the language's decimal mark and digit groups."""
-    from django.utils import translation
-
     pothole(near(1000, 0))
     pothole(near(2000, 0))
     client.force_login(get_user_model().objects.get(username="crew-voirie"))
     total_km = sum(stop.leg_m for stop in work_list(team=voirie)) / 1000
+    written = {}
     for language, label in (("fr", "Parcours : {} km"), ("en", "Route: {} km"), ("nl", "Traject: {} km")):
         with translation.override(language):
-            expected = label.format(number_format(total_km, decimal_pos=1, force_grouping=True))
+            written[language] = number_format(total_km, decimal_pos=1, force_grouping=True)
         page = client.get("/equipe/liege-voirie/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
-        assert expected in page, (language, expected)
-    assert "," in number_format_in("fr", total_km)  # a decimal comma in French, as people write it
-
-
-def number_format_in(language: str, value: float) -> str:
-    from django.utils import translation
-
-    with translation.override(language):
-        return number_format(value, decimal_pos=1)
+        assert label.format(written[language]) in page, (language, written[language])
+    assert "," in written["fr"]  # a decimal comma in French, as people write it
 
 
 def test_a_manual_order_is_kept(client, voirie):

@@ -325,7 +325,7 @@ def test_a_crowded_tile_keeps_its_cells_until_the_zoom_of_every_point(client, re
         assert reports[key].reference in {f["properties"]["ref"] for f in features(closest, "reports")}
 
 
-def test_a_crowded_tile_drawn_from_the_counts_carries_counts_only(client, reports, monkeypatch):
+def test_a_crowded_tile_of_zoom_16_or_17_carries_counts_only(client, reports, monkeypatch):
     """At zoom 16 a crowded tile's cells come from the counts, at 17 from the reports: a count per
     cell, neither a reference nor a personal field, and the sensitive report not counted."""
     from cartography.publicmap import selectors
