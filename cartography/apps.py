@@ -19,6 +19,6 @@ class CartographyConfig(AppConfig):
         # declares them.
         counts = install_after_migrate(
             declaration="cartography.publicmap.database",
-            needs=("cartography", "0016_publicmap_day_counts"),
+            needs=("cartography", "0018_publicmap_counts_appended"),
         )
         post_migrate.connect(counts, sender=self, weak=False, dispatch_uid="publicmap-counts")

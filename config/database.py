@@ -96,10 +96,9 @@ RETRY_ATTEMPTS = 3
 def retried_on_deadlock(function):
     """Run `function` (a whole transaction: decorated with transaction.atomic, below this) again
     when PostgreSQL aborted it for a deadlock or a serialization failure, up to RETRY_ATTEMPTS
-    times. The public map's counts are locked in one order per statement; a transaction of several
-    statements whose counts cross another's in the opposite order can still meet it in a cycle
-    (cartography.publicmap.database). Inside an outer transaction nothing can be run again: the
-    error goes up."""
+    times. A merge locks several reports, one statement after another: two merges, or a merge and
+    a desk's change, that take the same reports in opposite orders meet in a cycle. Inside an outer
+    transaction nothing can be run again: the error goes up."""
 
     @functools.wraps(function)
     def run(*args, **kwargs):

@@ -13,13 +13,12 @@ TIME_ZONE needs the tables rebuilt).
 One statement-level trigger per event and table of counts (transition tables allow a single event
 per trigger), all running one function per table, written once: the rows the statement removed
 count -1, those it added +1 (of an UPDATE, only the rows whose key columns changed), summed per key
-in one GROUP BY whatever their number, and upserted in the key's order, the tables in the
-triggers' order (by name), so that concurrent statements lock the rows of counts in one order: one
-that waits holds none of the rows the other still needs, and no deadlock arises between
-transactions that write the reports in one statement each. Transactions of several statements
-whose counts cross in opposite orders can still meet in a cycle, which PostgreSQL breaks by
-aborting one (merges run again then: config.database.retried_on_deadlock). A count that falls to
-zero stays, a row of zero (deleting it would cost a scan on every write).
+in one GROUP BY whatever their number, and appended as rows of their own (migration 0018): a key's
+count is the sum of its rows, as the map reads it. Appending neither looks up each key nor writes a
+new version of an existing row (a quarter of an upsert's time: FINDINGS.md, public map counts), and
+locks no row of counts: writers never wait for one another there, nor deadlock. Once a night
+publicmap_counts_compact() merges the rows of each key into one and drops the keys whose sum is
+zero, so that reads do not add up more rows than keys.
 
 Installed after every `migrate` (CartographyConfig) with CREATE OR REPLACE; the migrations create
 none of these objects."""
@@ -72,7 +71,7 @@ def _cells(keys: str, where: str = "true") -> str:
                      CROSS JOIN (VALUES {CELL_LEVELS}) AS l(level)) r"""
 
 
-# Per table of counts: its key columns (the primary key, in its order), the SELECT of those keys
+# Per table of counts: its key columns (what a count is of), the SELECT of those keys
 # for each row of {rows}, and the columns of the reports the keys are made of.
 # (The point last: compared only when the cheaper columns are equal.)
 _DISTRICT_READS = ("status", "updated_at", "district_id", "category_id", "created_at")
@@ -112,9 +111,9 @@ TRUNCATED = {
 }
 
 
-def _upsert(table: str, *rows: tuple[str, int]) -> str:
-    """Add to `table`'s counts those of each set of rows of `rows` (a table or a subquery, and its
-    sign)."""
+def _append(table: str, *rows: tuple[str, int]) -> str:
+    """Append to `table` the changes of its counts made by each set of rows of `rows` (a table or a
+    subquery, and its sign), one row per key whose count they change."""
     keys, select, _ = COUNTED[table]
     columns = ", ".join(keys)
     changes = "\n            UNION ALL\n            ".join(
@@ -122,12 +121,30 @@ def _upsert(table: str, *rows: tuple[str, int]) -> str:
         for i, (source, sign) in enumerate(rows)
     )
     return f"""
-        INSERT INTO {table} AS m ({columns}, n)
+        INSERT INTO {table} ({columns}, n)
         SELECT {columns}, sum(n) FROM (
             {changes}
         ) AS changes({columns}, n)
-         GROUP BY {columns} HAVING sum(n) <> 0 ORDER BY {columns}
-        ON CONFLICT ({columns}) DO UPDATE SET n = m.n + EXCLUDED.n;"""
+         GROUP BY {columns} HAVING sum(n) <> 0;"""
+
+
+def _compact(table: str) -> str:
+    """The CTEs that merge the rows of each key of `table` that has several, or a zero, into one row
+    of their sum (none if zero); `{table}_gone` returns the rows deleted. Rows appended by a
+    transaction that commits meanwhile are not in the statement's snapshot: they stay as they are,
+    added up with the rest."""
+    keys = COUNTED[table][0]
+    columns = ", ".join(keys)
+    same_key = " AND ".join(f"t.{key} = merged.{key}" for key in keys)
+    return f"""
+    {table}_merged AS (
+        SELECT {columns} FROM {table} GROUP BY {columns} HAVING count(*) > 1 OR sum(n) = 0
+    ), {table}_gone AS (
+        DELETE FROM {table} t USING {table}_merged merged WHERE {same_key} RETURNING t.*
+    ), {table}_summed AS (
+        INSERT INTO {table} ({columns}, n)
+        SELECT {columns}, sum(n) FROM {table}_gone GROUP BY {columns} HAVING sum(n) <> 0
+    )"""
 
 
 def _changed(table: str, side: str) -> str:
@@ -145,9 +162,9 @@ def _changed(table: str, side: str) -> str:
 def _apply_body(table: str) -> str:
     return f"""
 BEGIN
-    IF TG_OP = 'INSERT' THEN{_upsert(table, (NEW_ROWS, 1))}
-    ELSIF TG_OP = 'DELETE' THEN{_upsert(table, (OLD_ROWS, -1))}
-    ELSE{_upsert(table, (_changed(table, "n"), 1), (_changed(table, "o"), -1))}
+    IF TG_OP = 'INSERT' THEN{_append(table, (NEW_ROWS, 1))}
+    ELSIF TG_OP = 'DELETE' THEN{_append(table, (OLD_ROWS, -1))}
+    ELSE{_append(table, (_changed(table, "n"), 1), (_changed(table, "o"), -1))}
     END IF;
     RETURN NULL;
 END """
@@ -175,6 +192,17 @@ BEGIN
 END """,
         )
         for name, tables in TRUNCATED.items()
+    ),
+    # One row per key, in every table of counts, in one statement (one snapshot): run once a day
+    # (publicmap_counts_compact). Returns the rows deleted.
+    Function(
+        "publicmap_counts_compact()",
+        "bigint",
+        f"""
+    WITH {", ".join(_compact(table) for table in COUNTED)}
+    SELECT {" + ".join(f"(SELECT count(*) FROM {table}_gone)" for table in COUNTED)}
+""",
+        language="sql",
     ),
     # The days the map no longer reads (see DAYS_KEPT): run once a day (publicmap_days_forget).
     Function(

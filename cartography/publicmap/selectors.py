@@ -317,7 +317,7 @@ COUNTED_CELLS = True
 # to count them (11 ms p95 at 1M, all ten years): its cells are those of its own grid, 8 × 8 a
 # tile, as at every zoom below (the counted grid would give 2 × 2 a z17 tile, 128 px apart).
 FINEST_LEVEL = POINTS_FROM - 1 + CELLS_PER_TILE.bit_length() - 1
-# Each column of cells, one range of the primary key (level, cx, cy, …) each.
+# Each column of cells, one range of the indexes (level, status or updated_month, cx, cy) each.
 _TILE_CELLS = (
     "{table}.level = %(level)s AND {table}.cx = ANY(%(cxs)s) AND {table}.cy BETWEEN %(cy0)s AND %(cy1)s"
 )

@@ -1,5 +1,5 @@
 """The public map's writes: its tables of counts keep themselves (cartography.publicmap.database);
-what is left is forgetting the days the map no longer reads."""
+what is left is merging the rows of each key and forgetting the days the map no longer reads."""
 
 from django.db import connection
 
@@ -9,4 +9,12 @@ def day_counts_forget() -> int:
     returns the rows deleted."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT publicmap_days_forget()")
+        return cursor.fetchone()[0]
+
+
+def counts_compact() -> int:
+    """Merge the rows of each key of the tables of counts into one (the database's
+    publicmap_counts_compact()); returns the rows deleted."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT publicmap_counts_compact()")
         return cursor.fetchone()[0]

@@ -327,6 +327,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cartography.publicmap.tasks.publicmap_days_forget",
         "schedule": crontab(hour=3, minute=40),
     },
+    # The rows each statement appends to the public map's counts, merged into one per key.
+    "publicmap-counts-compact": {
+        "task": "cartography.publicmap.tasks.publicmap_counts_compact",
+        "schedule": crontab(hour=3, minute=50),
+    },
 }
 
 # Address search: the local geocoder searches streets and districts loaded from data; set
