@@ -104,6 +104,16 @@ def media_root(tmp_path, settings):
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def tile_filters_forgotten():
+    """The public map's tiles keep the filters of a view per freshness token in each process
+    (cartography.publicmap.views): a rolled-back test's categories could otherwise be read by the
+    next one under the same token."""
+    from cartography.publicmap.views import _tile_filters
+
+    _tile_filters.cache_clear()
+
+
 def jpeg_bytes(*, size=(64, 48), gps: tuple[float, float] | None = None, color=(200, 30, 30)) -> bytes:
     """A real JPEG, with EXIF camera data and optionally a GPS position (lon, lat)."""
     image = Image.new("RGB", size, color)

@@ -49,15 +49,15 @@ def freshness_token() -> str:
     if seconds and (token := cache.get(key)) is not None:
         return token
     with connection.cursor() as cursor:
+        # The functions behind pg_stat_user_tables (n_tup_*) and pg_stat_xact_user_tables, called
+        # for the three tables only: the views compute them for every table, then filter (1 ms
+        # against 0.1 ms, a tenth of an uncached tile).
         cursor.execute(
             """
-            SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM (
-                SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables
-                 WHERE relname = ANY(%(t)s)
-                UNION ALL
-                SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables
-                 WHERE relname = ANY(%(t)s)
-            ) counts
+            SELECT coalesce(sum(pg_stat_get_tuples_inserted(t) + pg_stat_get_tuples_updated(t)
+                                + pg_stat_get_tuples_deleted(t) + pg_stat_get_xact_tuples_inserted(t)
+                                + pg_stat_get_xact_tuples_updated(t) + pg_stat_get_xact_tuples_deleted(t)), 0)
+              FROM unnest(%(t)s::regclass[]) AS t
             """,
             {"t": list(WATCHED_TABLES)},
         )

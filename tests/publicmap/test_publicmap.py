@@ -131,6 +131,17 @@ def test_a_sensitive_category_is_counted_per_district_and_never_drawn(client, re
         assert not features(tile, "cells") and not features(tile, "reports")
 
 
+def test_a_category_made_sensitive_leaves_the_next_tile_of_the_same_view(client, reports):
+    """The tiles keep a view's filters per freshness token: a change of the categories is a new
+    token, and the next tile reads the filters again."""
+    here = tile_of(*PLACE_SAINT_LAMBERT, POINTS_FROM + 1)
+    before = {f["properties"]["ref"] for f in features(decoded(client, *here), "reports")}
+    assert reports["open"].reference in before
+    Category.objects.filter(pk=reports["open"].category_id).update(is_sensitive=True)
+    after = {f["properties"]["ref"] for f in features(decoded(client, *here), "reports")}
+    assert after == before - {reports["open"].reference}
+
+
 def test_filters_change_the_tiles(client, reports):
     z, x, y = tile_of(*PLACE_SAINT_LAMBERT, POINTS_FROM + 1)
 
