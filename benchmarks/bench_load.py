@@ -104,7 +104,7 @@ def bulk_load_timed(rows: list[BulkRow]) -> LoadRun:
     others = sum(times.seconds.values()) - inserts
     steps = {
         "loading connection: INSERT … SELECT of each date range (report + history)": inserts,
-        "loading connection: other statements (locks, foreign keys, work tables dropped)": others,
+        "loading connection: other statements (locks, foreign keys, map counts, work tables)": others,
         "loading connection: waiting for the helper (COPY, first range located), commit": total.seconds
         - inserts
         - others,

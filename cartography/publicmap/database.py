@@ -1,5 +1,5 @@
 """The public map's tables of counts, kept exact inside PostgreSQL whatever writes the reports (the
-services, the bulk loader's set-based INSERT ... SELECT, raw SQL).
+services, raw SQL; the bulk loader, which inserts with row triggers off, appends its own: TRIGGERS).
 
 `publicmap_district_month` counts the reports per district, category, status, month of creation and
 month of last change; `publicmap_cell_month` the same per cell of the grids the map draws from zoom
@@ -111,9 +111,10 @@ TRUNCATED = {
 }
 
 
-def _append(table: str, *rows: tuple[str, int]) -> str:
-    """Append to `table` the changes of its counts made by each set of rows of `rows` (a table or a
-    subquery, and its sign), one row per key whose count they change."""
+def counts_sql(table: str, *rows: tuple[str, int]) -> str:
+    """The changes of `table`'s counts made by each set of rows of `rows` (a table or a subquery
+    with the reports' columns its keys read, and its sign): its key columns and n, one row per key
+    whose count they change."""
     keys, select, _ = COUNTED[table]
     columns = ", ".join(keys)
     changes = "\n            UNION ALL\n            ".join(
@@ -121,11 +122,15 @@ def _append(table: str, *rows: tuple[str, int]) -> str:
         for i, (source, sign) in enumerate(rows)
     )
     return f"""
-        INSERT INTO {table} ({columns}, n)
         SELECT {columns}, sum(n) FROM (
             {changes}
         ) AS changes({columns}, n)
-         GROUP BY {columns} HAVING sum(n) <> 0;"""
+         GROUP BY {columns} HAVING sum(n) <> 0"""
+
+
+def counts_append_sql(table: str, changes: str) -> str:
+    """Append to `table` the rows of `changes` (a query of counts_sql's columns)."""
+    return f"INSERT INTO {table} ({', '.join(COUNTED[table][0])}, n) {changes}"
 
 
 def _compact(table: str) -> str:
@@ -160,11 +165,17 @@ def _changed(table: str, side: str) -> str:
 
 
 def _apply_body(table: str) -> str:
+    inserted = counts_sql(table, (NEW_ROWS, 1))
+    deleted = counts_sql(table, (OLD_ROWS, -1))
+    updated = counts_sql(table, (_changed(table, "n"), 1), (_changed(table, "o"), -1))
     return f"""
 BEGIN
-    IF TG_OP = 'INSERT' THEN{_append(table, (NEW_ROWS, 1))}
-    ELSIF TG_OP = 'DELETE' THEN{_append(table, (OLD_ROWS, -1))}
-    ELSE{_append(table, (_changed(table, "n"), 1), (_changed(table, "o"), -1))}
+    IF TG_OP = 'INSERT' THEN
+        {counts_append_sql(table, inserted)};
+    ELSIF TG_OP = 'DELETE' THEN
+        {counts_append_sql(table, deleted)};
+    ELSE
+        {counts_append_sql(table, updated)};
     END IF;
     RETURN NULL;
 END """
@@ -225,9 +236,12 @@ _REFERENCING = {
     "UPDATE": f"OLD TABLE AS {OLD_ROWS} NEW TABLE AS {NEW_ROWS}",
     "DELETE": f"OLD TABLE AS {OLD_ROWS}",
 }
-# Enabled ALWAYS: fired under session_replication_role = replica too, which the bulk loader sets to
-# skip the foreign keys' row triggers (signalements.bulk.core.SET_BASED_CHECKS_SQL lets such
-# triggers be).
+# Enabled as on origin: not fired under session_replication_role = replica, where whoever writes
+# the reports writes their counts too. The bulk loader inserts so, skipping the foreign keys' row
+# triggers (signalements.bulk.core.SET_BASED_CHECKS_SQL), and appends the counts it computed beside
+# the inserts (INSERT_TRIGGERS: the triggers it stands in for); a logical replica receives the
+# publisher's counts.
+INSERT_TRIGGERS = tuple(f"{table}_insert" for table in COUNTED)
 TRIGGERS: list[Trigger] = [
     *(
         Trigger(
@@ -235,7 +249,6 @@ TRIGGERS: list[Trigger] = [
             "signalements_signalement",
             f"AFTER {event}",
             f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {table}_apply()",
-            always=True,
         )
         for table in COUNTED
         for event, referencing in _REFERENCING.items()
@@ -246,7 +259,6 @@ TRIGGERS: list[Trigger] = [
             "signalements_signalement",
             "AFTER TRUNCATE",
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
-            always=True,
         )
         for name in TRUNCATED
     ),

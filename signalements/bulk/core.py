@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from cartography.publicmap.database import COUNTED, INSERT_TRIGGERS, counts_append_sql, counts_sql
 from cartography.selectors import (
     cell_columns,
     cell_edge_sql,
@@ -274,17 +275,32 @@ REFERENCES = (
 # load (FINDINGS.md: bulk 5). Set-based instead when the role may switch row triggers off for its transaction
 # (session_replication_role, as logical replication does) and no trigger of our own listens to
 # inserts into the two tables: a trigger added later turns this path off rather than being skipped.
-# A trigger enabled ALWAYS (the public map's counts, cartography.publicmap.database) fires in replica
-# mode too: it is not skipped, and leaves the path on.
-SET_BASED_CHECKS_SQL = """
+# A trigger enabled ALWAYS fires in replica mode too: it is not skipped, and leaves the path on. So
+# do the public map's counts, which the loader appends itself then (counts_append).
+SET_BASED_CHECKS_SQL = f"""
 SELECT (current_setting('is_superuser') = 'on'
         OR has_parameter_privilege('session_replication_role', 'SET'))
    AND NOT EXISTS (SELECT 1 FROM pg_trigger
                     WHERE tgrelid IN ('signalements_signalement'::regclass,
                                       'signalements_statuschange'::regclass)
                       AND NOT tgisinternal AND tgtype & 4 <> 0  -- 4: fires on INSERT
-                      AND tgenabled <> 'A')
+                      AND tgenabled <> 'A'
+                      AND tgname NOT IN ({", ".join(f"'{name}'" for name in INSERT_TRIGGERS)}))
 """
+
+
+def loaded_rows_sql(rows: str) -> str:
+    """The rows about to be inserted from `rows` (located, or ready to insert), with the reports'
+    columns that the public map's counts are made of."""
+    return f"""(SELECT category_id, status, created_at, created_at AS updated_at, geom AS location,
+                   district_id FROM {rows} WHERE territory_id IS NOT NULL) AS loaded"""
+
+
+def counts_append(cursor, counts: dict[str, str]) -> None:
+    """Append the public map's counts of the rows inserted with the row triggers off: per table of
+    counts, a query of the changes (counts_sql) or a work table holding them."""
+    for table, changes in counts.items():
+        cursor.execute(counts_append_sql(table, changes))
 
 
 def referenced_keys(cursor, located: str) -> dict[str, set[int]]:
@@ -411,8 +427,12 @@ def signalements_bulk_load_in_transaction(rows: Iterable[BulkRow], *, source: st
             local_settings(cursor, {"session_replication_role": "replica"}) if set_based else nullcontext()
         )
         # In memory, the INSERT's sort by date and its hash joins (FINDINGS.md: bulk 6).
-        with local_settings(cursor, {"work_mem": "1GB", "jit": "off"}), row_triggers:
-            cursor.execute(INSERT_SQL, {"source": source, "tz": tz.key})
-            result.inserted = cursor.fetchone()[0]
+        with local_settings(cursor, {"work_mem": "1GB", "jit": "off"}):
+            with row_triggers:
+                cursor.execute(INSERT_SQL, {"source": source, "tz": tz.key})
+                result.inserted = cursor.fetchone()[0]
+            if set_based:
+                loaded = loaded_rows_sql("signalement_located")
+                counts_append(cursor, {table: counts_sql(table, (loaded, 1)) for table in COUNTED})
         cursor.execute(f"DROP TABLE IF EXISTS {', '.join(WORK_TABLES)}")  # no points table by the cells
     return result

@@ -32,6 +32,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from cartography.models import Territory
+from cartography.publicmap.database import COUNTED, counts_sql
 from cartography.selectors import local_settings
 
 from .core import (
@@ -41,11 +42,13 @@ from .core import (
     BulkResult,
     BulkRow,
     calendars_of,
+    counts_append,
     deadline_keys,
     deadlined_rows_sql,
     deadlines_ddl,
     deadlines_write,
     insert_sql,
+    loaded_rows_sql,
     locate_rows,
     referenced_keys,
     referenced_rows_lock,
@@ -97,6 +100,7 @@ class Range:
     outside: list[int]
     already_loaded: int
     keys: dict[str, set[int]]
+    counts: dict[str, str]  # per table of the public map's counts, the work table of its changes
 
 
 class Helper(threading.Thread):
@@ -112,11 +116,13 @@ class Helper(threading.Thread):
         params: dict,
         calendars: dict,
         chunk_rows: int,
+        counted: bool,
     ):
         super().__init__(name="bulk-load-helper", daemon=True)
         self.rows, self.repeated = rows, repeated
         self.source, self.params, self.calendars = source, params, calendars
         self.chunk_rows = chunk_rows
+        self.counted = counted  # the loader inserts with the row triggers off: the counts are ours
         self.tz = timezone.get_current_timezone()
         self.ranges: queue.Queue = queue.Queue()
         self.stopping = threading.Event()
@@ -197,7 +203,19 @@ class Helper(threading.Thread):
             f"CREATE UNLOGGED TABLE {ready} AS {deadlined_rows_sql(located, DEADLINES)}", {"tz": self.tz.key}
         )
         cursor.execute(f"DROP TABLE {located}, {staging}")
-        return Range(ready, outside, already_loaded, referenced_keys(cursor, ready))
+        counts = {}
+        if self.counted:  # computed here, on the other core, while the loader inserts
+            loaded = loaded_rows_sql(ready)
+            for index, table in enumerate(COUNTED):
+                counts[table] = f"{PREFIX}counts_{number}_{index}"
+                cursor.execute(f"CREATE UNLOGGED TABLE {counts[table]} AS {counts_sql(table, (loaded, 1))}")
+        return Range(
+            ready,
+            outside,
+            already_loaded,
+            referenced_keys(cursor, ready),
+            {table: f"SELECT * FROM {work}" for table, work in counts.items()},
+        )
 
 
 def range_sizes(count: int, chunk_rows: int) -> list[int]:
@@ -232,6 +250,9 @@ def signalements_bulk_load_pipelined(rows: Iterable[BulkRow], *, source: str) ->
         cursor.execute(LOAD_LOCK_SQL)
         pipe_tables_drop(cursor)
     calendars = calendars_of(Territory.objects.values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(SET_BASED_CHECKS_SQL)
+        set_based = settings.SIGNALEMENT_BULK_SET_BASED_CHECKS and cursor.fetchone()[0]
     helper = Helper(
         rows,
         repeated=repeated,
@@ -239,13 +260,12 @@ def signalements_bulk_load_pipelined(rows: Iterable[BulkRow], *, source: str) ->
         params=connection.get_connection_params(),
         calendars=calendars,
         chunk_rows=settings.SIGNALEMENT_BULK_CHUNK_ROWS,
+        counted=set_based,
     )
     result = BulkResult()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(LOAD_LOCK_SQL)
-            cursor.execute(SET_BASED_CHECKS_SQL)
-            set_based = settings.SIGNALEMENT_BULK_SET_BASED_CHECKS and cursor.fetchone()[0]
             row_triggers = (
                 local_settings(cursor, {"session_replication_role": "replica"})
                 if set_based
@@ -274,6 +294,8 @@ def signalements_bulk_load_pipelined(rows: Iterable[BulkRow], *, source: str) ->
                         {"source": source},
                     )
                     result.inserted += cursor.fetchone()[0]
+                    if set_based:
+                        counts_append(cursor, ready.counts)
                     result.outside += ready.outside
                     result.already_loaded += ready.already_loaded
     finally:

@@ -17,6 +17,13 @@ from tests.bulk.test_bulk_load import saint_lambert_row, stored, synthetic
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def counted() -> int:
+    """The reports the public map's monthly counts of districts hold."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(n), 0) FROM publicmap_district_month")
+        return cursor.fetchone()[0]
+
+
 def pipe_tables() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT tablename FROM pg_tables WHERE starts_with(tablename, %s)", [PREFIX])
@@ -54,6 +61,7 @@ def test_a_load_outside_a_transaction_stores_what_one_transaction_stores(liege, 
     assert (two.inserted, two.already_loaded, two.outside) == (one.inserted, one.already_loaded, one.outside)
     assert two.inserted == 700 - 3 - 1 and two.outside == [21, 31, 32]
     assert stored("two") == stored("one")
+    assert counted() == Signalement.objects.exclude(district=None).count() > 0
     kept = Signalement.objects.get(source="two", external_id=rows[10].external_id)
     assert kept.created_at == rows[10].created_at, "the first row of the file is kept, not the earliest"
     assert Signalement.objects.filter(source="two", external_id=rows[20].external_id).exists()
@@ -99,6 +107,7 @@ def test_a_failure_on_the_helper_side_undoes_the_ranges_inserted_and_leaves_no_t
         signalements_bulk_load(rows, source="no-lon")
     assert len(inserts) == len(range_sizes(301, 100)) - 1, "the ranges before the last were inserted"
     assert not Signalement.objects.filter(source="no-lon").exists()
+    assert counted() == 0, "their counts, appended by the loader, are undone with them"
     assert pipe_tables() == []
 
 

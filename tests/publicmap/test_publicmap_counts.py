@@ -168,24 +168,42 @@ def test_cells_from_the_counts_equal_the_cells_of_the_reports(liege, monkeypatch
     assert_cells_exact(monkeypatch, categories, shown)
 
 
-def test_the_bulk_loader_s_set_based_path_keeps_the_counts(liege, monkeypatch):
-    from django.db import connection
-
+def assert_loaded_counts_exact(liege, monkeypatch) -> None:
     from signalements.bulk import signalements_bulk_load
-    from signalements.bulk.core import SET_BASED_CHECKS_SQL
     from tests.bulk.test_bulk_load import synthetic
 
-    with connection.cursor() as cursor:
-        cursor.execute(SET_BASED_CHECKS_SQL)
-        assert cursor.fetchone()[0], "the counts' triggers (enabled ALWAYS) leave the set-based path on"
     result = signalements_bulk_load(synthetic(liege, 300), source="bulk")
     assert result.inserted == 300
+    assert_tables_match_the_reports()
     categories = list(Category.objects.order_by("id"))
     assert_exact(
         categories, District.objects.get(pk=Signalement.objects.exclude(district=None).first().district_id)
     )
     shown = list(Signalement.objects.order_by("id")[:5])
     assert_cells_exact(monkeypatch, categories, shown)
+
+
+@pytest.mark.parametrize("set_based", [True, False])
+def test_a_bulk_load_in_a_transaction_keeps_the_counts(liege, monkeypatch, settings, set_based):
+    """With the row triggers off (set-based checks), the loader appends the counts of what it
+    inserts; with them on, the count triggers do, and the loader adds nothing."""
+    from django.db import connection
+
+    from signalements.bulk.core import SET_BASED_CHECKS_SQL
+
+    with connection.cursor() as cursor:
+        cursor.execute(SET_BASED_CHECKS_SQL)
+        assert cursor.fetchone()[0], "the count triggers, which the loader stands in for, leave the path on"
+    settings.SIGNALEMENT_BULK_SET_BASED_CHECKS = set_based
+    assert_loaded_counts_exact(liege, monkeypatch)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_load_on_two_connections_keeps_the_counts(liege, monkeypatch, settings):
+    """Outside a transaction, the helper connection computes each range's counts while the loader
+    inserts the range before (signalements.bulk.pipeline)."""
+    settings.SIGNALEMENT_BULK_CHUNK_ROWS = 100
+    assert_loaded_counts_exact(liege, monkeypatch)
 
 
 @pytest.mark.parametrize("name", ["publicmap_days_forget", "publicmap_counts_compact"])
