@@ -12,8 +12,10 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 from django.utils import timezone
 
+from cartography.publicmap.database import INSERT_TRIGGERS
 from cartography.selectors import Location, locate
 from signalements.bulk import BulkRow, signalements_bulk_load
+from signalements.bulk import core as bulk_core
 from signalements.bulk.core import (
     INSERT_SQL,
     locate_by_cells_sql,
@@ -233,6 +235,24 @@ def bulk_load_rolled_back(rows: list[BulkRow]) -> float:
     return watch.seconds
 
 
+def bulk_load_rolled_back_without_counts(rows: list[BulkRow]) -> float:
+    """The same load without the public map's counts (their triggers disabled and the loader's own
+    appends skipped, in the rolled-back transaction): the loader as it was before the counts, to
+    tell their cost from the rest of the code's."""
+    with rolled_back():
+        with connection.cursor() as cursor:
+            for trigger in INSERT_TRIGGERS:
+                cursor.execute(f"ALTER TABLE signalements_signalement DISABLE TRIGGER {trigger}")
+        appends = bulk_core.counts_append
+        bulk_core.counts_append = lambda cursor, counts: None
+        try:
+            with Stopwatch() as watch:
+                signalements_bulk_load(rows, source=SOURCE)
+        finally:
+            bulk_core.counts_append = appends
+    return watch.seconds
+
+
 @dataclass(frozen=True)
 class Fill:
     reports: list[BulkRow]
@@ -256,6 +276,7 @@ def run(rows: int, *, sample_size: int) -> Report:
     sample_rows = filled.reports[:sample_size]
     sample = [(row, locate(lon=row.lon, lat=row.lat, category_id=row.category_id)) for row in sample_rows]
     sample_s = bulk_load_rolled_back(sample_rows)
+    uncounted_s = bulk_load_rolled_back_without_counts(sample_rows)
     save_s = save_loop(sample)
     bulk_create_s = bulk_create(sample)
     floor_rows, floor_s = table_floor()
@@ -292,6 +313,13 @@ def run(rows: int, *, sample_size: int) -> Report:
             target=Target(TARGET_VS_SAVE, on_ratio=True),
         ),
         Figure(
+            f"bulk loader without the public map's counts, same {size}, rolled back",
+            sample_size / uncounted_s,
+            "rows/s",
+            baseline=f"bulk loader with them, {size}",
+            baseline_value=sample_size / sample_s,
+        ),
+        Figure(
             f"bulk loader vs bulk_create(), same {size}, rolled back",
             sample_size / sample_s,
             "rows/s",
@@ -310,6 +338,7 @@ def run(rows: int, *, sample_size: int) -> Report:
         "sample_size": sample_size,
         "sample_s": {
             "bulk_loader": sample_s,
+            "bulk_loader_without_counts": uncounted_s,
             "save_loop": save_s,
             "bulk_create": bulk_create_s,
             "table_floor": floor_s,

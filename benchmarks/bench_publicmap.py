@@ -1,19 +1,22 @@
 """The public map (cartography.publicmap) in-process, through Django's test client: vector tiles
 from zoom 10 to 18 over the city, uncached (the cache emptied before each request) and cached,
 against a naive baseline in the same run: all the points of the tile's view (same filters) as
-GeoJSON through djangorestframework-gis. Then the first view (the tiles that cover the city, about
-16) and the public list pages (the API's and the map's list), small and large results."""
+GeoJSON through djangorestframework-gis; at the low zooms also against the tile made on the fly by
+ST_AsMVT from the reports, without the tables of counts. Then the first view (the tiles that
+cover the city, about 16) and the public list pages (the API's and the map's list), small and large
+results."""
 
 import math
 from urllib.parse import urlencode
 
 import numpy as np
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.test import Client
 from rest_framework.renderers import JSONRenderer
 
 from cartography.publicmap import selectors
-from cartography.publicmap.filters import map_filters
+from cartography.publicmap.filters import STAGE_IN_PROGRESS, STAGE_RESOLVED, STAGES, map_filters
 from cartography.publicmap.selectors import map_list
 from config.process import web_process_tune
 from signalements.api.serializers import FEATURE_COLUMNS, SignalementFeatureSerializer
@@ -84,6 +87,34 @@ def _naive_geojson_ms(bounds: tuple[float, float, float, float], view: dict) -> 
     return watch.seconds * 1000, len(data["features"])
 
 
+def _on_the_fly_mvt_ms(zxy: tuple[int, int, int], view: dict) -> float:
+    """The low zooms' second baseline: the tile made on the fly by ST_AsMVT from the reports, every
+    public report of the view as a point with its public properties (the SQL of the map's own point
+    tiles), as a tile server over the reports table would, without the tables of counts."""
+    z, x, y = zxy
+    with Stopwatch() as watch:
+        filters = map_filters(**view)
+        where, params = selectors._where_common(filters)
+        params |= {
+            "z": z,
+            "x": x,
+            "y": y,
+            "extent": selectors.EXTENT,
+            "buffer": selectors.BUFFER,
+            "stage_resolved": list(STAGES[STAGE_RESOLVED]),
+            "stage_in_progress": list(STAGES[STAGE_IN_PROGRESS]),
+        }
+        sql = (
+            f"WITH {selectors._SHOWN.format(where=where)}"
+            f" SELECT coalesce(({selectors._POINTS_LAYER}), ''::bytea)"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(sql, params)
+            cursor.fetchone()
+    return watch.seconds * 1000
+
+
 def tiles_run(*, requests: int, baseline_requests: int, seed: int) -> Report:
     web_process_tune()
     territory = territory_get()
@@ -141,6 +172,18 @@ def _tiles_measure(client, report, sizes, points, label, query, view, requests, 
             baseline.append(ms)
             features.append(count)
         low = z <= 12
+        if low:
+            on_the_fly = [_on_the_fly_mvt_ms(zxy, view) for zxy in tiles[:baseline_requests]]
+            report.figures.append(
+                Figure(
+                    f"{label}: z{z} tile, uncached, p95, against on-the-fly ST_AsMVT",
+                    percentiles(uncached)[1],
+                    "ms",
+                    "ST_AsMVT of the view's points from the reports, p95",
+                    percentiles(on_the_fly)[1],
+                    Target(LOW_ZOOM_SPEEDUP_TARGET, on_ratio=True),
+                )
+            )
         report.figures += [
             Figure(
                 f"{label}: z{z} tile, uncached, p95, against the naive view",
