@@ -275,8 +275,9 @@ REFERENCES = (
 # load (FINDINGS.md: bulk 5). Set-based instead when the role may switch row triggers off for its transaction
 # (session_replication_role, as logical replication does) and no trigger of our own listens to
 # inserts into the two tables: a trigger added later turns this path off rather than being skipped.
-# A trigger enabled ALWAYS fires in replica mode too: it is not skipped, and leaves the path on. So
-# do the public map's counts, which the loader appends itself then (counts_append).
+# A trigger enabled ALWAYS fires in replica mode too: it is not skipped, and leaves the path on. The
+# public map's count triggers (INSERT_TRIGGERS) are skipped, and leave it on too: the loader appends
+# the counts of what it inserts itself (counts_append).
 SET_BASED_CHECKS_SQL = f"""
 SELECT (current_setting('is_superuser') = 'on'
         OR has_parameter_privilege('session_replication_role', 'SET'))
