@@ -7,8 +7,10 @@ it. Here the rows are sorted by date in Python and cut into ranges of about
 SIGNALEMENT_BULK_CHUNK_ROWS, the first ones smaller. For each range the helper stages the rows
 (COPY), locates them (bulk.core.locate_rows), drops those already stored or repeated in
 the file, computes their deadlines and writes them, in the order of their dates, to a work table
-it commits. The loading connection inserts each range as soon as it is ready: it waits for the
-first small range only, not for the whole file to be staged. Only the loading connection writes
+it commits; with the loader's row triggers off, it computes the range's changes of the public map's
+counts too, which the loader appends after the range's INSERT. The loading connection inserts each
+range as soon as it is ready: it waits for the first small range only, not for the whole file to
+be staged. Only the loading connection writes
 reports, so the load is still all or nothing; the helper's work tables are unlogged and dropped
 once the load ends.
 
@@ -100,7 +102,7 @@ class Range:
     outside: list[int]
     already_loaded: int
     keys: dict[str, set[int]]
-    counts: dict[str, str]  # per table of the public map's counts, the work table of its changes
+    counts: dict[str, str]  # per table of the public map's counts, the query of the range's changes
 
 
 class Helper(threading.Thread):
