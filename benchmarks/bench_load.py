@@ -229,22 +229,17 @@ def table_floor(*, without_spatial_index: bool = False) -> tuple[int, float]:
     return rows, watch.seconds
 
 
-def bulk_load_rolled_back(rows: list[BulkRow]) -> float:
-    with rolled_back(), Stopwatch() as watch:
-        signalements_bulk_load(rows, source=SOURCE)
-    return watch.seconds
-
-
-def bulk_load_rolled_back_without_counts(rows: list[BulkRow]) -> float:
-    """The same load without the public map's counts (their triggers disabled and the loader's own
-    appends skipped, in the rolled-back transaction): the loader as it was before the counts, to
-    tell their cost from the rest of the code's."""
+def bulk_load_rolled_back(rows: list[BulkRow], *, counted: bool = True) -> float:
+    """The load in one rolled-back transaction; without `counted`, without the public map's counts
+    (their triggers disabled and the loader's own appends skipped, inside that transaction): the
+    loader as it was before the counts, to tell their cost from the rest of the code's."""
+    appends = bulk_core.counts_append
     with rolled_back():
-        with connection.cursor() as cursor:
-            for trigger in INSERT_TRIGGERS:
-                cursor.execute(f"ALTER TABLE signalements_signalement DISABLE TRIGGER {trigger}")
-        appends = bulk_core.counts_append
-        bulk_core.counts_append = lambda cursor, counts: None
+        if not counted:
+            with connection.cursor() as cursor:
+                for trigger in INSERT_TRIGGERS:
+                    cursor.execute(f"ALTER TABLE signalements_signalement DISABLE TRIGGER {trigger}")
+            bulk_core.counts_append = lambda cursor, counts: None
         try:
             with Stopwatch() as watch:
                 signalements_bulk_load(rows, source=SOURCE)
@@ -276,7 +271,7 @@ def run(rows: int, *, sample_size: int) -> Report:
     sample_rows = filled.reports[:sample_size]
     sample = [(row, locate(lon=row.lon, lat=row.lat, category_id=row.category_id)) for row in sample_rows]
     sample_s = bulk_load_rolled_back(sample_rows)
-    uncounted_s = bulk_load_rolled_back_without_counts(sample_rows)
+    uncounted_s = bulk_load_rolled_back(sample_rows, counted=False)
     save_s = save_loop(sample)
     bulk_create_s = bulk_create(sample)
     floor_rows, floor_s = table_floor()

@@ -10,9 +10,8 @@ the file, computes their deadlines and writes them, in the order of their dates,
 it commits; with the loader's row triggers off, it computes the range's changes of the public map's
 counts too, which the loader appends after the range's INSERT. The loading connection inserts each
 range as soon as it is ready: it waits for the first small range only, not for the whole file to
-be staged. Only the loading connection writes
-reports, so the load is still all or nothing; the helper's work tables are unlogged and dropped
-once the load ends.
+be staged. Only the loading connection writes reports, so the load is still all or nothing; the
+helper's work tables are unlogged and dropped once the load ends.
 
 Used when the load is not inside a transaction already: the helper could not see what that
 transaction wrote (categories, zones…), and the caller expects the load to be part of it.
