@@ -22,3 +22,9 @@ class CartographyConfig(AppConfig):
             needs=("cartography", "0018_publicmap_counts_appended"),
         )
         post_migrate.connect(counts, sender=self, weak=False, dispatch_uid="publicmap-counts")
+        # The districts' outlines of the map's low zooms, as cartography.publicmap.outlines declares.
+        outlines = install_after_migrate(
+            declaration="cartography.publicmap.outlines",
+            needs=("cartography", "0019_publicmap_district_outline"),
+        )
+        post_migrate.connect(outlines, sender=self, weak=False, dispatch_uid="publicmap-outlines")

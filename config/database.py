@@ -63,26 +63,34 @@ class Trigger:
         return "A" if self.always else "O"
 
 
-def declared_install(functions: list[Function], triggers: list[Trigger], connection) -> None:
-    """Create or replace these functions, then these triggers, in one transaction."""
+def declared_install(
+    functions: list[Function], triggers: list[Trigger], connection, after: tuple[str, ...] = ()
+) -> None:
+    """Create or replace these functions, then these triggers, then run the statements `after`
+    (what the functions derive from rows already there), in one transaction."""
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         for function in functions:
             cursor.execute(function.sql())
         for trigger in triggers:
             for statement in trigger.sql():
                 cursor.execute(statement)
+        for statement in after:
+            cursor.execute(statement)
 
 
 def install_after_migrate(*, declaration: str, needs: tuple[str, str]):
-    """A post_migrate receiver that installs the module `declaration`'s FUNCTIONS and TRIGGERS once
-    the migration `needs` (the schema they read) is applied: a migrate back to an older state leaves
-    them as its migrations made them. The module is imported only then, not at start-up."""
+    """A post_migrate receiver that installs the module `declaration`'s FUNCTIONS and TRIGGERS, and
+    runs its AFTER_INSTALL statements if it has some, once the migration `needs` (the schema they
+    read) is applied: a migrate back to an older state leaves them as its migrations made them. The
+    module is imported only then, not at start-up."""
 
     def receiver(sender, using="default", **kwargs) -> None:
         connection = connections[using]
         if needs in MigrationRecorder(connection).applied_migrations():
             module = import_module(declaration)
-            declared_install(module.FUNCTIONS, module.TRIGGERS, connection)
+            declared_install(
+                module.FUNCTIONS, module.TRIGGERS, connection, tuple(getattr(module, "AFTER_INSTALL", ()))
+            )
 
     return receiver
 

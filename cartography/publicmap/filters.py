@@ -132,6 +132,7 @@ class MapFilters:
     created_since: object | None
     district_id: int | None
     key: str  # the filters as text, for cache keys and ETags
+    every_category: bool = False  # no group nor category chosen: category_ids are all there are
 
     @property
     def shows_nothing(self) -> bool:
@@ -175,6 +176,7 @@ def map_filters(
         resolved_since=now - timedelta(days=resolved_days),
         created_since=now - timedelta(days=period) if period else None,
         district_id=district.pk if district is not None else None,
+        every_category=group is None and category is None,
         key="|".join(
             [
                 group.slug if group else "",

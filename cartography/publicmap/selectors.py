@@ -37,6 +37,13 @@ COUNTED_DAYS = True
 # The tables whose rows a tile shows. Their counters of written rows (pg_stat) make the freshness
 # token: a change to any report changes it, at the cost of one read of the statistics.
 WATCHED_TABLES = ("signalements_signalement", "signalements_category", "cartography_district")
+# The settings of the map's reads, local to their transaction, in one statement. PostGIS's functions
+# are costed high: the planner would JIT-compile a tile's query, 400 ms of compiling for a query
+# that runs in a few. The counts are a few thousand rows: parallel workers cost more to start than
+# they save (FINDINGS.md, public map).
+LOCAL_SETTINGS = (
+    "SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)"
+)
 
 
 def freshness_token() -> str:
@@ -70,15 +77,17 @@ def freshness_token() -> str:
 
 
 def _where(filters: MapFilters, *, public: bool, alias: str = "s") -> tuple[str, dict]:
-    """The WHERE clause of the filters; `public` leaves out the sensitive categories."""
+    """The WHERE clause of the filters; `public` leaves out the sensitive categories. Without it,
+    the filters of every category have no condition on categories (`categories` None)."""
+    categories = filters.public_category_ids if public else filters.category_ids
     params = {
-        "categories": list(filters.public_category_ids if public else filters.category_ids),
+        "categories": None if not public and filters.every_category else list(categories),
         "open_statuses": list(filters.open_statuses) or [""],
         "resolved_statuses": list(filters.resolved_statuses) or [""],
         "resolved_since": filters.resolved_since,
     }
     clauses = [
-        f"{alias}.category_id = ANY(%(categories)s)",
+        _category(alias, params),
         f"({alias}.status = ANY(%(open_statuses)s) OR ({alias}.status = ANY(%(resolved_statuses)s)"
         f" AND {alias}.updated_at >= %(resolved_since)s))",
     ]
@@ -91,16 +100,29 @@ def _where(filters: MapFilters, *, public: bool, alias: str = "s") -> tuple[str,
     return " AND ".join(clauses), params
 
 
+def _category(table: str, params: dict) -> str:
+    """The condition on `table`'s categories: none if the filters keep them all (`categories` None;
+    an ANY of every category tested on each of thousands of rows of counts was half their read)."""
+    return "true" if params["categories"] is None else f"{table}.category_id = ANY(%(categories)s)"
+
+
+def _district_counts_key(filters: MapFilters, token: str) -> str:
+    return "publicmap:districts:" + hashlib.sha1(f"{token}|{filters.key}".encode()).hexdigest()
+
+
 def district_counts(filters: MapFilters, token: str | None = None) -> dict[int, int]:
     """Reports per district under the filters, sensitive categories included (the only way the
     public sees them). Cached with the freshness token: one count per filter set and change."""
     if filters.shows_nothing:
         return {}
-    token = token or freshness_token()
-    key = "publicmap:districts:" + hashlib.sha1(f"{token}|{filters.key}".encode()).hexdigest()
+    key = _district_counts_key(filters, token or freshness_token())
     counts = cache.get(key)
     if counts is None:
-        counts = _district_counts(filters)
+        sql, params = _district_counts_sql(filters)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(LOCAL_SETTINGS)
+            cursor.execute(sql, params)
+            counts = dict(cursor.fetchall())
         cache.set(key, counts, settings.PUBLIC_MAP_CACHE_SECONDS)
     return counts
 
@@ -140,7 +162,7 @@ def _partial_months(filters: MapFilters, params: dict, table: str) -> tuple[list
             f"{table}.updated_day >= %(resolved_day)s",
             f"{table}.updated_day < %(resolved_month)s",
             f"{table}.status = ANY(%(resolved_statuses)s)",
-            f"{table}.category_id = ANY(%(categories)s)",
+            _category(table, params),
         ]
     else:
         reports.append(
@@ -156,11 +178,11 @@ def _partial_months(filters: MapFilters, params: dict, table: str) -> tuple[list
     return days, reports
 
 
-def _monthly(filters: MapFilters, table: str) -> list[str]:
+def _monthly(filters: MapFilters, table: str, params: dict) -> list[str]:
     """The conditions on a table of monthly counts of the filters' whole months, one per part to
     read: the open reports of any month, and those resolved in the months the filters show (most
     rows are of reports resolved long ago: each part reads its own index)."""
-    common = f"{table}.category_id = ANY(%(categories)s)"
+    common = _category(table, params)
     if filters.created_since is not None:
         common += f" AND {table}.created_month >= %(created_month)s"
     return [
@@ -170,15 +192,16 @@ def _monthly(filters: MapFilters, table: str) -> list[str]:
     ]
 
 
-def _district_counts(filters: MapFilters) -> dict[int, int]:
-    """The counts of whole months from `publicmap_district_month`, those of the filters' partial
-    months from `publicmap_district_day` (both kept exact by triggers, see
-    cartography.publicmap.database) or, for a partial month the day counts do not hold, from the
-    reports themselves (through the indexes on `updated_at` and `created_at`): exact, and at most a
-    few thousand rows read rather than a million."""
+def _district_counts_sql(filters: MapFilters) -> tuple[str, dict]:
+    """The query of the reports per district under the filters (columns district_id and n, without
+    the districts of none) and its params. The counts of whole months come from
+    `publicmap_district_month`, those of the filters' partial months from `publicmap_district_day`
+    (both kept exact by triggers, see cartography.publicmap.database) or, for a partial month the
+    day counts do not hold, from the reports themselves (through the indexes on `updated_at` and
+    `created_at`): exact, and at most a few thousand rows read rather than a million."""
     where, params = _where(filters, public=False)
     days, partial = _partial_months(filters, params, "d")
-    months = _monthly(filters, "m")
+    months = _monthly(filters, "m", params)
     if filters.district_id is not None:
         months = [f"{month} AND m.district_id = %(district)s" for month in months]
         if days:
@@ -197,35 +220,44 @@ def _district_counts(filters: MapFilters) -> dict[int, int]:
             f"SELECT s.district_id, count(*) FROM signalements_signalement s"
             f" WHERE {where} AND s.district_id IS NOT NULL AND ({' OR '.join(partial)}) GROUP BY 1"
         )
-    # A few thousand rows of counts: parallel workers cost more to start than they save.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cursor.execute(
-            f"SELECT district_id, sum(n)::int FROM ({' UNION ALL '.join(parts)}) parts"
-            " GROUP BY 1 HAVING sum(n) > 0",
-            params,
-        )
-        return dict(cursor.fetchall())
+    return (
+        f"SELECT district_id, sum(n)::int AS n FROM ({' UNION ALL '.join(parts)}) parts"
+        " GROUP BY 1 HAVING sum(n) > 0",
+        params,
+    )
 
 
 def tile_valid(z: int, x: int, y: int) -> bool:
     return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
 
 
+# The districts of the territories' locating layers: below CELLS_FROM their outlines stored for the
+# tile (cartography.publicmap.outlines) with their counts, from CELLS_FROM clipped at the request.
 _DISTRICTS_LAYER = """
     SELECT ST_AsMVT(t, 'districts', %(extent)s, 'geom') FROM (
-        SELECT ST_AsMVTGeom(ST_Transform(d.geom, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
-                            %(extent)s, %(buffer)s, true) AS geom,
-               d.id, d.name,
+        SELECT {geom} AS geom, d.id, d.name,
                CASE WHEN %(with_counts)s THEN coalesce(c.n, 0) END AS count,
                CASE WHEN %(with_counts)s THEN coalesce(c.share, 0)::real END AS share
-          FROM cartography_district d
+          FROM {districts}
           JOIN cartography_territory te ON te.id = d.territory_id AND d.layer = te.locating_layer
-          LEFT JOIN unnest(%(district_ids)s::bigint[], %(district_counts)s::int[],
-                           %(district_shares)s::real[]) AS c(id, n, share) ON c.id = d.id
-         WHERE d.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326)
+          LEFT JOIN {{shares}} ON c.id = d.id
+         WHERE {where}
     ) t WHERE geom IS NOT NULL
 """
+# The districts' counts and shares `c`, given as arrays (counted before the tile's query).
+_DISTRICT_SHARES = """unnest(%(district_ids)s::bigint[], %(district_counts)s::int[],
+                           %(district_shares)s::real[]) AS c(id, n, share)"""
+_DISTRICTS_STORED = _DISTRICTS_LAYER.format(
+    geom="o.geom",
+    districts="publicmap_district_outline o JOIN cartography_district d ON d.id = o.district_id",
+    where="o.z = %(z)s AND o.x = %(x)s AND o.y = %(y)s",
+)
+_DISTRICTS_CLIPPED = _DISTRICTS_LAYER.format(
+    geom="""ST_AsMVTGeom(ST_Transform(d.geom, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
+                         %(extent)s, %(buffer)s, true)""",
+    districts="cartography_district d",
+    where="d.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326)",
+)
 
 # The box of the tile in the metric SRID, where the reports' GiST index is.
 _TILE_METRIC = f"ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {int(settings.METRIC_SRID)})"
@@ -375,7 +407,7 @@ def _counted_cells(filters: MapFilters, where: str, params: dict) -> str:
     tile = _TILE_CELLS.format(table="m")
     counted = [
         f"SELECT m.cx, m.cy, m.n FROM publicmap_cell_month m WHERE {tile} AND {month}"
-        for month in _monthly(filters, "m")
+        for month in _monthly(filters, "m", params)
     ]
     if days:
         days.insert(0, _TILE_CELLS.format(table="d"))
@@ -423,21 +455,35 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
     `count` per cell of a grid) or, from POINTS_FROM in a tile of at most CROWDED reports and from
     POINTS_ALWAYS_FROM in any tile, `reports` (a point with `ref`, `category`, `stage` and `age` in
     days since its last change)."""
+    params = {"z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER, "with_counts": z < CELLS_FROM}
+    ctes = []
     # The districts' counts colour the low zooms only; above, the outlines are drawn without them.
-    counts = district_counts(filters, token) if z < CELLS_FROM else {}
-    params = {
-        "z": z,
-        "x": x,
-        "y": y,
-        "extent": EXTENT,
-        "buffer": BUFFER,
-        "with_counts": z < CELLS_FROM,
-        "district_ids": list(counts),
-        "district_counts": list(counts.values()),
+    # Counted in the tile's query when the cache does not hold them (the first tile of a view after
+    # a change), and kept for the view's other tiles.
+    counts_key = None
+    counts = {}
+    if z < CELLS_FROM and not filters.shows_nothing:
+        counts_key = _district_counts_key(filters, token or freshness_token())
+        counts = cache.get(counts_key)
+    if counts is None:
+        counts_sql, counts_params = _district_counts_sql(filters)
+        params |= counts_params
+        ctes.append(
+            f"district_counted AS ({counts_sql}), district_shared AS ("
+            "SELECT district_id AS id, n, (n::float / max(n) OVER ())::real AS share FROM district_counted)"
+        )
+        shares = "district_shared AS c"
+    else:
         # Each district's count over the largest: the choropleth's scale, whatever the filters.
-        "district_shares": [n / max(counts.values()) for n in counts.values()] if counts else [],
-    }
-    sql = f"SELECT coalesce(({_DISTRICTS_LAYER}), ''::bytea)"
+        largest = max(counts.values(), default=1)
+        params |= {
+            "district_ids": list(counts),
+            "district_counts": list(counts.values()),
+            "district_shares": [n / largest for n in counts.values()],
+        }
+        shares = _DISTRICT_SHARES
+    districts = (_DISTRICTS_STORED if z < CELLS_FROM else _DISTRICTS_CLIPPED).format(shares=shares)
+    sql = f"coalesce(({districts}), ''::bytea)"
     if z >= CELLS_FROM and filters.public_category_ids and not filters.shows_nothing:
         where, where_params = _where_common(filters)
         params |= (
@@ -449,14 +495,18 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
                 "crowded": CROWDED,
             }
         )
-        ctes, layer = _reports_sql(filters, where, params, z)
-        sql = f"WITH {', '.join(ctes)} {sql} || coalesce(({layer}), ''::bytea)"
-    # PostGIS's functions are costed high: the planner would JIT-compile a tile's query, 400 ms of
-    # compiling for a query that runs in a few.
+        reports_ctes, layer = _reports_sql(filters, where, params, z)
+        ctes += reports_ctes
+        sql = f"{sql} || coalesce(({layer}), ''::bytea)"
+    counted = ", ARRAY(SELECT ARRAY[district_id, n] FROM district_counted)" if counts is None else ""
+    with_ = f"WITH {', '.join(ctes)} " if ctes else ""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
-        return bytes(cursor.fetchone()[0])
+        cursor.execute(LOCAL_SETTINGS)
+        cursor.execute(f"{with_}SELECT {sql}{counted}", params)
+        row = cursor.fetchone()
+    if counts is None:
+        cache.set(counts_key, dict(row[1]), settings.PUBLIC_MAP_CACHE_SECONDS)
+    return bytes(row[0])
 
 
 SORTS = {

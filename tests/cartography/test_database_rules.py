@@ -82,22 +82,22 @@ def test_the_metric_copy_follows_the_point(liege, settings):
 
 
 @pytest.mark.parametrize(
-    ("declaration", "prefix"),
+    ("declarations", "prefix"),
     [
-        ("cartography.database", "cartography"),
-        ("signalements.history", "signalements_statuschange"),
-        ("cartography.publicmap.database", "publicmap"),
+        (["cartography.database"], "cartography"),
+        (["signalements.history"], "signalements_statuschange"),
+        (["cartography.publicmap.database", "cartography.publicmap.outlines"], "publicmap"),
     ],
 )
-def test_the_database_runs_the_declared_functions_and_triggers(db, declaration, prefix):
-    """Every migrate ends by installing each declaration: what the database runs is what the module
-    declares (the migrations' older texts replaced), enabled as declared, and nothing undeclared
-    under its prefix is left."""
+def test_the_database_runs_the_declared_functions_and_triggers(db, declarations, prefix):
+    """Every migrate ends by installing each declaration: what the database runs is what the modules
+    declare (the migrations' older texts replaced), enabled as declared, and nothing undeclared
+    under their prefix is left."""
     from importlib import import_module
 
     from django.db import connection
 
-    module = import_module(declaration)
+    modules = [import_module(declaration) for declaration in declarations]
     like = prefix.replace("_", "\\_") + "\\_%"
     with connection.cursor() as cursor:
         cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname LIKE %s", [like])
@@ -108,8 +108,10 @@ def test_the_database_runs_the_declared_functions_and_triggers(db, declaration, 
             [like],
         )
         triggers = set(cursor.fetchall())
-    assert installed == {function.name: function.body for function in module.FUNCTIONS}
-    assert triggers == {(trigger.name, trigger.table, trigger.enabled) for trigger in module.TRIGGERS}
+    declared = [function for module in modules for function in module.FUNCTIONS]
+    assert installed == {function.name: function.body for function in declared}
+    declared = [trigger for module in modules for trigger in module.TRIGGERS]
+    assert triggers == {(trigger.name, trigger.table, trigger.enabled) for trigger in declared}
 
 
 def test_deactivating_a_team_in_the_admin_relocates_its_zones_territory(admin_client, liege):

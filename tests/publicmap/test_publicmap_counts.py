@@ -32,6 +32,8 @@ FILTERS = [
     {"period": 7},
     {"resolved_days": 90, "period": 90},
 ]
+# Liège lies across the meridian 5.625° E, an edge of the tiles of every zoom up to 10.
+LIEGE_Z10 = (tile_of(5.55, 50.64, 10), tile_of(5.7, 50.64, 10))
 STATUSES = ["new", "acknowledged", "planned", "in_progress", "resolved", "closed", "rejected", "duplicate"]
 
 
@@ -62,9 +64,36 @@ def every_filter(categories, district, views=FILTERS):
             yield map_filters(**view, district=district)
 
 
+def tile_counts(filters, token: str) -> dict[int, int]:
+    """The districts' counts drawn by the two zoom 10 tiles over Liège (all its districts)."""
+    drawn = {}
+    for z, x, y in LIEGE_Z10:
+        tile = mapbox_vector_tile.decode(tile_mvt(z=z, x=x, y=y, filters=filters, token=token))
+        drawn |= {f["properties"]["id"]: f["properties"]["count"] for f in tile["districts"]["features"]}
+    return drawn
+
+
 def assert_exact(categories, district, views=FILTERS):
     for filters in every_filter(categories, district, views):
-        assert district_counts(filters, token=str(random.random())) == exact(filters), filters.key
+        expected = exact(filters)
+        assert district_counts(filters, token=str(random.random())) == expected, filters.key
+        # Counted in the tile's own query (no counts kept: PUBLIC_MAP_CACHE_SECONDS is 0).
+        drawn = tile_counts(filters, token=str(random.random()))
+        assert {district: n for district, n in drawn.items() if n} == expected, filters.key
+
+
+def test_a_view_s_tiles_count_the_districts_once_per_change(liege, settings):
+    settings.PUBLIC_MAP_CACHE_SECONDS = 60
+    filters = map_filters()
+    SignalementFactory(category=Category.objects.get(slug="dechets"))
+    first = tile_counts(filters, token="before")
+    assert sum(first.values()) == 1
+    # The same view and token: the counts the first tile's query kept, without reading them again.
+    SignalementFactory(category=Category.objects.get(slug="dechets"))
+    assert tile_counts(filters, token="before") == first
+    assert district_counts(filters, token="before") == {k: v for k, v in first.items() if v}
+    # A change gives another token: counted again.
+    assert sum(tile_counts(filters, token="after").values()) == 2
 
 
 def test_district_counts_stay_exact_through_inserts_changes_and_deletions(liege):
