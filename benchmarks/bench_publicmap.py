@@ -2,7 +2,8 @@
 from zoom 10 to 18 over the city, uncached (the cache emptied before each request) and cached,
 against a naive baseline in the same run: all the points of the tile's view (same filters) as
 GeoJSON through djangorestframework-gis; at the low zooms also against the tile made on the fly by
-ST_AsMVT from the reports, without the tables of counts. Then the first view (the tiles that
+ST_AsMVT from the reports, without the tables of counts. The baselines are requests through the
+same client, cache emptied as well (benchmarks.baselines). Then the first view (the tiles that
 cover the city, about 16) and the public list pages (the API's and the map's list), small and large
 results."""
 
@@ -11,17 +12,13 @@ from urllib.parse import urlencode
 
 import numpy as np
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.test import Client
-from rest_framework.renderers import JSONRenderer
+from django.test import Client, override_settings
 
 from cartography.publicmap import selectors
-from cartography.publicmap.filters import STAGE_IN_PROGRESS, STAGE_RESOLVED, STAGES, map_filters
-from cartography.publicmap.selectors import map_list
 from config.process import web_process_tune
-from signalements.api.serializers import FEATURE_COLUMNS, SignalementFeatureSerializer
 from signalements.models import Signalement
 
+from .baselines import BASELINE_MAX_FEATURES
 from .data import random_points, territory_get
 from .measure import Figure, Report, Stopwatch, Target, percentiles
 
@@ -42,9 +39,8 @@ VIEWS = {
 # Below CELLS_FROM + 2, the default view's tiles read the first, partial month of "resolved in the
 # last 30 days"; measured too as before the counts per day, from the reports (same tiles, same run).
 BEFORE_DAYS_ZOOMS = range(10, 15)
-# The naive baseline serializes at most this many features a request: at a million reports a whole
-# city through Python would take minutes and gigabytes; its ratio is then a lower bound.
-BASELINE_MAX_FEATURES = 200_000
+# The site's URLs and the baselines', so that both sides of each ratio are requests.
+BASELINES_URLCONF = "benchmarks.baselines"
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
@@ -72,49 +68,28 @@ def _get(client: Client, url: str, **headers) -> tuple[float, object]:
     return watch.seconds * 1000, response
 
 
-def _naive_geojson_ms(bounds: tuple[float, float, float, float], view: dict) -> tuple[float, int]:
-    """The baseline: every public report of the view under the same filters, serialized as GeoJSON
-    features in Python by djangorestframework-gis, as a list endpoint without paging would."""
-    from django.contrib.gis.geos import Polygon
-
-    box = Polygon.from_bbox(bounds)
-    box.srid = 4326
-    with Stopwatch() as watch:
-        rows = map_list(filters=map_filters(**view), bbox=box).only(*FEATURE_COLUMNS)[:BASELINE_MAX_FEATURES]
-        data = SignalementFeatureSerializer(rows, many=True).data
-        body = JSONRenderer().render({"type": "FeatureCollection", "features": data})
-    del body
-    return watch.seconds * 1000, len(data["features"])
+def _baseline_ms(client: Client, url: str) -> tuple[float, object]:
+    """A baseline's request (benchmarks.baselines), uncached as the map's tiles are measured."""
+    cache.clear()
+    return _get(client, url)
 
 
-def _on_the_fly_mvt_ms(zxy: tuple[int, int, int], view: dict) -> float:
-    """The low zooms' second baseline: the tile made on the fly by ST_AsMVT from the reports, every
-    public report of the view as a point with its public properties (the SQL of the map's own point
-    tiles), as a tile server over the reports table would, without the tables of counts."""
-    z, x, y = zxy
-    with Stopwatch() as watch:
-        filters = map_filters(**view)
-        where, params = selectors._where_common(filters)
-        params |= {
-            "z": z,
-            "x": x,
-            "y": y,
-            "extent": selectors.EXTENT,
-            "buffer": selectors.BUFFER,
-            "stage_resolved": list(STAGES[STAGE_RESOLVED]),
-            "stage_in_progress": list(STAGES[STAGE_IN_PROGRESS]),
-        }
-        sql = (
-            f"WITH {selectors._SHOWN.format(where=where)}"
-            f" SELECT coalesce(({selectors._POINTS_LAYER}), ''::bytea)"
-        )
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute(sql, params)
-            cursor.fetchone()
-    return watch.seconds * 1000
+def _naive_geojson_ms(
+    client: Client, bounds: tuple[float, float, float, float], query: str
+) -> tuple[float, int]:
+    """The naive baseline: every public report of the box under the same filters as GeoJSON through
+    djangorestframework-gis; returns its time and its features."""
+    bbox = ",".join(str(value) for value in bounds)
+    ms, response = _baseline_ms(client, f"/banc/geojson-naif/?bbox={bbox}" + query.replace("?", "&"))
+    return ms, len(response.data["features"])
 
 
+def _on_the_fly_mvt_ms(client: Client, zxy: tuple[int, int, int], query: str) -> float:
+    """The low zooms' second baseline: the tile made on the fly by ST_AsMVT from the reports."""
+    return _baseline_ms(client, "/banc/tuiles-a-la-volee/{}/{}/{}.pbf".format(*zxy) + query)[0]
+
+
+@override_settings(ROOT_URLCONF=BASELINES_URLCONF)
 def tiles_run(*, requests: int, baseline_requests: int, seed: int) -> Report:
     web_process_tune()
     territory = territory_get()
@@ -133,9 +108,10 @@ def tiles_run(*, requests: int, baseline_requests: int, seed: int) -> Report:
     }
     report.notes.append(
         f"{requests} random tiles inside the territory per zoom, each fetched uncached (cache emptied: tile, "
-        "district counts, freshness token), again (cached), and with its ETag (304). Baseline: the same "
-        f"view's public reports under the same filters through DRF-gis, {baseline_requests} a zoom, at most "
-        f"{BASELINE_MAX_FEATURES:,} features (beyond, the ratio is a lower bound)."
+        "district counts, freshness token), again (cached), and with its ETag (304). Baselines, requests "
+        "through the same client with the cache emptied as well: the same view's public reports under the "
+        f"same filters through DRF-gis, {baseline_requests} a zoom, at most {BASELINE_MAX_FEATURES:,} "
+        "features (beyond, the ratio is a lower bound); at z10-12, the tile made on the fly by ST_AsMVT."
     )
     return report
 
@@ -168,12 +144,12 @@ def _tiles_measure(client, report, sizes, points, label, query, view, requests, 
             if compared and not turn % 2:
                 before.append(_uncached_before(client, url))
         for zxy in tiles[:baseline_requests]:
-            ms, count = _naive_geojson_ms(tile_bounds(*zxy), view)
+            ms, count = _naive_geojson_ms(client, tile_bounds(*zxy), query)
             baseline.append(ms)
             features.append(count)
         low = z <= 12
         if low:
-            on_the_fly = [_on_the_fly_mvt_ms(zxy, view) for zxy in tiles[:baseline_requests]]
+            on_the_fly = [_on_the_fly_mvt_ms(client, zxy, query) for zxy in tiles[:baseline_requests]]
             report.figures.append(
                 Figure(
                     f"{label}: z{z} tile, uncached, p95, against on-the-fly ST_AsMVT",
@@ -211,6 +187,7 @@ def _tiles_measure(client, report, sizes, points, label, query, view, requests, 
         ]
 
 
+@override_settings(ROOT_URLCONF=BASELINES_URLCONF)
 def first_view_run() -> Report:
     """The tiles that cover the territory at the largest zoom where they are at most 16, uncached."""
     territory = territory_get()
@@ -228,7 +205,7 @@ def first_view_run() -> Report:
         for y in range(y0, y1 + 1):
             total += _get(client, f"/carte/tuiles/{z}/{x}/{y}.pbf")[0]
             count += 1
-    naive, features = _naive_geojson_ms((minlon, minlat, maxlon, maxlat), {})
+    naive, features = _naive_geojson_ms(client, (minlon, minlat, maxlon, maxlat), "")
     home_ms = _get(client, "/")[0]
     report = Report("publicmap first view")
     report.figures += [
