@@ -33,7 +33,7 @@ from .measure import Figure, Report, Stopwatch, Target, rolled_back, vacuum_anal
 SOURCE = "bench"
 TARGET_ROWS_PER_S = 50_000
 TARGET_VS_SAVE = 50
-TARGET_VS_BULK_CREATE = 5
+TARGET_VS_BULK = 5
 BULK_CREATE_BATCH = 2000
 # auto_explain settings for the profile: every statement the loader runs, with its real row counts and times,
 # and the time of the foreign-key triggers.
@@ -253,6 +253,28 @@ def bulk_load_rolled_back(rows: list[BulkRow], *, counted: bool = True) -> float
     return watch.seconds
 
 
+def sample_ratios(
+    size: str, rows: int, loader_s: float, save_s: float, bulk_create_s: float, *, without: bool = False
+) -> list[Figure]:
+    """The loader against the save() loop and bulk_create() on the same rows, rolled back; `without`
+    the public map's counts on all sides."""
+    prefix, suffix = ("without the map's counts: ", " without them") if without else ("", "")
+    return [
+        Figure(
+            f"{prefix}bulk loader vs {name}, same {size}, rolled back",
+            rows / loader_s,
+            "rows/s",
+            baseline=f"{baseline}{suffix}, {size}",
+            baseline_value=rows / seconds,
+            target=Target(target, on_ratio=True),
+        )
+        for name, baseline, seconds, target in (
+            ("save() loop", "Signalement.save() loop", save_s, TARGET_VS_SAVE),
+            ("bulk_create()", f"bulk_create(batch_size={BULK_CREATE_BATCH})", bulk_create_s, TARGET_VS_BULK),
+        )
+    ]
+
+
 @dataclass(frozen=True)
 class Fill:
     reports: list[BulkRow]
@@ -306,14 +328,7 @@ def run(rows: int, *, sample_size: int) -> Report:
         ),
         # The ratios compare like with like: the same rows, in one rolled-back transaction on one
         # connection, on both sides (the full load above is committed, on two connections).
-        Figure(
-            f"bulk loader vs save() loop, same {size}, rolled back",
-            sample_size / sample_s,
-            "rows/s",
-            baseline=f"Signalement.save() loop, {size}",
-            baseline_value=sample_size / save_s,
-            target=Target(TARGET_VS_SAVE, on_ratio=True),
-        ),
+        *sample_ratios(size, sample_size, sample_s, save_s, bulk_create_s),
         Figure(
             f"bulk loader without the public map's counts, same {size}, rolled back",
             sample_size / uncounted_s,
@@ -321,32 +336,11 @@ def run(rows: int, *, sample_size: int) -> Report:
             baseline=f"bulk loader with them, {size}",
             baseline_value=sample_size / sample_s,
         ),
-        Figure(
-            f"bulk loader vs bulk_create(), same {size}, rolled back",
-            sample_size / sample_s,
-            "rows/s",
-            baseline=f"bulk_create(batch_size={BULK_CREATE_BATCH}), {size}",
-            baseline_value=sample_size / bulk_create_s,
-            target=Target(TARGET_VS_BULK_CREATE, on_ratio=True),
-        ),
-        # The same comparisons with the public map's counts off on every side: the code as it
-        # compares with its state before the counts (a fixed cost per row added to both sides of a
-        # ratio lowers it the more, the faster the side).
-        Figure(
-            f"without the map's counts: bulk loader vs save() loop, same {size}, rolled back",
-            sample_size / uncounted_s,
-            "rows/s",
-            baseline=f"Signalement.save() loop without them, {size}",
-            baseline_value=sample_size / uncounted_save_s,
-            target=Target(TARGET_VS_SAVE, on_ratio=True),
-        ),
-        Figure(
-            f"without the map's counts: bulk loader vs bulk_create(), same {size}, rolled back",
-            sample_size / uncounted_s,
-            "rows/s",
-            baseline=f"bulk_create(batch_size={BULK_CREATE_BATCH}) without them, {size}",
-            baseline_value=sample_size / uncounted_bulk_create_s,
-            target=Target(TARGET_VS_BULK_CREATE, on_ratio=True),
+        # The same with the public map's counts off on every side: the code as it compares with its
+        # state before the counts (a fixed cost per row added to both sides of a ratio lowers it
+        # the more, the faster the side).
+        *sample_ratios(
+            size, sample_size, uncounted_s, uncounted_save_s, uncounted_bulk_create_s, without=True
         ),
     ]
     report.details = {
