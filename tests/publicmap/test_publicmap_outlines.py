@@ -114,6 +114,14 @@ def test_a_district_of_another_layer_is_stored_but_not_drawn(client, liege):
     assert other.pk not in {f["properties"]["id"] for f in features(decoded(client, *square), "districts")}
 
 
+def test_the_outlines_are_made_without_jit(db):
+    """Its series of tiles are costed at a thousand rows each: with JIT, each district added would
+    spend a fifth of a second compiling (a boundary import adds hundreds)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proconfig FROM pg_proc WHERE proname = 'publicmap_district_outlines'")
+        assert "jit=off" in cursor.fetchone()[0]
+
+
 def test_emptying_the_districts_empties_their_outlines(liege):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM publicmap_district_outline")
