@@ -12,7 +12,7 @@ The migrations create none of these objects: they carry the tables (cartography'
 which replaced the migrations that used to write these functions in SQL).
 """
 
-from config.database import Function, Trigger
+from config.database import Function, Trigger, transition_tables
 
 from .selectors import (
     CATCH_ALL_ZONE_RULE,
@@ -462,13 +462,8 @@ TRIGGERS: list[Trigger] = [
         constraint=True,
     ),
 ]
-# Transition tables allow one event per trigger and no column list: three triggers per table, and
-# TRUNCATE (no rows to read) marks every territory.
-_REFERENCING = {
-    "INSERT": "NEW TABLE AS new_rows",
-    "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-    "DELETE": "OLD TABLE AS old_rows",
-}
+# A trigger per event with its transition tables (config.database.transition_tables), and TRUNCATE
+# (no rows to read) marks every territory.
 for _table, _name, _events in (
     ("cartography_territory", "territory", "INSERT UPDATE DELETE"),
     ("cartography_district", "district", "INSERT UPDATE DELETE"),
@@ -482,7 +477,7 @@ for _table, _name, _events in (
             f"locatecells_{event.lower()}",
             _table,
             f"AFTER {event}",
-            f"REFERENCING {_REFERENCING[event]} FOR EACH STATEMENT "
+            f"REFERENCING {transition_tables(event)} FOR EACH STATEMENT "
             f"EXECUTE FUNCTION cartography_locatecells_{_name}_edited()",
         )
         for event in _events.split()

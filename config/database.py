@@ -63,6 +63,21 @@ class Trigger:
         return "A" if self.always else "O"
 
 
+# The events a statement-level trigger with transition tables can be on, one per trigger.
+EVENTS = ("INSERT", "UPDATE", "DELETE")
+
+
+def transition_tables(event: str, *, new: str = "new_rows", old: str = "old_rows") -> str:
+    """The REFERENCING clause of a statement-level trigger AFTER `event` (INSERT, UPDATE or DELETE):
+    the statement's rows after it as the table `new`, before it as `old`. Transition tables allow
+    one event per trigger and no column list: a trigger per event."""
+    return {
+        "INSERT": f"NEW TABLE AS {new}",
+        "UPDATE": f"OLD TABLE AS {old} NEW TABLE AS {new}",
+        "DELETE": f"OLD TABLE AS {old}",
+    }[event]
+
+
 def declared_install(
     functions: list[Function], triggers: list[Trigger], connection, after: tuple[str, ...] = ()
 ) -> None:

@@ -25,7 +25,7 @@ none of these objects."""
 
 from django.conf import settings
 
-from config.database import Function, Trigger
+from config.database import EVENTS, Function, Trigger, transition_tables
 
 from .filters import STAGE_RESOLVED, STAGES
 from .selectors import CELLS_FROM, CELLS_PER_TILE, DAYS_COUNTED, POINTS_FROM, WORLD
@@ -240,11 +240,6 @@ END """,
     ),
 ]
 
-_REFERENCING = {
-    "INSERT": f"NEW TABLE AS {NEW_ROWS}",
-    "UPDATE": f"OLD TABLE AS {OLD_ROWS} NEW TABLE AS {NEW_ROWS}",
-    "DELETE": f"OLD TABLE AS {OLD_ROWS}",
-}
 # Enabled as on origin: not fired under session_replication_role = replica, where whoever writes
 # the reports writes their counts too. The bulk loader inserts so, skipping the foreign keys' row
 # triggers (signalements.bulk.core.SET_BASED_CHECKS_SQL), and appends the counts it computed beside
@@ -257,10 +252,11 @@ TRIGGERS: list[Trigger] = [
             f"{table}_{event.lower()}",
             "signalements_signalement",
             f"AFTER {event}",
-            f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {table}_apply()",
+            f"REFERENCING {transition_tables(event, new=NEW_ROWS, old=OLD_ROWS)}"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {table}_apply()",
         )
         for table in COUNTED
-        for event, referencing in _REFERENCING.items()
+        for event in EVENTS
     ),
     *(
         Trigger(

@@ -12,12 +12,11 @@ leaves. From CELLS_FROM a tile crosses few districts and clips them at its reque
 Installed after every `migrate` (CartographyConfig) with CREATE OR REPLACE, then every district's
 outlines are made again."""
 
-from config.database import Function, Trigger
+from config.database import EVENTS, Function, Trigger, transition_tables
 
 from .selectors import BUFFER, CELLS_FROM, EXTENT, WORLD
 
 OUTLINED_ZOOMS = range(CELLS_FROM)
-NEW_ROWS, OLD_ROWS = "outline_new", "outline_old"
 
 
 def _tile_index(z: str, metres: str) -> str:
@@ -62,17 +61,17 @@ END """,
     Function(
         "publicmap_district_outline_apply()",
         "trigger",
-        f"""
+        """
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         TRUNCATE publicmap_district_outline;
     ELSIF TG_OP = 'INSERT' THEN
-        PERFORM publicmap_district_outlines(ARRAY(SELECT id FROM {NEW_ROWS}));
+        PERFORM publicmap_district_outlines(ARRAY(SELECT id FROM new_rows));
     ELSIF TG_OP = 'DELETE' THEN
-        DELETE FROM publicmap_district_outline WHERE district_id IN (SELECT id FROM {OLD_ROWS});
+        DELETE FROM publicmap_district_outline WHERE district_id IN (SELECT id FROM old_rows);
     ELSE
         PERFORM publicmap_district_outlines(ARRAY(
-            SELECT n.id FROM {NEW_ROWS} n JOIN {OLD_ROWS} o ON o.id = n.id
+            SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
              WHERE n.geom IS DISTINCT FROM o.geom
         ));
     END IF;
@@ -81,11 +80,6 @@ END """,
     ),
 ]
 
-_REFERENCING = {
-    "INSERT": f"NEW TABLE AS {NEW_ROWS}",
-    "UPDATE": f"OLD TABLE AS {OLD_ROWS} NEW TABLE AS {NEW_ROWS}",
-    "DELETE": f"OLD TABLE AS {OLD_ROWS}",
-}
 APPLY = "EXECUTE FUNCTION publicmap_district_outline_apply()"
 TRIGGERS: list[Trigger] = [
     *(
@@ -93,9 +87,9 @@ TRIGGERS: list[Trigger] = [
             f"publicmap_district_outline_{event.lower()}",
             "cartography_district",
             f"AFTER {event}",
-            f"REFERENCING {referencing} FOR EACH STATEMENT {APPLY}",
+            f"REFERENCING {transition_tables(event)} FOR EACH STATEMENT {APPLY}",
         )
-        for event, referencing in _REFERENCING.items()
+        for event in EVENTS
     ),
     Trigger(
         "publicmap_district_outline_truncate",
