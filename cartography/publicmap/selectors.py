@@ -110,23 +110,6 @@ def _district_counts_key(filters: MapFilters, token: str) -> str:
     return "publicmap:districts:" + hashlib.sha1(f"{token}|{filters.key}".encode()).hexdigest()
 
 
-def district_counts(filters: MapFilters, token: str | None = None) -> dict[int, int]:
-    """Reports per district under the filters, sensitive categories included (the only way the
-    public sees them). Cached with the freshness token: one count per filter set and change."""
-    if filters.shows_nothing:
-        return {}
-    key = _district_counts_key(filters, token or freshness_token())
-    counts = cache.get(key)
-    if counts is None:
-        sql, params = _district_counts_sql(filters)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(LOCAL_SETTINGS)
-            cursor.execute(sql, params)
-            counts = dict(cursor.fetchall())
-        cache.set(key, counts, settings.PUBLIC_MAP_CACHE_SECONDS)
-    return counts
-
-
 def _next_month(instant) -> date:
     """The first day of the month after the one of a local instant."""
     day = timezone.localtime(instant).date().replace(day=1)
