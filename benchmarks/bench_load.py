@@ -3,7 +3,7 @@ bulk_create()."""
 
 from collections import defaultdict
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -185,7 +185,7 @@ def history_of(signalement: Signalement, row: BulkRow) -> StatusChange:
 
 
 def save_loop(sample: list[tuple[BulkRow, Location]], *, counted: bool = True) -> float:
-    with rolled_back(), counts_off() if not counted else nullcontext(), Stopwatch() as watch:
+    with rolled_back(), counts_kept(counted), Stopwatch() as watch:
         due = deadlines([row for row, _ in sample])
         for (row, where), deadline_at in zip(sample, due, strict=True):
             signalement = signalement_of(row, where, deadline_at)
@@ -195,7 +195,7 @@ def save_loop(sample: list[tuple[BulkRow, Location]], *, counted: bool = True) -
 
 
 def bulk_create(sample: list[tuple[BulkRow, Location]], *, counted: bool = True) -> float:
-    with rolled_back(), counts_off() if not counted else nullcontext(), Stopwatch() as watch:
+    with rolled_back(), counts_kept(counted), Stopwatch() as watch:
         due = deadlines([row for row, _ in sample])
         signalements = Signalement.objects.bulk_create(
             [signalement_of(row, where, d) for (row, where), d in zip(sample, due, strict=True)],
@@ -231,9 +231,12 @@ def table_floor(*, without_spatial_index: bool = False) -> tuple[int, float]:
 
 
 @contextmanager
-def counts_off():
-    """Without the public map's counts, inside the current transaction: their insert triggers
-    disabled and the loader's own appends skipped, as every side was before the counts."""
+def counts_kept(counted: bool):
+    """Unless `counted`, without the public map's counts, inside the current transaction: their
+    insert triggers disabled and the loader's own appends skipped, as every side was before them."""
+    if counted:
+        yield
+        return
     appends = bulk_core.counts_append
     with connection.cursor() as cursor:
         for trigger in INSERT_TRIGGERS:
@@ -247,8 +250,8 @@ def counts_off():
 
 def bulk_load_rolled_back(rows: list[BulkRow], *, counted: bool = True) -> float:
     """The load in one rolled-back transaction; without `counted`, without the public map's counts
-    (counts_off): the loader as it was before the counts, to tell their cost from the rest."""
-    with rolled_back(), counts_off() if not counted else nullcontext(), Stopwatch() as watch:
+    (counts_kept): the loader as it was before the counts, to tell their cost from the rest."""
+    with rolled_back(), counts_kept(counted), Stopwatch() as watch:
         signalements_bulk_load(rows, source=SOURCE)
     return watch.seconds
 
