@@ -54,21 +54,21 @@ CELL_LEVELS = ", ".join(f"({z + CELLS_PER_TILE.bit_length() - 1})" for z in rang
 _RECENTLY_RESOLVED = f"status IN ({RESOLVED}) AND {_day('updated_at')} >= {_day('now()')} - {DAYS_KEPT}"
 
 
-def _cells(keys: str, where: str = "true") -> str:
-    """Keys per cell of the grids' levels; `keys` over `r` (category_id, status, created_at,
-    updated_at, the cell's level `l.level`, cx and cy)."""
-    # OFFSET 0 keeps each row's projection a step of its own, computed once per row: pulled up into
-    # the levels' join, ST_Transform ran twice per level (FINDINGS.md: public map counts).
-    return f"""SELECT {keys}
-              FROM (SELECT floor(r.x / (2 * {WORLD} / 2 ^ l.level))::int AS cx,
-                           floor(r.y / (2 * {WORLD} / 2 ^ l.level))::int AS cy, *
-                      FROM (SELECT ST_X(p) + {WORLD} AS x, ST_Y(p) + {WORLD} AS y, category_id, status,
-                                   created_at, updated_at
-                              FROM (SELECT ST_Transform(location, 3857) AS p, category_id, status,
-                                           created_at, updated_at
-                                      FROM {{rows}} WHERE {where} OFFSET 0) t
-                             OFFSET 0) r
-                     CROSS JOIN (VALUES {CELL_LEVELS}) AS l(level)) r"""
+def _cells(keys: dict[str, str], where: str = "true") -> str:
+    """Per row of {rows}, in each of the grids' levels: the level, its cell's cx and cy, then `keys`
+    (name: expression over the report's category_id, status, created_at and updated_at)."""
+    # Each OFFSET 0 keeps its step computed once per report, not once per level: pulled up into
+    # the levels' join, ST_Transform ran three times a report, and the months' date_trunc in the
+    # site's time zone too (the cells' counts of a 1M load: FINDINGS.md, public map counts).
+    own = ", ".join(f"{expression} AS {name}" for name, expression in keys.items())
+    return f"""SELECT l.level, floor(r.x / (2 * {WORLD} / 2 ^ l.level))::int,
+                      floor(r.y / (2 * {WORLD} / 2 ^ l.level))::int, {", ".join(f"r.{name}" for name in keys)}
+              FROM (SELECT ST_X(p) + {WORLD} AS x, ST_Y(p) + {WORLD} AS y, {own}
+                      FROM (SELECT ST_Transform(location, 3857) AS p, category_id, status, created_at,
+                                   updated_at
+                              FROM {{rows}} WHERE {where} OFFSET 0) t
+                     OFFSET 0) r
+             CROSS JOIN (VALUES {CELL_LEVELS}) AS l(level)"""
 
 
 # Per table of counts: its key columns (what a count is of), the SELECT of those keys
@@ -91,13 +91,25 @@ COUNTED = {
     ),
     "publicmap_cell_month": (
         ("level", "cx", "cy", "category_id", "status", "created_month", "updated_month"),
-        _cells(f"level, cx, cy, category_id, status, {_month('created_at')}, {_month('updated_at')}"),
+        _cells(
+            {
+                "category_id": "category_id",
+                "status": "status",
+                "created_month": _month("created_at"),
+                "updated_month": _month("updated_at"),
+            }
+        ),
         _CELL_READS,
     ),
     "publicmap_cell_day": (
         ("level", "cx", "cy", "updated_day", "category_id", "status", "created_month"),
         _cells(
-            f"level, cx, cy, {_day('updated_at')}, category_id, status, {_month('created_at')}",
+            {
+                "updated_day": _day("updated_at"),
+                "category_id": "category_id",
+                "status": "status",
+                "created_month": _month("created_at"),
+            },
             _RECENTLY_RESOLVED,
         ),
         _CELL_READS,
