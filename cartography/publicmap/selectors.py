@@ -221,8 +221,9 @@ _DISTRICTS_LAYER = """
         SELECT {geom} AS geom, d.id, d.name,
                CASE WHEN %(with_counts)s THEN coalesce(c.n, 0) END AS count,
                CASE WHEN %(with_counts)s THEN coalesce(c.share, 0)::real END AS share
-          FROM {districts}
-          JOIN cartography_territory te ON te.id = d.territory_id AND d.layer = te.locating_layer
+          FROM cartography_territory te
+          JOIN cartography_district d ON d.territory_id = te.id AND d.layer = te.locating_layer
+          {outline}
           LEFT JOIN {{shares}} ON c.id = d.id
          WHERE {where}
     ) t WHERE geom IS NOT NULL
@@ -230,15 +231,20 @@ _DISTRICTS_LAYER = """
 # The districts' counts and shares `c`, given as arrays (counted before the tile's query).
 _DISTRICT_SHARES = """unnest(%(district_ids)s::bigint[], %(district_counts)s::int[],
                            %(district_shares)s::real[]) AS c(id, n, share)"""
+# Each district of a locating layer looks up its outline of the tile: the tile's stored outlines
+# are mostly of the other layers (117 at z11 over Liège, 8 of them districts), and reading them all
+# cost more than the rest of the layer (FINDINGS.md, public map).
 _DISTRICTS_STORED = _DISTRICTS_LAYER.format(
     geom="o.geom",
-    districts="publicmap_district_outline o JOIN cartography_district d ON d.id = o.district_id",
-    where="o.z = %(z)s AND o.x = %(x)s AND o.y = %(y)s",
+    outline="""CROSS JOIN LATERAL (
+              SELECT o.geom FROM publicmap_district_outline o
+               WHERE o.z = %(z)s AND o.x = %(x)s AND o.y = %(y)s AND o.district_id = d.id OFFSET 0) o""",
+    where="true",
 )
 _DISTRICTS_CLIPPED = _DISTRICTS_LAYER.format(
     geom="""ST_AsMVTGeom(ST_Transform(d.geom, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
                          %(extent)s, %(buffer)s, true)""",
-    districts="cartography_district d",
+    outline="",
     where="d.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326)",
 )
 
