@@ -19,7 +19,7 @@ class CartographyConfig(AppConfig):
         # declares them.
         counts = install_after_migrate(
             declaration="cartography.publicmap.database",
-            needs=("cartography", "0018_publicmap_counts_appended"),
+            needs=("cartography", "0020_publicmap_district_every_category"),
         )
         post_migrate.connect(counts, sender=self, weak=False, dispatch_uid="publicmap-counts")
         # The districts' outlines of the map's low zooms, as cartography.publicmap.outlines declares.

@@ -37,6 +37,11 @@ COUNTED_DAYS = True
 # The tables whose rows a tile shows. Their counters of written rows (pg_stat) make the freshness
 # token: a change to any report changes it, at the cost of one read of the statistics.
 WATCHED_TABLES = ("signalements_signalement", "signalements_category", "cartography_district")
+# The districts' tables of counts also count each key over every category, under this category
+# id (none has it; migration 0020 indexes those rows apart): the map's default view, and any view
+# of every category, adds up a few hundred of them rather than thousands of rows per category
+# (FINDINGS.md, public map).
+EVERY_CATEGORY = 0
 # The settings of the map's reads, local to their transaction, in one statement. PostGIS's functions
 # are costed high: the planner would JIT-compile a tile's query, 400 ms of compiling for a query
 # that runs in a few. The counts are a few thousand rows: parallel workers cost more to start than
@@ -87,7 +92,7 @@ def _where(filters: MapFilters, *, public: bool, alias: str = "s") -> tuple[str,
         "resolved_since": filters.resolved_since,
     }
     clauses = [
-        _category(alias, params),
+        "true" if params["categories"] is None else f"{alias}.category_id = ANY(%(categories)s)",
         f"({alias}.status = ANY(%(open_statuses)s) OR ({alias}.status = ANY(%(resolved_statuses)s)"
         f" AND {alias}.updated_at >= %(resolved_since)s))",
     ]
@@ -101,9 +106,11 @@ def _where(filters: MapFilters, *, public: bool, alias: str = "s") -> tuple[str,
 
 
 def _category(table: str, params: dict) -> str:
-    """The condition on `table`'s categories: none if the filters keep them all (`categories` None;
-    an ANY of every category tested on each of thousands of rows of counts was half their read)."""
-    return "true" if params["categories"] is None else f"{table}.category_id = ANY(%(categories)s)"
+    """The condition on the categories of a table of counts: with every category (`categories`
+    None), its rows of every category (EVERY_CATEGORY, kept by the districts' tables only)."""
+    if params["categories"] is None:
+        return f"{table}.category_id = {EVERY_CATEGORY}"
+    return f"{table}.category_id = ANY(%(categories)s)"
 
 
 def _district_counts_key(filters: MapFilters, token: str) -> str:
