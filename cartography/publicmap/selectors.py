@@ -8,6 +8,7 @@ import hashlib
 import time
 from datetime import date, datetime, timedelta
 
+import psycopg
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -49,6 +50,13 @@ EVERY_CATEGORY = 0
 LOCAL_SETTINGS = (
     "SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)"
 )
+# A low-zoom tile of every category (the default view) runs prepared, with a generic plan, planned
+# once per connection: its planning was half of its query. Generic, its counts are read through the
+# partial indexes of the rows of every category, whatever the statuses (a generic plan over the
+# rows per category read the whole table: `status = ANY($1)` is unknown). PostgreSQL's automatic
+# mode kept planning it at each call (FINDINGS.md, public map). False: planned at each call.
+GENERIC_LOW_ZOOMS = True
+GENERIC_PLAN = ", set_config('plan_cache_mode', 'force_generic_plan', true)"
 
 
 def freshness_token() -> str:
@@ -445,6 +453,22 @@ def _reports_sql(filters: MapFilters, where: str, params: dict, z: int) -> tuple
     return [shown], f"CASE WHEN {crowded} > %(crowded)s THEN ({_CELLS_LAYER}) ELSE ({_POINTS_LAYER}) END"
 
 
+def _prepared_fetchone(sql: str, params: dict) -> tuple:
+    """The first row of `sql` bound on the server and prepared (once per connection, by psycopg;
+    Django's cursors bind on the client). Django turns psycopg's prepared statements off
+    (prepare_threshold None): on for this query only, so that no other query is counted or kept.
+    A rollback on the connection deallocates them; the next call prepares again."""
+    raw = connection.connection
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = 0
+    try:
+        with psycopg.Cursor(raw) as prepared:
+            prepared.execute(sql, params, prepare=True)
+            return prepared.fetchone()
+    finally:
+        raw.prepare_threshold = threshold
+
+
 def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None = None) -> bytes:
     """One Mapbox vector tile (EPSG:3857) of the public map: the layer `districts` (outlines; below
     zoom CELLS_FROM also their `count` and its `share` of the largest district's), then `cells` (a
@@ -497,9 +521,13 @@ def tile_mvt(*, z: int, x: int, y: int, filters: MapFilters, token: str | None =
     counted = ", ARRAY(SELECT ARRAY[district_id, n] FROM district_counted)" if counts is None else ""
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(LOCAL_SETTINGS)
-        cursor.execute(f"{with_}SELECT {sql}{counted}", params)
-        row = cursor.fetchone()
+        if GENERIC_LOW_ZOOMS and z < CELLS_FROM and filters.every_category:
+            cursor.execute(LOCAL_SETTINGS + GENERIC_PLAN)
+            row = _prepared_fetchone(f"{with_}SELECT {sql}{counted}", params)
+        else:
+            cursor.execute(LOCAL_SETTINGS)
+            cursor.execute(f"{with_}SELECT {sql}{counted}", params)
+            row = cursor.fetchone()
     if counts is None:
         cache.set(counts_key, dict(row[1]), settings.PUBLIC_MAP_CACHE_SECONDS)
     return bytes(row[0])

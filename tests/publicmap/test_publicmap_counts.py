@@ -384,6 +384,33 @@ def test_every_migrate_makes_the_rows_of_every_category_again(liege):
     assert district_counts(filters, token="after") == expected
 
 
+def test_the_low_zooms_of_every_category_run_one_generic_plan_per_connection(liege):
+    """A low-zoom tile of every category runs prepared, with a generic plan: the tiles of two
+    views' counts, counted in their query (no counts kept), run the one plan; a view of one
+    category is planned at each call; both count exactly."""
+    from django.db import connection
+
+    categories = list(Category.objects.order_by("id"))
+    for index in range(6):
+        SignalementFactory(category=categories[index % 2], status=("new", "resolved")[index % 2])
+
+    def generic_plans() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(sum(generic_plans), 0) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%district_counted%"],
+            )
+            return cursor.fetchone()[0]
+
+    before = generic_plans()
+    every = map_filters()
+    assert district_counts(every, token="a") == district_counts(every, token="b") == exact(every)
+    assert generic_plans() == before + 2 * len(LIEGE_Z10)
+    one = map_filters(category=categories[0])
+    assert district_counts(one, token="c") == exact(one)
+    assert generic_plans() == before + 2 * len(LIEGE_Z10)
+
+
 def rows_per_key() -> dict[str, tuple[int, int]]:
     """Per table of counts, its rows and its keys."""
     from django.db import connection
