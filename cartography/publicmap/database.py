@@ -300,11 +300,13 @@ def _every_category_sql(table: str) -> str:
      GROUP BY {grouped} HAVING sum(n) <> 0"""
 
 
+# The tables of counts that also hold rows of every category (_EACH_AND_EVERY): the districts'.
+EVERY_CATEGORY_TABLES = tuple(table for table in COUNTED if "district_id" in COUNTED[table][0])
 # After every migrate, once the functions above are installed (one transaction): the districts'
 # rows of every category made again from those per category, which whatever wrote the counts
 # before them (an older version of the functions, a restored dump) may not have come with. The
 # lock holds off the writers meanwhile; milliseconds for the 33,000 rows of 1M reports.
 AFTER_INSTALL = [
-    "LOCK TABLE publicmap_district_month, publicmap_district_day IN SHARE MODE",
-    *(_every_category_sql(table) for table in COUNTED if "district_id" in COUNTED[table][0]),
+    f"LOCK TABLE {', '.join(EVERY_CATEGORY_TABLES)} IN SHARE MODE",
+    *(_every_category_sql(table) for table in EVERY_CATEGORY_TABLES),
 ]

@@ -100,7 +100,7 @@ def _where(filters: MapFilters, *, public: bool, alias: str = "s") -> tuple[str,
         "resolved_since": filters.resolved_since,
     }
     clauses = [
-        "true" if params["categories"] is None else f"{alias}.category_id = ANY(%(categories)s)",
+        "true" if params["categories"] is None else _category(alias, params),
         f"({alias}.status = ANY(%(open_statuses)s) OR ({alias}.status = ANY(%(resolved_statuses)s)"
         f" AND {alias}.updated_at >= %(resolved_since)s))",
     ]

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from cartography.publicmap.selectors import EVERY_CATEGORY
 from signalements.bulk import BulkRow, signalements_bulk_load
 from signalements.bulk.pipeline import PREFIX, range_sizes
 from signalements.models import Signalement, StatusChange
@@ -20,7 +21,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def counted() -> int:
     """The reports the public map's monthly counts of districts hold (their rows per category)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(n), 0) FROM publicmap_district_month WHERE category_id <> 0")
+        cursor.execute(
+            "SELECT coalesce(sum(n), 0) FROM publicmap_district_month WHERE category_id <> %s",
+            [EVERY_CATEGORY],
+        )
         return cursor.fetchone()[0]
 
 
